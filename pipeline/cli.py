@@ -1,0 +1,171 @@
+"""The `tamis` command: a thin layer over `pipeline.*`.
+
+Exit codes: 0 all documents ok or filtered, 1 some documents failed, 2 usage or configuration error.
+Only the standard library is imported at start-up, so `tamis --help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import TamisError
+
+EXIT_OK, EXIT_DOCUMENTS_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_CONFIG = "config.yaml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.command(args))
+    except TamisError as exc:
+        print(f"tamis: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("tamis: interrupted; the output holds whole records only (`tamis run --resume` completes it)",
+              file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tamis", description="Clean scraped multilingual news articles.")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    def add_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-c", "--config", help=f"pipeline YAML (default: ./{DEFAULT_CONFIG} if present, else built-in defaults)")
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override an option: INSTANCE.OPTION=VALUE or run.OPTION=VALUE (repeatable)")
+
+    p = sub.add_parser("run", help="clean documents: files, directories, JSONL, or - for stdin")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    add_config(p)
+    p.add_argument("-o", "--output", help="JSONL file, or directory for --format txt/md (default: stdout)")
+    p.add_argument("--format", choices=["jsonl", "txt", "md"])
+    p.add_argument("-j", "--jobs", type=int, help="worker processes (default: all cores)")
+    p.add_argument("--executor", choices=["local", "ray"])
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first document that fails")
+    p.add_argument("--resume", action="store_true", help="complete an interrupted run's output")
+    p.set_defaults(command=cmd_run)
+
+    p = sub.add_parser("validate", help="check a config without reading any document")
+    add_config(p)
+    p.set_defaults(command=cmd_validate)
+
+    p = sub.add_parser("stages", help="list stages with their options, defaults and docs")
+    p.add_argument("name", nargs="?", help="show one stage")
+    p.set_defaults(command=cmd_stages)
+
+    p = sub.add_parser("explain", help="show what each stage did to documents")
+    p.add_argument("input", help="an input file, or a JSONL written by tamis run")
+    add_config(p)
+    p.add_argument("--html", metavar="REPORT", help="write a self-contained HTML audit report")
+    p.set_defaults(command=cmd_explain)
+
+    p = sub.add_parser("models", help="manage offline translation models (Argos Translate packages)")
+    models = p.add_subparsers(metavar="ACTION", required=True)
+    m = models.add_parser("install", help="install a .argosmodel file")
+    m.add_argument("path")
+    m.set_defaults(command=cmd_models, action="install")
+    m = models.add_parser("list", help="list installed models")
+    m.set_defaults(command=cmd_models, action="list")
+    m = models.add_parser("remove", help="remove an installed model, by code (e.g. de_en)")
+    m.add_argument("code")
+    m.set_defaults(command=cmd_models, action="remove")
+    m = models.add_parser("download", help="download and install a model from the Argos index (needs internet)")
+    m.add_argument("source")
+    m.add_argument("target")
+    m.set_defaults(command=cmd_models, action="download")
+    return parser
+
+
+def _load(args: argparse.Namespace, **run_overrides: Any) -> Any:
+    from pipeline import config
+
+    path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+    overrides = list(args.set) + [f"run.{k}={json.dumps(v)}" for k, v in run_overrides.items() if v is not None]
+    if path is None:
+        from stages import BUILTIN
+
+        overrides.insert(0, f"pipeline={json.dumps(list(BUILTIN))}")
+    return config.load(path, overrides)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipeline import runner
+
+    cfg = _load(args, output=args.output, format=args.format, jobs=args.jobs, executor=args.executor,
+                fail_fast=True if args.fail_fast else None)
+    progress = _Progress() if sys.stderr.isatty() else None
+    if cfg.run.executor == "ray":
+        from pipeline import ray_executor
+
+        stats = ray_executor.run(cfg, args.inputs)
+    else:
+        stats = runner.run(cfg, args.inputs, resume=args.resume, on_batch=progress.update if progress else None)
+    if progress is not None:
+        progress.done()
+        print(stats.summary(), file=sys.stderr)
+    return EXIT_DOCUMENTS_FAILED if stats.errors else EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    cfg = _load(args)
+    names = " → ".join(s.instance if s.instance == s.stage else f"{s.instance} ({s.stage})" for s in cfg.stages)
+    print(f"{cfg.source}: ok: {names}")
+    return EXIT_OK
+
+
+def cmd_stages(args: argparse.Namespace) -> int:
+    from pipeline import describe
+
+    print(describe.stages(args.name))
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from pipeline import describe
+
+    docs = describe.explain_input(args.input, _load(args))
+    if args.html:
+        from pipeline import report
+
+        Path(args.html).write_text(report.render(docs), encoding="utf-8")
+        print(f"wrote {args.html}: {len(docs)} documents", file=sys.stderr)
+    else:
+        print(describe.explain(docs))
+    return EXIT_DOCUMENTS_FAILED if any(d.status == "error" for d in docs) else EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from pipeline import models
+
+    if args.action == "install":
+        print(models.install(args.path))
+    elif args.action == "list":
+        for line in models.list_models():
+            print(line)
+    elif args.action == "remove":
+        print(models.remove(args.code))
+    else:
+        print(models.download(args.source, args.target))
+    return EXIT_OK
+
+
+class _Progress:
+    """A one-line counter on stderr, shown only on a terminal."""
+
+    def update(self, stats: Any) -> None:
+        rate = stats.documents / stats.seconds if stats.seconds else 0.0
+        sys.stderr.write(f"\r{stats.documents} documents ({stats.errors} errors) {rate:.0f}/s")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\r\033[K")

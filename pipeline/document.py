@@ -1,0 +1,219 @@
+"""The document that flows through a pipeline, and its stable JSON form.
+
+Every stage receives a `Document` and returns one. A stage never loses what it changes: removals go to
+`removed`, in-place repairs to `changes`, translations keep their original in the segment. The JSON form
+(`to_json` / `from_json`) is lossless, so a JSONL file written by tamis can be read back and run again; it is
+described by `pipeline/document.schema.json`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+BlockKind = Literal["title", "heading", "paragraph", "list_item", "caption", "quote"]
+Status = Literal["ok", "filtered", "error"]
+SegmentAction = Literal["keep", "translate", "drop", "separate"]
+_SPACES = re.compile(r" {2,}")
+BLOCK_KINDS: tuple[str, ...] = ("title", "heading", "paragraph", "list_item", "caption", "quote")
+
+
+@dataclass(slots=True, kw_only=True)
+class Translation:
+    """A segment's translation. `package` names the Argos package(s) used, `pivot` the language path."""
+
+    text: str
+    source: str
+    target: str
+    package: str | None = None
+    pivot: list[str] = field(default_factory=list)
+    status: Literal["ok", "no-model"] = "ok"
+
+
+@dataclass(slots=True, kw_only=True)
+class Segment:
+    """A run of one language inside a block; `start`/`end` are `str` offsets into the block text."""
+
+    start: int
+    end: int
+    lang: str
+    confidence: float = 0.0
+    action: SegmentAction = "keep"
+    translation: Translation | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Block:
+    """One unit of text. `index` is the block's position when it was extracted: it stays fixed while
+    other blocks are removed, and the pieces of a split block share it, so removals and duplicates can
+    point at it."""
+
+    kind: BlockKind
+    text: str
+    index: int
+    lang: str | None = None
+    confidence: float | None = None
+    segments: list[Segment] = field(default_factory=list)
+    duplicate_of: int | None = None
+
+    def main_text(self) -> str:
+        """The block as it reads in the clean document: translations in, dropped and separated out."""
+        if not self.segments:
+            return self.text
+        parts: list[str] = []
+        cursor = 0
+        for seg in self.segments:
+            parts.append(self.text[cursor : seg.start])
+            piece = self.text[seg.start : seg.end]
+            if seg.action in ("drop", "separate"):
+                piece = ""
+            elif seg.translation is not None and seg.translation.status == "ok":
+                piece = seg.translation.text
+            parts.append(piece)
+            cursor = seg.end
+        parts.append(self.text[cursor:])
+        return _SPACES.sub(" ", "".join(parts)).strip()
+
+
+@dataclass(slots=True, kw_only=True)
+class Removal:
+    """Text a stage took out, with the rule that matched and why. `block` is the `Block.index` it came
+    from (None for text removed before blocks existed), `line` the line within that block."""
+
+    stage: str
+    rule: str
+    reason: str
+    text: str
+    block: int | None = None
+    line: int | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Change:
+    """An in-place repair (encoding fix, normalisation) that altered text without removing it."""
+
+    stage: str
+    rule: str
+    detail: str
+    block: int | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class StageWarning:
+    stage: str
+    message: str
+
+
+@dataclass(slots=True, kw_only=True)
+class Metadata:
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    site: str | None = None
+    url: str | None = None
+    encoding: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Document:
+    """A document and everything done to it.
+
+    Before extraction the text waits in `html` or `plain_text` (and before decoding, as bytes in `raw`,
+    which is never serialised); `extract` turns it into `blocks`. `status` is `ok`, `filtered` (with
+    `reason` and the `stage` that filtered) or `error` (with the `stage` and the message in `reason`).
+    `extra` carries the input record's other fields through unchanged.
+    """
+
+    id: str
+    source: str
+    content_type: str = "text/plain"
+    raw: bytes | None = None
+    html: str | None = None
+    plain_text: str | None = None
+    blocks: list[Block] = field(default_factory=list)
+    lang: str | None = None
+    metadata: Metadata = field(default_factory=Metadata)
+    removed: list[Removal] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    warnings: list[StageWarning] = field(default_factory=list)
+    status: Status = "ok"
+    stage: str | None = None
+    reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The clean main text: kept blocks, translated where a translation exists, one blank line apart."""
+        parts = (b.main_text() for b in self.blocks if b.duplicate_of is None)
+        return "\n\n".join(p for p in parts if p)
+
+    def filtered(self, stage: str, reason: str) -> Document:
+        return dataclasses.replace(self, status="filtered", stage=stage, reason=reason)
+
+    def failed(self, stage: str, message: str) -> Document:
+        return dataclasses.replace(self, status="error", stage=stage, reason=message, raw=None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON form: `text` is the clean main text, the rest is the full record."""
+        record: dict[str, Any] = {"id": self.id, "source": self.source, "status": self.status}
+        if self.status != "ok":
+            record["stage"] = self.stage
+            record["reason"] = self.reason
+        record["text"] = self.text
+        record["lang"] = self.lang
+        record["content_type"] = self.content_type
+        record["metadata"] = _drop_none(dataclasses.asdict(self.metadata))
+        record["blocks"] = [_block_json(b) for b in self.blocks]
+        for name in ("removed", "changes", "warnings"):
+            record[name] = [_drop_none(dataclasses.asdict(x)) for x in getattr(self, name)]
+        if self.html is not None:
+            record["html"] = self.html
+        if self.plain_text is not None:
+            record["plain_text"] = self.plain_text
+        if self.extra:
+            record["extra"] = self.extra
+        return record
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> Document:
+        """Inverse of `to_json`. `text` is derived from the blocks, so it is not read back."""
+        return cls(
+            id=record["id"],
+            source=record["source"],
+            content_type=record.get("content_type", "text/plain"),
+            html=record.get("html"),
+            plain_text=record.get("plain_text"),
+            blocks=[_block_from_json(b) for b in record.get("blocks", [])],
+            lang=record.get("lang"),
+            metadata=Metadata(**record.get("metadata", {})),
+            removed=[Removal(**r) for r in record.get("removed", [])],
+            changes=[Change(**c) for c in record.get("changes", [])],
+            warnings=[StageWarning(**w) for w in record.get("warnings", [])],
+            status=record.get("status", "ok"),
+            stage=record.get("stage"),
+            reason=record.get("reason"),
+            extra=record.get("extra", {}),
+        )
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _block_json(block: Block) -> dict[str, Any]:
+    out = _drop_none(dataclasses.asdict(block))
+    out["segments"] = [
+        _drop_none({**dataclasses.asdict(s), "translation": _drop_none(dataclasses.asdict(s.translation)) if s.translation else None})
+        for s in block.segments
+    ]
+    return out
+
+
+def _block_from_json(d: dict[str, Any]) -> Block:
+    segments = [
+        Segment(**{**s, "translation": Translation(**s["translation"]) if s.get("translation") else None})
+        for s in d.get("segments", [])
+    ]
+    return Block(**{**d, "segments": segments})

@@ -1,0 +1,198 @@
+"""Streaming input and output: files, directories, stdin and JSONL in; JSONL or one file per document out.
+
+Readers yield one `Document` per input document and never hold more than one file (or one JSONL line) in
+memory. Bytes are not decoded here: `raw` goes to the `decode` stage. A JSONL line that cannot be read
+becomes an `error` record at its place in the stream, so every input still yields exactly one record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from pipeline.document import Document
+from pipeline.errors import InputError
+
+CONTENT_TYPES = {
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".xhtml": "text/html",
+    ".txt": "text/plain",
+    ".text": "text/plain",
+    ".md": "text/plain",
+}
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+UNKNOWN = "application/octet-stream"
+READ_STAGE = "read"
+
+
+def read(inputs: Iterable[str], glob: str = "**/*", max_bytes: int | None = None) -> Iterator[Document]:
+    """Documents from each input in order: a file, a directory (files matching `glob` with a known
+    suffix, sorted), or `-` for standard input."""
+    for item in inputs:
+        if item == "-":
+            yield from _read_stream(sys.stdin.buffer, "<stdin>", max_bytes)
+            continue
+        path = Path(item)
+        if path.is_dir():
+            files = sorted(p for p in path.glob(glob) if p.is_file() and _known(p))
+            for file in files:
+                yield from _read_file(file, file.relative_to(path).as_posix(), max_bytes)
+        elif path.is_file():
+            yield from _read_file(path, path.name, max_bytes)
+        else:
+            raise InputError(f"{item}: no such file or directory")
+
+
+def check_inputs(inputs: Iterable[str]) -> None:
+    """Fail before the run starts when an input path does not exist."""
+    for item in inputs:
+        if item != "-" and not Path(item).exists():
+            raise InputError(f"{item}: no such file or directory")
+
+
+def _known(path: Path) -> bool:
+    return path.suffix.lower() in CONTENT_TYPES or path.suffix.lower() in JSONL_SUFFIXES
+
+
+def _read_file(path: Path, doc_id: str, max_bytes: int | None) -> Iterator[Document]:
+    suffix = path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        with path.open("rb") as stream:
+            yield from _read_jsonl(stream, str(path), max_bytes)
+        return
+    content_type = CONTENT_TYPES.get(suffix, UNKNOWN)
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        yield _oversize(doc_id, str(path), content_type, size, max_bytes)
+        return
+    yield Document(id=doc_id, source=str(path), content_type=content_type, raw=path.read_bytes())
+
+
+def _oversize(doc_id: str, source: str, content_type: str, size: int, max_bytes: int) -> Document:
+    doc = Document(id=doc_id, source=source, content_type=content_type)
+    return doc.failed(READ_STAGE, f"document is {size} bytes, over the limit run.max_bytes={max_bytes}")
+
+
+def _read_stream(stream: BinaryIO, source: str, max_bytes: int | None) -> Iterator[Document]:
+    """Standard input: JSONL when it starts with `{`, else one document whose type `decode` sniffs."""
+    head = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
+    if head.lstrip().startswith(b"{"):
+        yield from _read_jsonl(stream, source, max_bytes)
+        return
+    data = stream.read() if max_bytes is None else stream.read(max_bytes + 1)
+    if max_bytes is not None and len(data) > max_bytes:
+        yield _oversize("stdin", source, UNKNOWN, len(data), max_bytes)
+        return
+    yield Document(id="stdin", source=source, content_type=UNKNOWN, raw=data)
+
+
+def _read_jsonl(stream: IO[bytes], source: str, max_bytes: int | None) -> Iterator[Document]:
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        doc_id = f"{Path(source).name}:{number}"
+        if max_bytes is not None and len(line) > max_bytes:
+            yield _oversize(doc_id, source, UNKNOWN, len(line), max_bytes)
+            continue
+        yield _from_record(line, number, doc_id, source)
+
+
+def _from_record(line: bytes, number: int, doc_id: str, source: str) -> Document:
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return Document(id=doc_id, source=source).failed(READ_STAGE, f"line {number}: not valid UTF-8 ({exc.reason} at byte {exc.start})")
+    except json.JSONDecodeError as exc:
+        return Document(id=doc_id, source=source).failed(READ_STAGE, f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})")
+    if not isinstance(record, dict):
+        return Document(id=doc_id, source=source).failed(READ_STAGE, f"line {number}: expected a JSON object, got {type(record).__name__}")
+    if "blocks" in record and "status" in record:
+        try:
+            return Document.from_json(record)
+        except (KeyError, TypeError) as exc:
+            return Document(id=doc_id, source=source).failed(READ_STAGE, f"line {number}: not a valid tamis record ({exc})")
+    extra = {k: v for k, v in record.items() if k not in ("id", "html", "text")}
+    doc_id = str(record.get("id", doc_id))
+    if isinstance(record.get("html"), str):
+        return Document(id=doc_id, source=source, content_type="text/html", html=record["html"], extra=extra)
+    if isinstance(record.get("text"), str):
+        return Document(id=doc_id, source=source, content_type="text/plain", plain_text=record["text"], extra=extra)
+    return Document(id=doc_id, source=source, extra=extra).failed(
+        READ_STAGE, f"line {number}: record has no string field 'html' or 'text'"
+    )
+
+
+class Writer:
+    """Writes records in input order. JSONL records go out whole: one `write` per batch, then a flush,
+    so an interrupted run leaves only complete lines."""
+
+    def __init__(self, output: str, fmt: str, *, append: bool = False) -> None:
+        self.output = output
+        self.format = fmt
+        self._stream: IO[str] | None = None
+        if fmt == "jsonl":
+            if output == "-":
+                self._stream = sys.stdout
+            else:
+                Path(output).parent.mkdir(parents=True, exist_ok=True)
+                self._stream = open(output, "a" if append else "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        else:
+            if output == "-":
+                raise InputError(f"run.format={fmt} writes one file per document: set run.output to a directory")
+            Path(output).mkdir(parents=True, exist_ok=True)
+
+    def write(self, docs: list[Document]) -> None:
+        if self._stream is not None:
+            self._stream.write("".join(json.dumps(d.to_json(), ensure_ascii=False) + "\n" for d in docs))
+            self._stream.flush()
+            return
+        for doc in docs:
+            if doc.status == "ok":
+                name = _safe_name(doc.id) + "." + self.format
+                (Path(self.output) / name).write_text(render(doc, self.format), encoding="utf-8")
+
+    def close(self) -> None:
+        if self._stream is not None and self._stream is not sys.stdout:
+            self._stream.close()
+
+
+def render(doc: Document, fmt: str) -> str:
+    """A document as plain text or Markdown (headings and list items marked)."""
+    if fmt == "txt":
+        return doc.text + "\n"
+    lines: list[str] = []
+    for block in doc.blocks:
+        text = block.main_text()
+        if block.duplicate_of is not None or not text:
+            continue
+        prefix = {"title": "# ", "heading": "## ", "list_item": "- ", "quote": "> "}.get(block.kind, "")
+        lines.append(prefix + text)
+    return "\n\n".join(lines) + "\n"
+
+
+def _safe_name(doc_id: str) -> str:
+    stem = doc_id.rsplit(".", 1)[0] if "/" not in doc_id.rsplit(".", 1)[-1] else doc_id
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:200] or "document"
+
+
+def read_records(path: str) -> Iterator[dict[str, Any]]:
+    """Whole JSON lines of a tamis output file; a torn last line (an interrupted run) is ignored."""
+    with open(path, encoding="utf-8") as stream:
+        for line in stream:
+            if line.endswith("\n"):
+                yield json.loads(line)
+
+
+def truncate_partial_line(path: str) -> None:
+    """Cut a torn last line off `path`, so appending after it keeps the file valid JSONL."""
+    with open(path, "rb+") as stream:
+        data = stream.read()
+        end = data.rfind(b"\n") + 1
+        if end != len(data):
+            stream.truncate(end)
+            os.fsync(stream.fileno())

@@ -1,0 +1,233 @@
+"""Run stages over a stream of documents: batching, error isolation, limits, stats and worker processes.
+
+The data flow of a run is `io.read` → `Pipeline.process` per batch → `io.Writer`. Each batch passes every
+stage in order; a document that is filtered or fails skips the stages after, but still reaches the output,
+so every input document yields exactly one record. With `jobs > 1`, batches go to worker processes (each
+sets its stages up once) and come back in input order, so the output equals that of `jobs = 1`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline import io
+from pipeline.config import PipelineConfig
+from pipeline.document import Document
+from pipeline.stage import Stage
+from pipeline.stats import RunStats, StageStats
+
+
+class DocumentTimeout(Exception):
+    """Raised inside a stage when a document overruns `run.timeout`."""
+
+
+@dataclass(frozen=True)
+class _Limits:
+    timeout: float | None = None
+    fail_fast: bool = False
+
+
+class Pipeline:
+    """Stages ready to process batches. Build it from a config, or from stage objects in library use."""
+
+    def __init__(self, stages: list[Stage[Any]], *, names: list[str] | None = None,
+                 timeout: float | None = None, fail_fast: bool = False) -> None:
+        self.stages = stages
+        self.names = names or [s.name for s in stages]
+        self.limits = _Limits(timeout=timeout, fail_fast=fail_fast)
+        self.stats: dict[str, StageStats] = {n: StageStats() for n in self.names}
+        self._ready = False
+
+    @classmethod
+    def from_config(cls, config: PipelineConfig) -> Pipeline:
+        stages = [spec.cls(spec.config) for spec in config.stages]
+        return cls(stages, names=[s.instance for s in config.stages],
+                   timeout=config.run.timeout, fail_fast=config.run.fail_fast)
+
+    def setup(self) -> None:
+        if not self._ready:
+            for stage in self.stages:
+                stage.setup()
+            self._ready = True
+
+    def close(self) -> None:
+        for stage in self.stages:
+            stage.close()
+        self._ready = False
+
+    def process(self, docs: list[Document]) -> list[Document]:
+        """Every stage over the batch; the result has one document per input, in order."""
+        self.setup()
+        docs = list(docs)
+        for name, stage in zip(self.names, self.stages):
+            live = [i for i, d in enumerate(docs) if d.status == "ok"]
+            if not live:
+                continue
+            stats = self.stats[name]
+            stats.docs_in += len(live)
+            started = time.perf_counter()
+            results = self._run_stage(name, stage, [docs[i] for i in live])
+            stats.seconds += time.perf_counter() - started
+            for i, doc in zip(live, results):
+                docs[i] = doc
+                if doc.status == "ok":
+                    stats.docs_out += 1
+                elif doc.status == "filtered":
+                    stats.filtered[doc.reason or "unspecified"] += 1
+                else:
+                    stats.errors += 1
+            stats.counters.update(stage.counters)
+            stage.counters.clear()
+        return docs
+
+    def _run_stage(self, name: str, stage: Stage[Any], docs: list[Document]) -> list[Document]:
+        if type(stage).process_batch is not Stage.process_batch:
+            try:
+                with _deadline(self.limits.timeout and self.limits.timeout * len(docs)):
+                    results = stage.process_batch(docs)
+                if len(results) != len(docs):
+                    raise RuntimeError(f"process_batch returned {len(results)} documents for {len(docs)}")
+                return results
+            except Exception:
+                if self.limits.fail_fast:
+                    raise
+                # Retry one by one, so only the documents that fail are marked as failed.
+        return [self._run_one(name, stage, doc) for doc in docs]
+
+    def _run_one(self, name: str, stage: Stage[Any], doc: Document) -> Document:
+        try:
+            with _deadline(self.limits.timeout):
+                return stage.process(doc)
+        except DocumentTimeout:
+            return doc.failed(name, f"timed out after {self.limits.timeout:g} s (run.timeout)")
+        except Exception as exc:
+            if self.limits.fail_fast:
+                raise
+            return doc.failed(name, f"{type(exc).__name__}: {exc}")
+
+    def take_stats(self) -> dict[str, StageStats]:
+        stats, self.stats = self.stats, {n: StageStats() for n in self.names}
+        return stats
+
+
+@contextmanager
+def _deadline(seconds: float | None) -> Iterator[None]:
+    """Raise `DocumentTimeout` in the block after `seconds` (main thread only: signals need it)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise DocumentTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def process_stream(config: PipelineConfig, docs: Iterable[Document], jobs: int = 1
+                   ) -> Iterator[tuple[list[Document], dict[str, StageStats]]]:
+    """Processed batches in input order, each with the stage stats it produced."""
+    size = config.run.batch_size
+    if jobs <= 1:
+        pipe = Pipeline.from_config(config)
+        try:
+            for batch in batches(docs, size):
+                yield pipe.process(batch), pipe.take_stats()
+        finally:
+            pipe.close()
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(config,)) as pool:
+        pending: deque[Any] = deque()
+        for batch in batches(docs, size):
+            pending.append(pool.apply_async(_work, (batch,)))
+            if len(pending) >= 2 * jobs:  # a bounded window keeps memory flat on huge inputs
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+_worker: Pipeline | None = None
+
+
+def _init_worker(config: PipelineConfig) -> None:
+    global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how an interrupted run ends
+    _worker = Pipeline.from_config(config)
+    _worker.setup()
+
+
+def _work(batch: list[Document]) -> tuple[list[Document], dict[str, StageStats]]:
+    assert _worker is not None
+    return _worker.process(batch), _worker.take_stats()
+
+
+def resolve_jobs(jobs: int) -> int:
+    """`run.jobs`, with 0 meaning every core this process may use."""
+    if jobs > 0:
+        return jobs
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
+        on_batch: Callable[[RunStats], None] | None = None) -> RunStats:
+    """Read `inputs`, process them and write `config.run.output`; return the run's stats.
+
+    With `resume`, records already in the output (whole lines) are kept and their inputs skipped: inputs
+    are read in a fixed order, so the first N inputs are the N records already written.
+    """
+    io.check_inputs(inputs)
+    run_cfg = config.run
+    done = 0
+    if resume and run_cfg.output != "-" and os.path.exists(run_cfg.output):
+        io.truncate_partial_line(run_cfg.output)
+        done = sum(1 for _ in io.read_records(run_cfg.output))
+    stats = RunStats()
+    started = time.perf_counter()
+    writer = io.Writer(run_cfg.output, run_cfg.format, append=done > 0)
+    docs: Iterator[Document] = io.read(inputs, run_cfg.glob, run_cfg.max_bytes)
+    for _ in range(done):
+        if next(docs, None) is None:
+            break
+    try:
+        for out, stage_stats in process_stream(config, docs, resolve_jobs(run_cfg.jobs)):
+            writer.write(out)
+            for doc in out:
+                stats.count(doc.status)
+            stats.merge_stages(stage_stats)
+            stats.seconds = time.perf_counter() - started
+            if on_batch is not None:
+                on_batch(stats)
+    finally:
+        writer.close()
+        stats.seconds = time.perf_counter() - started
+        stats_path = run_cfg.stats or (os.path.join(os.path.dirname(run_cfg.output) or ".", "stats.json")
+                                       if run_cfg.output != "-" and run_cfg.format == "jsonl" else None)
+        if stats_path:
+            stats.write(stats_path)
+    return stats

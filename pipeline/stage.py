@@ -1,0 +1,54 @@
+"""The stage contract: one typed config, one `process(doc)` method.
+
+A stage sees documents, never files, workers or argv: the runner owns loops, batching, timing and error
+isolation. Construction must be cheap (the CLI builds every stage to validate a config); models and
+optional imports belong in `setup()`, which the runner calls once per worker before the first document.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pipeline.document import Document
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoConfig:
+    """Config of a stage that has no options."""
+
+
+C = TypeVar("C")
+
+
+class Stage(Generic[C]):
+    """Base class of every stage.
+
+    Subclasses set `name` (the registry and YAML name), `Config` (a frozen keyword-only dataclass: the
+    schema and the only place defaults live), and implement `process`. `requires` names what must be
+    produced earlier in the pipeline (`decoded`, `blocks`, `segments`); `provides` what this stage adds.
+    `counters` is a place for stage-specific figures; the runner adds them to `stats.json`.
+    """
+
+    name: ClassVar[str]
+    Config: ClassVar[type[Any]] = NoConfig
+    requires: ClassVar[tuple[str, ...]] = ()
+    provides: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, config: C) -> None:
+        self.config = config
+        self.counters: Counter[str] = Counter()
+
+    def setup(self) -> None:
+        """Load models and optional dependencies. Raise `pipeline.errors.SetupError` naming the pip extra."""
+
+    def process(self, doc: Document) -> Document:
+        raise NotImplementedError(f"stage {self.name!r} does not implement process()")
+
+    def process_batch(self, docs: list[Document]) -> list[Document]:
+        """Override when a stage gains from seeing many documents at once (translation)."""
+        return [self.process(doc) for doc in docs]
+
+    def close(self) -> None:
+        """Release what `setup()` acquired."""
