@@ -1,0 +1,24 @@
+"""A third-party stage, installed through the `tamis.stages` entry point group (see the dist-info beside)."""
+
+from dataclasses import dataclass
+
+from pipeline import Document, Stage
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailOnConfig:
+    marker: str = "FAIL"
+
+
+class FailOn(Stage[FailOnConfig]):
+    """failon: raises on documents whose text contains `marker`; tags the others."""
+
+    name = "failon"
+    Config = FailOnConfig
+    requires = ("blocks",)
+
+    def process(self, doc: Document) -> Document:
+        if self.config.marker in doc.text:
+            raise ValueError(f"found {self.config.marker!r}")
+        doc.extra["failon"] = "passed"
+        return doc

@@ -1,0 +1,106 @@
+"""The runner: one record per input, error isolation, limits, batching fallback, and `--jobs`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from pipeline import Document, Stage
+from pipeline import config as config_module
+from pipeline.runner import Pipeline, process_stream
+from stages.decode import Decode, DecodeConfig
+from stages.extract import Extract
+from tests.conftest import ARTICLES, jsonl, tamis
+
+
+def docs_of(*texts: str) -> list[Document]:
+    return [Document(id=str(i), source="t", raw=t.encode()) for i, t in enumerate(texts)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrapConfig:
+    word: str = "boom"
+    sleep: float = 0.0
+
+
+class Trap(Stage[TrapConfig]):
+    name = "trap"
+    Config = TrapConfig
+
+    def process(self, doc: Document) -> Document:
+        if self.config.word in doc.text:
+            if self.config.sleep:
+                time.sleep(self.config.sleep)
+            raise RuntimeError(f"{self.config.word} in {doc.id}")
+        self.counters["passed"] += 1
+        return doc
+
+
+class Gate(Stage):
+    name = "gate"
+
+    def process(self, doc: Document) -> Document:
+        return doc.filtered(self.name, "too short") if len(doc.text) < 5 else doc
+
+
+class BatchTrap(Trap):
+    name = "batchtrap"
+
+    def process_batch(self, docs: list[Document]) -> list[Document]:
+        if any(self.config.word in d.text for d in docs):
+            raise RuntimeError("batch failed")
+        return docs
+
+
+def pipe(*extra: Stage, **kw: object) -> Pipeline:
+    return Pipeline([Decode(DecodeConfig()), Extract(None), *extra], **kw)  # type: ignore[arg-type]
+
+
+def test_a_failing_document_becomes_an_error_record_and_the_others_go_on() -> None:
+    p = pipe(Trap(TrapConfig()))
+    out = p.process(docs_of("un texte", "boom here", "un autre"))
+    assert [d.status for d in out] == ["ok", "error", "ok"]
+    assert (out[1].stage, out[1].reason) == ("trap", "RuntimeError: boom in 1")
+    stats = p.take_stats()["trap"]
+    assert (stats.docs_in, stats.docs_out, stats.errors, stats.counters["passed"]) == (3, 2, 1, 2)
+
+
+def test_filtered_documents_skip_later_stages_but_are_kept() -> None:
+    p = pipe(Gate(None), Trap(TrapConfig(word="x")))  # type: ignore[arg-type]
+    out = p.process(docs_of("x", "assez long"))
+    assert [(d.status, d.reason) for d in out] == [("filtered", "too short"), ("ok", None)]
+    assert p.take_stats()["gate"].filtered == {"too short": 1}
+
+
+def test_a_failing_batch_is_retried_document_by_document() -> None:
+    out = pipe(BatchTrap(TrapConfig())).process(docs_of("a", "boom", "c"))
+    assert [d.status for d in out] == ["ok", "error", "ok"]
+
+
+def test_fail_fast_raises() -> None:
+    with pytest.raises(RuntimeError, match="boom in 0"):
+        pipe(Trap(TrapConfig()), fail_fast=True).process(docs_of("boom"))
+
+
+def test_a_document_over_the_time_limit_becomes_an_error_record() -> None:
+    out = pipe(Trap(TrapConfig(sleep=5)), timeout=0.2).process(docs_of("boom", "fine"))
+    assert [d.status for d in out] == ["error", "ok"]
+    assert out[0].reason == "timed out after 0.2 s (run.timeout)"
+
+
+def test_jobs_two_gives_the_same_output_as_jobs_one(tmp_path) -> None:
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    args = ("run", str(ARTICLES), "--set", "run.batch_size=2")
+    assert tamis(*args, "--jobs", "1", "-o", str(one)).returncode == 0
+    assert tamis(*args, "--jobs", "2", "-o", str(two)).returncode == 0
+    assert one.read_bytes() == two.read_bytes()
+    assert len(jsonl(one)) == 5
+
+
+def test_process_stream_keeps_input_order_across_workers() -> None:
+    cfg = config_module.load(None, ["pipeline=[decode, extract]", "run.batch_size=1"])
+    docs = docs_of(*[f"document {i}" for i in range(7)])
+    out = [d.id for batch, _ in process_stream(cfg, docs, jobs=2) for d in batch]
+    assert out == [str(i) for i in range(7)]
