@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,8 @@ def _load(args: argparse.Namespace, **run_overrides: Any) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     from pipeline import runner
 
+    # SIGTERM ends the run like Ctrl-C: the batch being written is finished, so the output holds whole records.
+    signal.signal(signal.SIGTERM, _interrupt)
     cfg = _load(args, output=args.output, format=args.format, jobs=args.jobs, executor=args.executor,
                 fail_fast=True if args.fail_fast else None)
     progress = _Progress() if sys.stderr.isatty() else None
@@ -157,6 +160,10 @@ def cmd_models(args: argparse.Namespace) -> int:
     else:
         print(models.download(args.source, args.target))
     return EXIT_OK
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 class _Progress:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from pipeline.document import Document
+from pipeline.document import Document, StageWarning
 from pipeline.errors import InputError
 
 CONTENT_TYPES = {
@@ -28,6 +29,8 @@ CONTENT_TYPES = {
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 UNKNOWN = "application/octet-stream"
 READ_STAGE = "read"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def read(inputs: Iterable[str], glob: str = "**/*", max_bytes: int | None = None) -> Iterator[Document]:
@@ -116,15 +119,37 @@ def _from_record(line: bytes, number: int, doc_id: str, source: str) -> Document
             return Document.from_json(record)
         except (KeyError, TypeError) as exc:
             return Document(id=doc_id, source=source).failed(READ_STAGE, f"line {number}: not a valid tamis record ({exc})")
+    lone = 0
+    if _SURROGATE_ESCAPE.search(line):
+        record, lone = _replace_lone_surrogates(record)
     extra = {k: v for k, v in record.items() if k not in ("id", "html", "text")}
     doc_id = str(record.get("id", doc_id))
+    doc = Document(id=doc_id, source=source, extra=extra)
+    if lone:
+        doc.warnings.append(StageWarning(stage=READ_STAGE, message=f"line {number}: {lone} lone surrogate escapes "
+                                         "replaced by U+FFFD"))
     if isinstance(record.get("html"), str):
-        return Document(id=doc_id, source=source, content_type="text/html", html=record["html"], extra=extra)
+        doc.content_type, doc.html = "text/html", record["html"]
+        return doc
     if isinstance(record.get("text"), str):
-        return Document(id=doc_id, source=source, content_type="text/plain", plain_text=record["text"], extra=extra)
-    return Document(id=doc_id, source=source, extra=extra).failed(
+        doc.content_type, doc.plain_text = "text/plain", record["text"]
+        return doc
+    return doc.failed(
         READ_STAGE, f"line {number}: record has no string field 'html' or 'text'"
     )
+
+
+def _replace_lone_surrogates(value: Any) -> tuple[Any, int]:
+    """JSON may escape half a surrogate pair (`"\\ud800"`), which no UTF-8 output can hold."""
+    if isinstance(value, str):
+        return _SURROGATE.subn("\ufffd", value)
+    if isinstance(value, list):
+        pairs = [_replace_lone_surrogates(v) for v in value]
+        return [v for v, _ in pairs], sum(n for _, n in pairs)
+    if isinstance(value, dict):
+        pairs = [(_replace_lone_surrogates(k), _replace_lone_surrogates(v)) for k, v in value.items()]
+        return {k: v for (k, _), (v, _) in pairs}, sum(a + b for (_, a), (_, b) in pairs)
+    return value, 0
 
 
 class Writer:

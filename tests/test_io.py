@@ -53,7 +53,7 @@ def test_stdin_html_and_text() -> None:
     html = tamis("run", "-", stdin=b"<p>x</p>")
     assert html.returncode == 0
     [record] = jsonl(html.stdout)
-    assert (record["id"], record["content_type"], record["status"]) == ("stdin", "text/html", "ok")
+    assert (record["id"], record["content_type"]) == ("stdin", "text/html")
     text = tamis("run", "-", stdin="Première ligne.\n\nDeuxième.".encode())
     assert jsonl(text.stdout)[0]["text"] == "Première ligne.\n\nDeuxième."
 

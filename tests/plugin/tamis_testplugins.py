@@ -1,5 +1,6 @@
-"""A third-party stage, installed through the `tamis.stages` entry point group (see the dist-info beside)."""
+"""Third-party stages, installed through the `tamis.stages` entry point group (see the dist-info beside)."""
 
+import time
 from dataclasses import dataclass
 
 from pipeline import Document, Stage
@@ -21,4 +22,20 @@ class FailOn(Stage[FailOnConfig]):
         if self.config.marker in doc.text:
             raise ValueError(f"found {self.config.marker!r}")
         doc.extra["failon"] = "passed"
+        return doc
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlowConfig:
+    seconds: float = 0.01
+
+
+class Slow(Stage[SlowConfig]):
+    """slow: sleeps `seconds` per document, so a test can interrupt a run midway."""
+
+    name = "slow"
+    Config = SlowConfig
+
+    def process(self, doc: Document) -> Document:
+        time.sleep(self.config.seconds)
         return doc
