@@ -1,0 +1,391 @@
+"""languages: the language of every sentence, segment, block and document; foreign text handled by policy.
+
+Each block is split into sentences (`stages.sentences`); each sentence gets a language of `languages`,
+`other` (the unrestricted detector puts at least `other_share` of its probability outside the set, and the
+sentence has at least `other_words` words) or `uncertain` (fewer than `min_words` words or `min_letters`
+letters). A point followed by a lower-case word splits a sentence too when the language changes there
+with strong evidence on both sides.
+
+Context smoothing: a sentence is decided when its language beats the others of the set by
+`strong_evidence` nats (log-odds) and it is not mostly capitalised words (a byline, a list of names). A
+sentence keeps its own language against its context (the nearest decided sentences before and after it,
+across blocks, when they agree; else the one in its own block) only with that much evidence; otherwise,
+and when it is uncertain, it takes the context's language. An uncertain or name-heavy sentence between
+disagreeing neighbours takes the document's main language. Consecutive sentences of one language then
+merge into one `Segment` (offsets into the block text). `Block.lang` / `Block.confidence` come from its
+segments by characters; `doc.lang` is the main language by characters.
+
+Actions: main-language and uncertain segments `keep`; a foreign language takes its `policy` entry
+(`translate`, `keep`, `drop`, or `separate`: out of the main text, kept in the record), `translate` by
+default, and `other` text `keep` unless `policy` names `other`.
+
+Translation duplicates (`duplicates: true`): a foreign run at the edge of a block that says what the
+adjacent main-language block says (evidence: sentence count, length ratio, shared numbers, shared names and
+cognates; see `translation_evidence`) gets `Block.duplicate_of`, which leaves it out of `doc.text`; a run
+that is only part of its block is first split off into its own block piece (same `index`). Every
+duplicate, smoothing and soft split is recorded in `changes`. Filters nothing.
+
+YAML:
+```
+languages:
+  languages: [fr, de, en]
+  detector: py3langid
+  policy: {}
+  min_words: 2
+  min_letters: 8
+  strong_evidence: 2.0
+  other_share: 0.99
+  other_words: 6
+  duplicates: true
+  duplicate_threshold: 0.3
+```
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from pipeline.config import Fraction, LangCode, NonNegativeInt, PositiveFloat
+from pipeline.document import Block, Change, Document, Segment, SegmentAction
+from pipeline.stage import Stage
+from stages.detectors import DETECTORS, Detector, Guess
+from stages.sentences import Span, soft_breaks, split_sentences
+
+UNCERTAIN = "uncertain"
+OTHER = "other"
+Action = Literal["translate", "keep", "drop", "separate"]
+_WORD = re.compile(r"\w+")
+_NUMBER = re.compile(r"\d+(?:[ .,\u00a0\u202f]\d+)*")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LanguagesConfig:
+    """`languages`: the set, in order of preference on ties. `detector`: see `stages.detectors`.
+    `policy`: action per foreign language or `other`. `strong_evidence`: log-odds (nats) a sentence needs
+    to keep its language against its neighbours'. `duplicate_threshold`: minimum `translation_evidence`."""
+
+    languages: tuple[LangCode, ...] = ("fr", "de", "en")
+    detector: Literal["py3langid", "langdetect", "lingua"] = "py3langid"
+    policy: dict[str, Action] = field(default_factory=dict)
+    min_words: NonNegativeInt = 2
+    min_letters: NonNegativeInt = 8
+    strong_evidence: PositiveFloat = 2.0
+    other_share: Fraction = 0.99
+    other_words: NonNegativeInt = 6
+    duplicates: bool = True
+    duplicate_threshold: Fraction = 0.3
+
+    def __post_init__(self) -> None:
+        if not self.languages:
+            raise ValueError("languages: give at least one language")
+        if len(set(self.languages)) != len(self.languages):
+            raise ValueError(f"languages: repeated code in {list(self.languages)}")
+        unknown = sorted(set(self.policy) - set(self.languages) - {OTHER})
+        if unknown:
+            raise ValueError(f"policy: {', '.join(unknown)} not in languages {list(self.languages)} nor 'other'")
+
+
+@dataclass(slots=True)
+class _Unit:
+    """A sentence (or a piece of one) of a block, with its detection and its decided language."""
+
+    block: int
+    start: int
+    end: int
+    guess: Guess
+    lang: str
+    weak: bool
+    names: bool = False
+
+
+class Languages(Stage[LanguagesConfig]):
+    name = "languages"
+    Config = LanguagesConfig
+    requires = ("blocks",)
+    provides = ("segments",)
+
+    def __init__(self, config: LanguagesConfig) -> None:
+        super().__init__(config)
+        self._detector: Detector | None = None
+
+    def setup(self) -> None:
+        if self._detector is None:
+            self._detector = DETECTORS[self.config.detector](self.config.languages)
+
+    def process(self, doc: Document) -> Document:
+        self.setup()
+        units = [u for position, block in enumerate(doc.blocks) for u in self._units(position, block.text)]
+        self._smooth(doc, units)
+        by_block: dict[int, list[_Unit]] = {}
+        for unit in units:
+            by_block.setdefault(unit.block, []).append(unit)
+        for position, block in enumerate(doc.blocks):
+            block.segments = _segments(by_block.get(position, []))
+        doc.lang = _main_language(doc.blocks)
+        for block in doc.blocks:
+            _summarise(block)
+            for seg in block.segments:
+                seg.action = self._action(seg.lang, doc.lang)
+                self.counters[f"segment:{seg.lang}"] += 1
+        if self.config.duplicates and doc.lang is not None:
+            self._mark_duplicates(doc)
+        return doc
+
+    def _units(self, position: int, text: str) -> list[_Unit]:
+        units: list[_Unit] = []
+        for span in split_sentences(text):
+            units.extend(self._split_soft(position, text, span))
+        return units
+
+    def _unit(self, position: int, text: str, start: int, end: int) -> _Unit:
+        assert self._detector is not None
+        piece = text[start:end]
+        guess = self._detector.detect(piece)
+        words = _WORD.findall(piece)
+        letters = sum(len(m) for m in _LETTERS.findall(piece))
+        if len(words) < self.config.min_words or letters < self.config.min_letters:
+            return _Unit(position, start, end, guess, UNCERTAIN, weak=True)
+        if guess.outside >= self.config.other_share and len(words) >= self.config.other_words:
+            return _Unit(position, start, end, guess, OTHER, weak=False)
+        # A line of mostly capitalised words (a byline, a list of names) says little about its language.
+        names = sum(w[0].isupper() for w in words) * 2 > len(words)
+        return _Unit(position, start, end, guess, guess.lang, weak=False, names=names)
+
+    def _split_soft(self, position: int, text: str, span: Span) -> list[_Unit]:
+        """The sentence as one unit, or cut at soft breaks where the language changes on strong evidence."""
+        whole = self._unit(position, text, span.start, span.end)
+        breaks = soft_breaks(text, span)
+        if not breaks:
+            return [whole]
+        bounds = [span.start, *breaks, span.end]
+        pieces = [self._unit(position, text, a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+        pieces = [replace(p, start=p.start + len(text[p.start:p.end]) - len(text[p.start:p.end].lstrip()))
+                  for p in pieces]
+        merged = [pieces[0]]
+        for piece in pieces[1:]:
+            last = merged[-1]
+            if self._differs(last, piece) and self._differs(piece, last):
+                merged.append(piece)
+            else:
+                merged[-1] = self._unit(position, text, last.start, piece.end)
+        if len(merged) > 1:
+            self.counters["soft-split"] += len(merged) - 1
+            return merged
+        return [whole]
+
+    def _differs(self, unit: _Unit, against: _Unit) -> bool:
+        """`unit` is confidently in another language than `against`."""
+        if unit.lang in (UNCERTAIN, OTHER) or against.lang in (UNCERTAIN, OTHER) or unit.lang == against.lang:
+            return False
+        return unit.guess.log_odds(unit.lang, against.lang) >= self.config.strong_evidence
+
+    def _smooth(self, doc: Document, units: list[_Unit]) -> None:
+        """Give weakly decided sentences the language of their context. Decisions use the labels before
+        smoothing, so the outcome does not depend on the order in which sentences are visited."""
+        for unit in units:
+            unit.weak = unit.weak or unit.names or (unit.lang != OTHER and not self._strong(unit))
+        before = [u.lang for u in units]
+        anchors = [i for i, u in enumerate(units) if not u.weak]
+        main = _largest(Counter({units[i].lang: units[i].end - units[i].start for i in anchors}))
+        for i, unit in enumerate(units):
+            context = _context(units, before, anchors, i)
+            if context is None and (unit.lang == UNCERTAIN or unit.names):
+                context = main
+            if context is None or context == unit.lang or OTHER in (unit.lang, context):
+                continue
+            if unit.lang != UNCERTAIN and unit.guess.log_odds(unit.lang, context) >= self.config.strong_evidence:
+                continue
+            self.counters["smoothed"] += 1
+            block = doc.blocks[unit.block]
+            text = block.text[unit.start : unit.end][:60]
+            doc.changes.append(Change(stage=self.name, rule="context", block=block.index,
+                                      detail=f"{unit.lang} → {context} (neighbours): {text!r}"))
+            unit.lang = context
+
+    def _strong(self, unit: _Unit) -> bool:
+        """The sentence's language beats every other language of the set by `strong_evidence` nats."""
+        rivals = [lang for lang in unit.guess.probs if lang != unit.lang]
+        return all(unit.guess.log_odds(unit.lang, r) >= self.config.strong_evidence for r in rivals)
+
+    def _action(self, lang: str, main: str | None) -> SegmentAction:
+        if lang in (main, UNCERTAIN):
+            return "keep"
+        default: Action = "keep" if lang == OTHER else "translate"
+        return self.config.policy.get(lang, default)
+
+    def _mark_duplicates(self, doc: Document) -> None:
+        """Mark foreign runs that translate an adjacent main-language block, splitting blocks as needed."""
+        out: list[Block] = []
+        blocks = doc.blocks
+        for position, block in enumerate(blocks):
+            found = self._duplicate_run(blocks, position, doc.lang)
+            if found is None:
+                out.append(block)
+                continue
+            seg, target, score = found
+            pieces = _split_block(block, seg)
+            for piece in pieces:
+                if piece.segments and piece.segments[0].start == 0 and piece.text == block.text[seg.start:seg.end]:
+                    piece.duplicate_of = target.index
+            out.extend(pieces)
+            self.counters["translation-duplicate"] += 1
+            doc.changes.append(Change(stage=self.name, rule="translation-duplicate",
+                                      detail=f"{seg.lang} text says what block {target.index} ({doc.lang}) says "
+                                             f"(evidence {score:.2f})", block=block.index))
+        doc.blocks = out
+
+    def _duplicate_run(self, blocks: list[Block], position: int,
+                       main: str | None) -> tuple[Segment, Block, float] | None:
+        """The foreign edge segment of `blocks[position]` that best duplicates a neighbour block, if any."""
+        block = blocks[position]
+        best: tuple[Segment, Block, float] | None = None
+        edges = [(s, -1) for s in block.segments[:1] if _is_foreign_run(s, main)]
+        edges += [(s, 1) for s in block.segments[-1:] if _is_foreign_run(s, main)]
+        for seg, step in edges:
+            j = position + step
+            if not 0 <= j < len(blocks) or blocks[j].lang != main or blocks[j].duplicate_of is not None:
+                continue
+            score = translation_evidence(block.text[seg.start:seg.end], blocks[j].main_text())
+            if score >= self.config.duplicate_threshold and (best is None or score > best[2]):
+                best = (seg, blocks[j], score)
+        return best
+
+
+def _is_foreign_run(seg: Segment, main: str | None) -> bool:
+    return seg.lang not in (main, UNCERTAIN, OTHER)
+
+
+def _context(units: list[_Unit], labels: list[str], anchors: list[int], i: int) -> str | None:
+    """The language of the nearest strongly decided sentences around `i`: both sides when they agree;
+    when they disagree, the side in the same block (None if both or neither are); else the side there is."""
+    k = bisect_left(anchors, i)
+    before = anchors[k - 1] if k > 0 else None
+    k = bisect_right(anchors, i)
+    after = anchors[k] if k < len(anchors) else None
+    sides = [j for j in (before, after) if j is not None]
+    found = {labels[j] for j in sides}
+    if len(found) == 1:
+        return found.pop()
+    same = [j for j in sides if units[j].block == units[i].block]
+    return labels[same[0]] if len(same) == 1 else None
+
+
+def _segments(units: list[_Unit]) -> list[Segment]:
+    """Consecutive units of one language merged; confidence is the character-weighted probability."""
+    segments: list[Segment] = []
+    weights: list[float] = []
+    for unit in units:
+        size = unit.end - unit.start
+        prob = unit.guess.outside if unit.lang == OTHER else unit.guess.probs.get(unit.lang, 0.0)
+        if segments and segments[-1].lang == unit.lang:
+            seg = segments[-1]
+            seg.confidence = (seg.confidence * weights[-1] + prob * size) / (weights[-1] + size)
+            seg.end = unit.end
+            weights[-1] += size
+        else:
+            segments.append(Segment(start=unit.start, end=unit.end, lang=unit.lang, confidence=prob))
+            weights.append(size)
+    for seg in segments:
+        seg.confidence = round(seg.confidence, 4)
+    return segments
+
+
+def _summarise(block: Block) -> None:
+    """Block language and confidence: the language with most characters, uncertain text not counted."""
+    sizes: Counter[str] = Counter()
+    for seg in block.segments:
+        sizes[seg.lang] += seg.end - seg.start
+    decided = {lang: n for lang, n in sizes.items() if lang != UNCERTAIN}
+    block.lang = _largest(Counter(decided) or sizes)
+    if block.lang is None:
+        block.confidence = None
+        return
+    chosen = [s for s in block.segments if s.lang == block.lang]
+    total = sum(s.end - s.start for s in chosen)
+    block.confidence = round(sum(s.confidence * (s.end - s.start) for s in chosen) / total, 4)
+
+
+def _main_language(blocks: list[Block]) -> str | None:
+    """The language of the set with most characters; `other` only when no text is in the set."""
+    sizes: Counter[str] = Counter()
+    for block in blocks:
+        for seg in block.segments:
+            if seg.lang != UNCERTAIN:
+                sizes[seg.lang] += seg.end - seg.start
+    inside = Counter({lang: n for lang, n in sizes.items() if lang != OTHER})
+    return _largest(inside or sizes)
+
+
+def _largest(sizes: Counter[str]) -> str | None:
+    """The language with most characters; ties go to the alphabetically last, so the answer is stable."""
+    return max(sizes, key=lambda lang: (sizes[lang], lang)) if sizes else None
+
+
+def _split_block(block: Block, seg: Segment) -> list[Block]:
+    """`block` cut before and after `seg` (at whitespace), each piece with its own rebased segments."""
+    cuts = sorted({0, seg.start, seg.end, len(block.text)})
+    pieces: list[Block] = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        raw = block.text[a:b]
+        lead = len(raw) - len(raw.lstrip())
+        text = raw.strip()
+        if not text:
+            continue
+        start = a + lead
+        segs = [replace(s, start=s.start - start, end=s.end - start)
+                for s in block.segments if s.start >= start and s.end <= start + len(text)]
+        piece = replace(block, text=text, segments=segs)
+        _summarise(piece)
+        pieces.append(piece)
+    return pieces if len(pieces) > 1 else [block]
+
+
+def translation_evidence(foreign: str, main: str) -> float:
+    """How much `foreign` looks like a translation of `main`, from 0 to 1, without a translation model.
+
+    Gates (any failing gives 0): sentence counts within one of each other (or a quarter), a character
+    length ratio within 1:2, and, when either side has numbers, at least half of them shared. The score
+    is then the share of content words (4+ letters) of the shorter side that have a cognate on the other:
+    the same first four letters after folding accents and spelling pairs that differ across French,
+    German and English (k/c, z/c, ph/f, ...). Names count too, as they are written alike."""
+    n_foreign, n_main = len(split_sentences(foreign)), len(split_sentences(main))
+    if abs(n_foreign - n_main) > max(1, max(n_foreign, n_main) // 4):
+        return 0.0
+    ratio = len(foreign) / max(1, len(main))
+    if not 0.5 <= ratio <= 2.0:
+        return 0.0
+    numbers_f, numbers_m = _numbers(foreign), _numbers(main)
+    if (numbers_f or numbers_m) and len(numbers_f & numbers_m) * 2 < len(numbers_f | numbers_m):
+        return 0.0
+    stems_f, stems_m = _stems(foreign), _stems(main)
+    small, large = sorted((stems_f, stems_m), key=len)
+    if not small:
+        return 0.0
+    return len(small & large) / len(small)
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers with group separators removed, so "10 000" and "10.000" compare equal."""
+    return {re.sub(r"\D", "", m) for m in _NUMBER.findall(text)}
+
+
+_SPELLING = (("ph", "f"), ("th", "t"), ("k", "c"), ("z", "c"), ("qu", "c"), ("y", "i"), ("w", "v"), ("ß", "ss"))
+
+
+def _stems(text: str) -> set[str]:
+    """Four-letter stems of the content words, folded so that cognates meet."""
+    out: set[str] = set()
+    for word in _LETTERS.findall(text):
+        if len(word) < 4:
+            continue
+        folded = "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+        for a, b in _SPELLING:
+            folded = folded.replace(a, b)
+        out.add(folded[:4])
+    return out

@@ -1,0 +1,154 @@
+"""Sentence splitting for French, German and English text, with exact `str` offsets.
+
+A rule-based splitter, shared by `languages` and `translate`. A sentence ends at `.`, `!`, `?` or `…`
+(with any closing quotes or brackets after it, French `? »` included) when whitespace and a sentence
+start follow: a capital, a digit, an opening quote or bracket, or a bullet. A full stop does not end a
+sentence after an abbreviation (`M.`, `Dr.`, `z. B.`, `u. a.`, `Art. 5`), an initial (`J.-P. Sartre`), a
+list number at the start of a line, or a day number before a month (`3. Oktober`). Numbers such as
+`1.100`, `7.2` or `10 000` hold no whitespace after the point, so they never split.
+
+A line break ends a sentence unless the line goes on in lower case after a line without final punctuation
+(a hard-wrapped sentence). Spans never include the whitespace around them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Abbreviations that never end a sentence, compared as written (case matters: "Me." is Maître, "me." is not).
+_ABBREVIATIONS = frozenset({
+    "M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Me", "Mgr", "Dr", "Drs", "Pr", "Prof", "Mr", "Mrs", "Ms", "St",
+    "Ste", "Sts", "Jr", "Sr", "Hr", "Hrn", "Fr", "Frl", "Nr", "Gen", "Col", "Lt", "Sgt", "Capt", "Gov", "Sen",
+    "Rep", "Rev", "Mt", "Inc", "Ltd", "Corp", "Co", "Bros", "Dipl", "Ing", "Hrsg"
+})
+
+# Lower-case abbreviations that never end a sentence whatever follows.
+_LOWER_ABBREVIATIONS = frozenset({
+    "cf", "ex", "env", "av", "apr", "ca", "vgl", "bzw", "ggf", "evtl", "inkl", "exkl", "sog", "geb", "gest",
+    "jh", "jhd", "hrsg", "mio", "mrd", "bspw", "zb", "dh", "ua", "ue", "vs", "approx", "resp", "ibid", "éd",
+    "chap", "fig", "vol", "dt", "engl", "frz", "franz", "lat", "ggü"
+})
+
+# Abbreviations that only stay inside a sentence when a number follows ("Art. 5", "S. 12", "No. 7").
+_NUMBER_ABBREVIATIONS = frozenset({
+    "art", "abs", "nr", "no", "nos", "n°", "p", "pp", "s", "kap", "ziff", "tel", "bd", "bl", "ch", "sect", "sec"
+})
+_MONTHS = frozenset({
+    "januar", "jänner", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober",
+    "november", "dezember", "janvier", "février", "mars", "avril", "juin", "juillet", "août", "septembre",
+    "octobre", "novembre", "décembre", "january", "february", "march", "may", "june", "july", "october",
+    "december"
+})
+
+# A candidate end: terminal punctuation, then closing quotes/brackets (French spacing allowed), then space.
+_END = re.compile(r"[.!?…]+(?:[ \u00a0\u202f]*[»\"”’'\)\]])*(?=\s)")
+_TOKEN_BEFORE = re.compile(r"[^\s(«\"“„'\[]*$")
+_STARTER = re.compile(r"[\w«\"“„‚'‘(\[¿¡•·▪◦‣*–—-]")
+_LINE_END_PUNCT = re.compile(r"[.!?…:;»\"”’)]\s*$")
+_SPACE = re.compile(r"\s")
+# Initials and dotted abbreviations: "J.-P", "G.W", "z.B", "e.g", "U.S".
+_DOTTED = re.compile(r"[^\W\d](?:\.-?[^\W\d])+")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Offsets `[start, end)` into the text that was split."""
+
+    start: int
+    end: int
+
+
+def split_sentences(text: str) -> list[Span]:
+    """The sentences of `text`, in order, as spans without surrounding whitespace."""
+    spans: list[Span] = []
+    for line_start, line_end in _logical_lines(text):
+        start = line_start
+        for cut in _cuts(text, line_start, line_end):
+            _append(spans, text, start, cut)
+            start = cut
+        _append(spans, text, start, line_end)
+    return spans
+
+
+def soft_breaks(text: str, span: Span) -> list[int]:
+    """Points inside `span` where a sentence may end although the next word is in lower case: after `.`,
+    `!` or `?` that is not an abbreviation, an initial or a number. A caller accepts such a break only on
+    further evidence (the language changes there); the splitter alone does not."""
+    out: list[int] = []
+    for m in _END.finditer(text, span.start, span.end):
+        nxt = _next_visible(text, m.end(), span.end)
+        if nxt < span.end and text[nxt].islower() and not _is_abbreviation(text, m.start(), nxt):
+            out.append(m.end())
+    return out
+
+
+def _logical_lines(text: str) -> list[tuple[int, int]]:
+    """Line ranges, with hard-wrapped continuation lines joined to the line before."""
+    ranges: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        if not line.strip():
+            continue
+        if ranges and _continues(text[ranges[-1][0] : ranges[-1][1]], line):
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+    return ranges
+
+
+def _continues(previous: str, line: str) -> bool:
+    first = line.lstrip()[:1]
+    return first.islower() and not _LINE_END_PUNCT.search(previous)
+
+
+def _cuts(text: str, start: int, end: int) -> list[int]:
+    cuts: list[int] = []
+    for m in _END.finditer(text, start, end):
+        nxt = _next_visible(text, m.end(), end)
+        if nxt >= end or not _STARTER.match(text, nxt) or text[nxt].islower():
+            continue
+        single_stop = m.group().startswith(".") and not m.group().startswith("..")
+        if single_stop and (_is_abbreviation(text, m.start(), nxt) or _is_list_number(text, start, m.start())):
+            continue
+        cuts.append(m.end())
+    return cuts
+
+
+def _is_abbreviation(text: str, dot: int, nxt: int) -> bool:
+    """Whether the full stop at `dot` closes an abbreviation, an initial or a day number (not a sentence)."""
+    token = _TOKEN_BEFORE.search(text, 0, dot)
+    word = token.group() if token else ""
+    if not word:
+        return False
+    following = text[nxt : nxt + 12].split(maxsplit=1)[0] if nxt < len(text) else ""
+    bare = word.rstrip(".")
+    if bare in _ABBREVIATIONS or bare.lower() in _LOWER_ABBREVIATIONS:
+        return True
+    if bare.lower() in _NUMBER_ABBREVIATIONS and following[:1].isdigit():
+        return True
+    if (len(bare) == 1 and bare.isalpha()) or _DOTTED.fullmatch(bare):
+        return True
+    return word.isdigit() and len(word) <= 2 and following.lower().strip(",.;") in _MONTHS
+
+
+def _is_list_number(text: str, line_start: int, dot: int) -> bool:
+    """A full stop after a number that opens a line ("1. Premier point")."""
+    head = text[line_start:dot].strip()
+    return head.isdigit() and len(head) <= 3
+
+
+def _next_visible(text: str, pos: int, end: int) -> int:
+    while pos < end and _SPACE.match(text, pos):
+        pos += 1
+    return pos
+
+
+def _append(spans: list[Span], text: str, start: int, end: int) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if stripped:
+        lead = len(piece) - len(piece.lstrip())
+        spans.append(Span(start + lead, start + lead + len(stripped)))

@@ -1,0 +1,109 @@
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pipeline.config import build
+from pipeline.document import Block, Document
+from stages.detectors import DETECTORS
+from stages.languages import Languages, LanguagesConfig, translation_evidence
+
+CASES = yaml.safe_load((Path(__file__).parents[2] / "fixtures/cases/languages.yaml").read_text(encoding="utf-8"))
+
+
+_DEFAULT = Languages(LanguagesConfig())
+
+
+def run(texts: list[str], **options: Any) -> Document:
+    stage = Languages(LanguagesConfig(**options)) if options else _DEFAULT
+    doc = Document(id="t", source="t", blocks=[Block(kind="paragraph", text=t, index=i) for i, t in enumerate(texts)])
+    return stage.process(doc)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_case(case: dict[str, Any]) -> None:
+    doc = run(case["blocks"], **case.get("config", {}))
+    assert doc.lang == case["lang"]
+    got = [{"segments": [[b.text[s.start : s.end], s.lang, s.action] for s in b.segments],
+            "duplicate_of": b.duplicate_of, "index": b.index} for b in doc.blocks]
+    want = [{"segments": e["segments"], "duplicate_of": e.get("duplicate_of"), "index": e.get("index", i)}
+            for i, e in enumerate(case["expected"])]
+    assert got == want
+
+
+def test_duplicate_is_left_out_of_the_text_and_recorded() -> None:
+    case = next(c for c in CASES if c["id"] == "german-translation-of-standfirst-is-duplicate")
+    doc = run(case["blocks"])
+    assert doc.text == case["blocks"][0] + "\n\n" + case["blocks"][2]
+    assert [c.rule for c in doc.changes] == ["translation-duplicate"]
+
+
+def test_duplicates_off_keeps_the_block() -> None:
+    case = next(c for c in CASES if c["id"] == "german-translation-of-standfirst-is-duplicate")
+    assert all(b.duplicate_of is None for b in run(case["blocks"], duplicates=False).blocks)
+
+
+def test_block_language_and_confidence() -> None:
+    doc = run(["Le maire a inauguré la bibliothèque. Die Stadt ist sehr stolz auf dieses neue Gebäude in der Mitte."])
+    block = doc.blocks[0]
+    assert block.lang == "de"  # the German sentence has more characters
+    assert block.confidence is not None and 0.9 < block.confidence <= 1.0
+
+
+def test_same_input_same_output() -> None:
+    texts = [c for case in CASES for c in case["blocks"]]
+    assert run(texts).to_json() == run(texts).to_json()
+
+
+def test_translation_evidence_needs_shared_numbers() -> None:
+    fr = "Les douaniers ont saisi 2 400 kilos de marchandises en mars à la frontière italienne."
+    de = "Die Zöllner haben im März 2 400 Kilo Waren an der italienischen Grenze beschlagnahmt."
+    assert translation_evidence(de, fr) >= LanguagesConfig().duplicate_threshold
+    assert translation_evidence(de.replace("2 400", "9 100"), fr) == 0.0
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"policy": {"es": "drop"}}, "policy: es not in languages"),
+    ({"languages": ["fr", "fr"]}, "repeated code"),
+    ({"languages": []}, "at least one language"),
+    ({"detector": "cld3"}, "expected one of"),
+])
+def test_config_errors(options: dict[str, Any], message: str) -> None:
+    problems: list[str] = []
+    build(LanguagesConfig, options, "stages.languages", problems)
+    assert len(problems) == 1 and message in problems[0]
+
+
+@pytest.mark.parametrize("name", ["py3langid", "langdetect"])
+def test_detectors_restrict_to_the_set(name: str) -> None:
+    detector = DETECTORS[name](("fr", "de"))
+    guess = detector.detect("Die Regierung hat am Montag ein neues Gesetz vorgestellt.")
+    assert guess.lang == "de" and set(guess.probs) == {"fr", "de"}
+    assert abs(sum(guess.probs.values()) - 1.0) < 1e-6
+    assert detector.detect("12 345 — 678").probs == {"fr": 0.5, "de": 0.5}
+
+
+def _seed(prefix: str) -> Document:
+    from pipeline.stage import NoConfig
+    from stages.decode import Decode, DecodeConfig
+    from stages.extract import Extract
+
+    path = next((Path(__file__).parents[2] / "fixtures/articles").glob(f"{prefix}_*.txt"))
+    doc = Document(id=path.stem, source=str(path), raw=path.read_bytes())
+    return _DEFAULT.process(Extract(NoConfig()).process(Decode(DecodeConfig()).process(doc)))
+
+
+def test_seed_003_german_standfirst_is_a_translation_duplicate() -> None:
+    doc = _seed("003")
+    german = [b for b in doc.blocks if b.text.startswith("Nordkorea unterstützt")]
+    assert len(german) == 1 and [s.lang for s in german[0].segments] == ["de"]
+    standfirst = next(b for b in doc.blocks if b.text.startswith("La Corée du Nord soutient"))
+    assert german[0].duplicate_of == standfirst.index
+    assert doc.lang == "fr" and "Nordkorea" not in doc.text
+
+
+def test_seed_004_caption_is_english_and_the_rest_french() -> None:
+    doc = _seed("004")
+    assert [s.lang for s in doc.blocks[0].segments] == ["en"]
+    assert {s.lang for b in doc.blocks[1:] for s in b.segments} == {"fr"}

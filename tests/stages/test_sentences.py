@@ -1,0 +1,34 @@
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stages.sentences import Span, soft_breaks, split_sentences
+
+CASES = yaml.safe_load((Path(__file__).parents[2] / "fixtures/cases/sentences.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_split_sentences(case: dict) -> None:
+    text = case["input"]
+    assert [text[s.start : s.end] for s in split_sentences(text)] == case["expected"]
+
+
+def test_soft_break_only_before_lowercase_after_a_real_stop() -> None:
+    text = "Ceci est vrai. this is english. Voir z. b. ici"
+    span = Span(0, len(text))
+    assert soft_breaks(text, span) == [len("Ceci est vrai.")]
+
+
+@given(st.text(alphabet="ab .!?\n«»ÉéZz.19", max_size=60))
+def test_spans_are_ordered_stripped_and_cover_every_visible_character(text: str) -> None:
+    spans = split_sentences(text)
+    for a, b in zip(spans, spans[1:], strict=False):
+        assert a.end <= b.start
+    for s in spans:
+        piece = text[s.start : s.end]
+        assert piece and piece == piece.strip()
+    covered = {i for s in spans for i in range(s.start, s.end)}
+    assert all(i in covered for i, c in enumerate(text) if not c.isspace())
