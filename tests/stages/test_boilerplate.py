@@ -1,0 +1,90 @@
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pipeline.config import ConfigError, load
+from pipeline.document import Document
+from stages.boilerplate import Boilerplate, BoilerplateConfig
+from stages.decode import Decode, DecodeConfig
+from stages.extract import Extract, ExtractConfig
+from stages.rulebook import Rule
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = yaml.safe_load((ROOT / "fixtures/cases/boilerplate.yaml").read_text(encoding="utf-8"))
+
+
+def run(raw: bytes, content_type: str = "text/plain", **options: Any) -> Document:
+    config = _config(options)
+    doc = Document(id="t", source="t", content_type=content_type, raw=raw)
+    doc = Extract(ExtractConfig()).process(Decode(DecodeConfig()).process(doc))
+    return Boilerplate(config).process(doc)
+
+
+def _config(options: dict[str, Any]) -> BoilerplateConfig:
+    rules = tuple(Rule(**r) for r in options.pop("rules", ()))
+    return BoilerplateConfig(rules=rules, **{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})
+
+
+def _norm(line: str) -> str:
+    """Whitespace-normalised: the seeds hold no-break spaces."""
+    return " ".join(line.split())
+
+
+@pytest.mark.parametrize("name", sorted(CASES["seeds"]))
+def test_seed_junk_goes_and_everything_else_stays(name: str) -> None:
+    source = (ROOT / "fixtures/articles" / name).read_text(encoding="utf-8")
+    junk = CASES["seeds"][name]
+    doc = run(source.encode())
+    removed_lines = {_norm(line): r.rule for r in doc.removed for line in r.text.split("\n")}
+    for line in junk:
+        assert removed_lines.get(line), f"not removed: {line!r}"
+    text_lines = {_norm(line) for line in doc.text.split("\n")}
+    for line in map(_norm, source.split("\n")):
+        if line and line not in junk:
+            assert line in text_lines, f"lost: {line!r}"
+    assert all(r.rule and r.reason and r.block is not None for r in doc.removed)
+    assert doc.metadata.author == CASES["authors"].get(name)
+
+
+@pytest.mark.parametrize("case", CASES["cases"], ids=[c["id"] for c in CASES["cases"]])
+def test_case(case: dict[str, Any]) -> None:
+    doc = run(case["input"].encode(), **dict(case.get("config") or {}))
+    assert [r.rule for r in doc.removed] == case["removed"]
+    if "author" in case:
+        assert doc.metadata.author == case["author"]
+    if "kinds" in case:
+        assert [b.kind for b in doc.blocks] == case["kinds"]
+    if not case["removed"] and "kinds" not in case:
+        assert doc.text == "\n\n".join(p.strip() for p in case["input"].split("\n\n"))
+
+
+def test_every_removal_keeps_block_index_and_text() -> None:
+    source = (ROOT / "fixtures/articles/001_d65a453aca90a03a.txt").read_text(encoding="utf-8")
+    doc = run(source.encode())
+    first = doc.removed[0]
+    assert (first.stage, first.rule, first.text, first.block, first.line) == (
+        "boilerplate", "struct.head", "News Day FR", 0, 0)
+
+
+def test_unknown_disabled_id_fails_at_load() -> None:
+    with pytest.raises(ConfigError, match="disable: unknown rule id"):
+        load(None, ["pipeline=[decode, extract, boilerplate]", "boilerplate.disable=[fr.nope]"])
+
+
+def test_bad_user_pattern_fails_at_load() -> None:
+    with pytest.raises(ConfigError, match="invalid pattern"):
+        load(None, ["pipeline=[decode, extract, boilerplate]",
+                    "boilerplate.rules=[{id: x.bad, pattern: '(unclosed', reason: r}]"])
+
+
+def test_user_rule_cannot_reuse_builtin_id() -> None:
+    with pytest.raises(ValueError, match="already used"):
+        BoilerplateConfig(rules=(Rule(id="fr.ad-label", pattern="x", reason="r"),))
+
+
+def test_structure_off_keeps_short_lines() -> None:
+    doc = run(b"News Day FR\n\n" + (ROOT / "fixtures/articles/002_508add9b65c0fc47.txt").read_bytes(), structure="off")
+    assert doc.text.startswith("News Day FR\n\n")
+    assert doc.removed == []
