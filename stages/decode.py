@@ -1,8 +1,15 @@
 """decode: input bytes → text, with the encoding recorded in `metadata.encoding`.
 
-Order of evidence: a byte-order mark, then (HTML) a declared charset, then strict UTF-8, then detection
-(charset_normalizer), then `fallback_encoding`. Binary formats (images, PDF, archives) are filtered with
-reason `unsupported content`. HTML goes to `html`, anything else to `plain_text`.
+Order of evidence: a byte-order mark (UTF-8, UTF-16, UTF-32), then a declared charset (HTML `<meta>`, XML
+declaration), then strict UTF-8, then detection, then `fallback_encoding`. Detection first asks whether the
+bytes read as Western European text (French, German, English) and picks the narrowest fitting code page:
+`cp1252` when bytes 0x80–0x9F occur (in latin-1 they would be control characters), `iso8859-15` when a byte
+that it alone reads as a letter or the euro sign (œ, Œ, €, š, ž, Ÿ) stands inside a word, else `iso8859-1`.
+Other bytes go to charset_normalizer. Text that arrives already decoded (JSONL `text`/`html` fields, which
+JSON defines as UTF-8) gets `utf-8`.
+
+Binary formats (images, PDF, archives) are filtered with reason `unsupported content`. HTML goes to `html`,
+anything else to `plain_text`.
 
 YAML: `decode: {fallback_encoding: cp1252, detect: true}`
 """
@@ -33,11 +40,30 @@ _MAGIC = (
     (b"RIFF", "RIFF media"),
     (b"\x7fELF", "executable"),
 )
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-_HTML_START = re.compile(r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|p|div|article|section|h[1-6]|main|span|table|ul|br)\b",
-                         re.IGNORECASE | re.DOTALL)
+_DECLARED_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""",
+    re.IGNORECASE)
+_HTML_START = re.compile(
+    r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|p|div|article|section|h[1-6]|main|span|table|ul|br)\b",
+    re.IGNORECASE | re.DOTALL)
 # Browsers read these labels as windows-1252 (WHATWG Encoding Standard); so do we.
 _WINDOWS_1252_LABELS = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii", "l1"}
+
+# Bytes 0x80-0x9F are printable only in cp1252; latin-1 and iso-8859-15 put control characters there.
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
+# iso-8859-15 differs from latin-1 at eight bytes. Read as latin-1 they are symbols (¤ ¦ ¨ ¸ ¼ ½ ¾) that
+# never touch a letter in real text; read as iso-8859-15 they are € and the letters Š š ž Œ œ Ÿ. 0xB4
+# (´, Ž) is left out: people type ´ as an apostrophe ("l´Ukraine").
+_LATIN_LETTER = rb"[A-Za-z\xc0-\xd6\xd8-\xf6\xf8-\xff]"
+_ISO_8859_15_EVIDENCE = re.compile(rb"\xa4|(?<=" + _LATIN_LETTER + rb")[\xa6\xa8\xb8\xbc\xbd\xbe]"
+                                   rb"|(?<![0-9])[\xa6\xa8\xb8\xbc\xbd\xbe](?=" + _LATIN_LETTER + rb")")
+# A non-ASCII symbol inside a word ("Zaøó³æ": Polish cp1250 read as cp1252) means the code page is wrong.
+_SYMBOL_IN_WORD = re.compile(r"(?<=[^\W\d_])(?![’‘´·\xad])[^\x00-\x7f\w\s](?=[^\W\d_])")
+_LETTER = re.compile(r"[^\W\d_¹²³¼½¾]")  # \w counts vulgar fractions and superscripts as letters
+_NON_ASCII_LETTER = re.compile(r"[^\W\d_¹²³¼½¾\x00-\x7f]")
+# In French, German or English accented letters are a small share of all letters; in a Cyrillic or Greek
+# code page read as Western they are nearly all of them.
+_MAX_ACCENTED_SHARE = 0.3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +85,8 @@ class Decode(Stage[DecodeConfig]):
 
     def process(self, doc: Document) -> Document:
         if doc.raw is None:
+            if doc.metadata.encoding is None and (doc.plain_text is not None or doc.html is not None):
+                doc.metadata.encoding = "utf-8"
             return doc
         raw = doc.raw
         kind = next((label for magic, label in _MAGIC if raw.startswith(magic)), None)
@@ -67,7 +95,8 @@ class Decode(Stage[DecodeConfig]):
         text, encoding = self.decode(raw, doc.content_type == "text/html")
         if "\x00" in text:
             return doc.filtered(self.name, "unsupported content: binary data")
-        is_html = doc.content_type == "text/html" or (doc.content_type != "text/plain" and bool(_HTML_START.match(text[:2048])))
+        is_html = doc.content_type == "text/html" or (
+            doc.content_type != "text/plain" and bool(_HTML_START.match(text[:2048])))
         doc.raw = None
         doc.metadata.encoding = encoding
         if is_html:
@@ -78,26 +107,62 @@ class Decode(Stage[DecodeConfig]):
         return doc
 
     def decode(self, raw: bytes, html: bool) -> tuple[str, str]:
+        """The text and the (Python codec) name of the encoding it was read with."""
         for bom, encoding in _BOMS:
             if raw.startswith(bom):
                 return raw.decode(encoding, errors="replace"), encoding
         if html or raw[:1024].lstrip().startswith(b"<"):
-            declared = _META_CHARSET.search(raw[:4096])
-            if declared:
-                label = declared.group(1).decode("ascii").lower()
-                encoding = "cp1252" if label in _WINDOWS_1252_LABELS else label
-                try:
-                    return raw.decode(encoding), codecs.lookup(encoding).name
-                except (LookupError, UnicodeDecodeError):
-                    pass
+            declared = _declared(raw)
+            if declared is not None:
+                return declared
         try:
             return raw.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             pass
         if self.config.detect:
-            from charset_normalizer import from_bytes
+            detected = western(raw) or _charset_normalizer(raw)
+            if detected is not None:
+                return detected
+        fallback = self.config.fallback_encoding
+        return raw.decode(fallback, errors="replace"), codecs.lookup(fallback).name
 
-            best = from_bytes(raw).best()
-            if best is not None and best.encoding:
-                return str(best), best.encoding
-        return raw.decode(self.config.fallback_encoding, errors="replace"), self.config.fallback_encoding
+
+def _declared(raw: bytes) -> tuple[str, str] | None:
+    match = _DECLARED_CHARSET.search(raw[:4096])
+    if match is None:
+        return None
+    label = (match.group(1) or match.group(2)).decode("ascii").lower()
+    encoding = "cp1252" if label in _WINDOWS_1252_LABELS else label
+    try:
+        return raw.decode(encoding), codecs.lookup(encoding).name
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def western(raw: bytes) -> tuple[str, str] | None:
+    """`raw` read as cp1252, iso-8859-15 or latin-1 (the narrowest that fits), or None when the bytes do
+    not read as Western European text in any of them."""
+    if _C1_BYTES.search(raw):
+        encoding = "cp1252"
+    elif _ISO_8859_15_EVIDENCE.search(raw):
+        encoding = "iso8859-15"
+    else:
+        encoding = "iso8859-1"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D are unassigned in cp1252
+        return None
+    if _SYMBOL_IN_WORD.search(text):
+        return None
+    if len(_NON_ASCII_LETTER.findall(text)) > _MAX_ACCENTED_SHARE * len(_LETTER.findall(text)):
+        return None
+    return text, encoding
+
+
+def _charset_normalizer(raw: bytes) -> tuple[str, str] | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None or not best.encoding:
+        return None
+    return str(best), codecs.lookup(best.encoding).name

@@ -1,0 +1,78 @@
+"""dedupe: remove blocks that repeat an earlier block of the same document; the first occurrence stays.
+
+A block repeats an earlier one when its text is identical, or (with `near: true`) when both have the same
+words once case, spacing and punctuation are ignored ("Le chef, a-t-il dit" / "le chef a t il dit").
+Blocks without any word (separators such as "***") are never duplicates. Each repeat is a `Removal` whose
+rule says what was repeated — `repeated_title` (the first occurrence is the document's first block, a
+title or heading block, or `metadata.title`), `repeated_paragraph`, or `near_duplicate` — and whose
+reason names the kept block's `index`. With `mark_only: true` the repeats stay in `blocks` with
+`duplicate_of` set (they are left out of the clean text either way). Filters nothing.
+
+YAML: `dedupe: {near: true, mark_only: false}`
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.document import Block, Document, Removal
+from pipeline.stage import Stage
+
+# Spaces and common punctuation; a class of literal characters scans faster than the Unicode-aware \W.
+_NOT_WORD = re.compile(r"[\s!-/:-@\[-`{-~«»“”„‘’‚‹›–—…·•¡¿]+")
+_TITLE_KINDS = ("title", "heading")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DedupeConfig:
+    near: bool = True
+    mark_only: bool = False
+
+
+class Dedupe(Stage[DedupeConfig]):
+    name = "dedupe"
+    Config = DedupeConfig
+    requires = ("blocks",)
+
+    def process(self, doc: Document) -> Document:
+        exact: dict[str, Block] = {}
+        near: dict[str, Block] = {}
+        titles = {words(doc.metadata.title)} if doc.metadata.title else set()
+        kept: list[Block] = []
+        for position, block in enumerate(doc.blocks):
+            key = words(block.text)
+            if block.duplicate_of is not None or not key:
+                kept.append(block)
+                continue
+            first = exact.get(block.text)
+            is_near = first is None and self.config.near and key in near
+            if is_near:
+                first = near[key]
+            if first is None:
+                exact[block.text] = block
+                near.setdefault(key, block)
+                if position == 0 or block.kind in _TITLE_KINDS:
+                    titles.add(key)
+                kept.append(block)
+                continue
+            doc.removed.append(self._removal(block, first, key in titles, is_near))
+            self.counters["duplicates"] += 1
+            if self.config.mark_only:
+                block.duplicate_of = first.index
+                kept.append(block)
+        doc.blocks = kept
+        return doc
+
+    def _removal(self, block: Block, first: Block, title: bool, is_near: bool) -> Removal:
+        what = f"the title (block {first.index})" if title else f"block {first.index}"
+        if is_near:
+            rule, reason = "near_duplicate", f"same words as {what}, differing only in case, spacing or punctuation"
+        else:
+            rule, reason = ("repeated_title" if title else "repeated_paragraph"), f"repeats {what}"
+        return Removal(stage=self.name, rule=rule, reason=reason, text=block.text, block=block.index)
+
+
+def words(text: str) -> str:
+    """The comparison key: lower-cased words, one space apart."""
+    return _NOT_WORD.sub(" ", text.casefold()).strip()

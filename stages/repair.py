@@ -1,0 +1,267 @@
+"""repair: undo encoding damage and strip invisible junk in block texts and in metadata title/author/site.
+
+ftfy fixes mojibake (also double-encoded UTF-8), HTML entities left in plain text, C1 controls, surrogates,
+ligatures, full-width letters and line-break variants; its options are exposed one to one under `ftfy:`,
+with ftfy's defaults except `uncurl_quotes` (off, so ’ “ ” survive). A line goes to ftfy only when a cheap
+check finds something ftfy would act on (a character one of the enabled fixers handles, ftfy's own
+mojibake detector `is_bad`, or text not in the target normal form), so clean text costs a few regex scans.
+Then tamis removes zero-width characters (ZWJ/ZWNJ only next to ASCII, where they never join anything),
+soft hyphens and control characters other than tab and newline (a form feed becomes a newline), and drops
+lines that hold only spaces (no-break spaces included, and "Â", what a line of no-break spaces becomes when
+read as cp1252 and stripped).
+
+Every change is a `Change`: the ftfy step (`fix_encoding` with ftfy's explanation such as
+`encode sloppy-windows-1252, decode utf-8`, `unescape_html`, `normalization`, ...) or the tamis rule
+(`zero_width`, `soft_hyphens`, `control_chars`, `blank_lines`). A block left empty is removed with a
+`Removal` (rule `empty`). Filters nothing.
+
+YAML:
+  repair:
+    zero_width: true
+    soft_hyphens: true
+    control_chars: true
+    ftfy: {unescape_html: auto, fix_encoding: true, restore_byte_a0: true, replace_lossy_sequences: true,
+           decode_inconsistent_utf8: true, fix_c1_controls: true, fix_latin_ligatures: true,
+           fix_character_width: true, uncurl_quotes: false, fix_line_breaks: true, fix_surrogates: true,
+           remove_terminal_escapes: true, remove_control_chars: true, normalization: NFC}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pipeline.document import Block, Change, Document, Removal
+from pipeline.stage import Stage
+
+
+@dataclass(frozen=True, kw_only=True)
+class FtfyOptions:
+    """ftfy's `TextFixerConfig` fields under the same names (see ftfy's documentation)."""
+
+    unescape_html: bool | Literal["auto"] = "auto"
+    fix_encoding: bool = True
+    restore_byte_a0: bool = True
+    replace_lossy_sequences: bool = True
+    decode_inconsistent_utf8: bool = True
+    fix_c1_controls: bool = True
+    fix_latin_ligatures: bool = True
+    fix_character_width: bool = True
+    uncurl_quotes: bool = False
+    fix_line_breaks: bool = True
+    fix_surrogates: bool = True
+    remove_terminal_escapes: bool = True
+    remove_control_chars: bool = True
+    normalization: Literal["NFC", "NFKC"] | None = "NFC"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepairConfig:
+    zero_width: bool = True
+    soft_hyphens: bool = True
+    control_chars: bool = True
+    ftfy: FtfyOptions = field(default_factory=FtfyOptions)
+
+
+_ZERO_WIDTH = r"[\u200b\u2060\ufeff\u180e]|(?<=[\x00-\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\x00-\x7f])"
+_SOFT_HYPHEN = r"\xad"
+_CONTROL = r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]"
+_TRIGGER = {"zero_width": r"[\u200b-\u200d\u2060\ufeff\u180e]", "soft_hyphens": _SOFT_HYPHEN, "control_chars": _CONTROL}
+_FORM_FEED = "\x0c"
+# A line of only no-break spaces, read as cp1252 (C2 A0 → "Â" + no-break space) and then stripped, is left
+# as "Â" ("ÂÂ" when it happened twice); ftfy cannot see what the lost byte was, but "Â" alone on a line is
+# never text.
+_LOST_NBSP = re.compile(r"^[^\S\n]*Â+[^\S\n]*$", re.MULTILINE)
+_METADATA_FIELDS = ("title", "author", "site")
+
+
+class Repair(Stage[RepairConfig]):
+    name = "repair"
+    Config = RepairConfig
+    requires = ("blocks",)
+
+    def __init__(self, config: RepairConfig) -> None:
+        super().__init__(config)
+        self._fixer: Any = None
+        self._suspect: re.Pattern[str] | None = None
+        self._clue: re.Pattern[str] | None = None
+        rules = [(rule, pattern) for rule, pattern, on in (
+            ("zero_width", _ZERO_WIDTH, config.zero_width),
+            ("soft_hyphens", _SOFT_HYPHEN, config.soft_hyphens),
+            ("control_chars", _CONTROL, config.control_chars),
+        ) if on]
+        self._rules = [(rule, re.compile(pattern)) for rule, pattern in rules]
+        # One class scan finds whether any rule may apply: clean text pays for one search, not one per rule.
+        self._junk = re.compile("|".join(_TRIGGER[rule] for rule, _ in rules) or r"(?!)")
+
+    def setup(self) -> None:
+        import ftfy
+        from ftfy import chardata
+
+        self._fixer = ftfy.TextFixerConfig(**dataclasses.asdict(self.config.ftfy), explain=True)
+        self._suspect = _suspect_pattern(self.config.ftfy, chardata)
+        self._clue = _mojibake_clue(chardata.CHARMAP_ENCODINGS)
+
+    def process(self, doc: Document) -> Document:
+        kept: list[Block] = []
+        for block in doc.blocks:
+            text, notes = self.repair(block.text)
+            if text != block.text:
+                doc.changes.extend(Change(stage=self.name, rule=rule, detail=detail, block=block.index)
+                                   for rule, detail in _summarise(notes))
+                self.counters["blocks_changed"] += 1
+            if text:
+                block.text = text
+                kept.append(block)
+            else:
+                doc.removed.append(Removal(stage=self.name, rule="empty", reason="only invisible characters or spaces",
+                                           text=block.text, block=block.index))
+        doc.blocks = kept
+        for name in _METADATA_FIELDS:
+            value = getattr(doc.metadata, name)
+            if value:
+                fixed, notes = self.repair(value)
+                if fixed != value:
+                    setattr(doc.metadata, name, fixed)
+                    doc.changes.extend(Change(stage=self.name, rule=rule, detail=f"metadata.{name}: {detail}")
+                                       for rule, detail in _summarise(notes))
+        return doc
+
+    def repair(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """The repaired text, and a (rule, detail) note per line and fix that changed something."""
+        if self._fixer is None:
+            self.setup()
+        notes: list[tuple[str, str]] = []
+        if self._needs_ftfy(text):
+            text = "\n".join(self._fix_line(line, notes) for line in text.split("\n"))
+        if self.config.ftfy.fix_encoding and "Â" in text:
+            text, count = _LOST_NBSP.subn("", text)
+            if count:
+                notes.append(("fix_encoding", "line of only 'Â' (a no-break space read as cp1252) emptied"))
+        if _FORM_FEED in text and self.config.control_chars:
+            notes.append(("control_chars", "form feed → line break"))
+            text = text.replace(_FORM_FEED, "\n")
+        if self._junk.search(text):
+            for rule, pattern in self._rules:
+                text, count = pattern.subn("", text)
+                if count:
+                    notes.append((rule, f"removed {count} character{'s' if count > 1 else ''}"))
+        lines = text.split("\n")
+        kept = [line for line in lines if line and not line.isspace()]
+        if len(kept) < len(lines):
+            text = "\n".join(kept)
+            notes.append(("blank_lines", "dropped lines of only spaces"))
+        return text, notes
+
+    def _needs_ftfy(self, text: str) -> bool:
+        """Whether an enabled ftfy fixer could change `text`, decided by class scans. ftfy's own badness
+        check (`is_bad`, the first thing its encoding fix does) costs ~100 µs on a paragraph of accented
+        text, so it runs only on lines where a two-character mojibake clue was found."""
+        assert self._suspect is not None and self._clue is not None
+        if self._suspect.search(text):
+            return True
+        if text.isascii():
+            return False
+        options = self.config.ftfy
+        return bool((options.fix_encoding and self._clue.search(text))
+                    or (options.normalization and not unicodedata.is_normalized(options.normalization, text)))
+
+    def _fix_line(self, line: str, notes: list[tuple[str, str]]) -> str:
+        if not self._needs_ftfy(line):
+            return line
+        from ftfy import fix_and_explain
+
+        fixed, plan = fix_and_explain(line, self._fixer)
+        if fixed != line:
+            notes.extend(_explain(plan or []))
+        return fixed
+
+
+def _suspect_pattern(options: FtfyOptions, chardata: Any) -> re.Pattern[str]:
+    """One character class of everything the enabled ftfy fixers act on, besides mojibake (which
+    `ftfy.badness.is_bad` detects) and normalisation (which `unicodedata.is_normalized` checks)."""
+    chars: set[int] = set()
+    parts: list[str] = []
+    if options.unescape_html:
+        chars.add(ord("&"))
+    if options.remove_terminal_escapes:
+        chars.add(0x1B)
+    if options.fix_c1_controls or options.fix_encoding:
+        chars.update(range(0x80, 0xA0))
+    if options.fix_latin_ligatures:
+        chars.update(chardata.LIGATURES)
+    if options.fix_character_width:
+        chars.update(chardata.WIDTH_MAP)
+    if options.uncurl_quotes:
+        parts += [chardata.SINGLE_QUOTE_RE.pattern, chardata.DOUBLE_QUOTE_RE.pattern]
+    if options.fix_line_breaks:
+        chars.update(map(ord, "\r\u2028\u2029\x85"))
+    if options.fix_surrogates:
+        chars.update(range(0xD800, 0xE000))
+    if options.remove_control_chars:
+        chars.update(chardata.CONTROL_CHARS)
+    if chars:
+        parts.append(_char_class(chars))
+    return re.compile("|".join(parts) or r"(?!)")
+
+
+def _mojibake_clue(encodings: list[str]) -> re.Pattern[str]:
+    """Where UTF-8 was read in one of ftfy's single-byte `encodings`: a character from a lead byte
+    (0xC2-0xF4) followed by one from a continuation byte (0x80-0xBF) or a replacement mark, or a two-byte
+    lead followed by the space or "?" that ftfy reads as a lost byte. In MacRoman and cp437 the lead bytes
+    include letters and quotes of clean text (é, ’, «), so for those two only the other lead characters
+    count; mojibake they hide also carries C1 controls or other marks that `_suspect_pattern` catches."""
+    lead: set[int] = set()
+    short_lead: set[int] = set()  # the leads ftfy restores a lost byte after (its ALTERED and LOSSY patterns)
+    follow: set[int] = {0x1A, 0xFFFD}
+    for encoding in encodings:
+        plain = encoding in ("macroman", "cp437")
+        for byte, char in zip(range(0xC2, 0xF5), bytes(range(0xC2, 0xF5)).decode(encoding), strict=True):
+            if not (plain and (char.isalpha() or char in "«»“”‘’–—…€")):
+                lead.add(ord(char))
+                if byte in (0xC2, 0xC3, 0xC5, 0xCE, 0xD0, 0xD9, 0xE2, 0xE3, 0xF0):
+                    short_lead.add(ord(char))
+        follow.update(map(ord, bytes(range(0x80, 0xC0)).decode(encoding)))
+    lead_class, follow_class = _char_class(lead), _char_class(follow)
+    return re.compile(f"{lead_class}\\??{follow_class}|{_char_class(short_lead)}[ ?]")
+
+
+def _char_class(codepoints: set[int]) -> str:
+    return "[" + "".join(_ranges(sorted(codepoints))) + "]"
+
+
+def _ranges(codepoints: list[int]) -> Iterable[str]:
+    start = prev = codepoints[0]
+    for cp in [*codepoints[1:], -1]:
+        if cp != prev + 1:
+            yield re.escape(chr(start)) if start == prev else f"{re.escape(chr(start))}-{re.escape(chr(prev))}"
+            start = cp
+        prev = cp
+
+
+def _explain(plan: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """ftfy's plan as (rule, detail) notes; a run of re-encoding steps is one `fix_encoding` note."""
+    notes: list[tuple[str, str]] = []
+    encoding: list[str] = []
+    for action, parameter in [*plan, ("end", "")]:
+        if action in ("encode", "decode", "transcode"):
+            encoding.append(f"{action} {parameter}")
+            continue
+        if encoding:
+            notes.append(("fix_encoding", ", ".join(dict.fromkeys(encoding))))
+            encoding = []
+        if action == "normalize":
+            notes.append(("normalization", parameter))
+        elif action == "apply":
+            notes.append((parameter, "applied"))
+    return notes
+
+
+def _summarise(notes: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Repeated notes (one per line) folded into one, with the count of lines."""
+    return [(rule, detail if n == 1 else f"{detail} ({n} lines)") for (rule, detail), n in Counter(notes).items()]

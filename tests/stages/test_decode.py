@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pipeline.document import Document
+from stages.decode import Decode, DecodeConfig
+
+CASES = yaml.safe_load((Path(__file__).parents[2] / "fixtures" / "cases" / "decode.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_decode_case(case: dict[str, Any]) -> None:
+    raw = bytes.fromhex(case["hex"]) if "hex" in case else case["input"].encode(case["encode"])
+    doc = Document(id=case["id"], source="case", content_type=case.get("content_type", "text/plain"), raw=raw)
+    out = Decode(DecodeConfig(**case.get("config", {}))).process(doc)
+    expected = case["expected"]
+    if "filtered" in expected:
+        assert (out.status, out.reason) == ("filtered", expected["filtered"])
+        return
+    assert out.status == "ok"
+    assert (out.html if out.content_type == "text/html" else out.plain_text) == expected["text"]
+    assert out.metadata.encoding == expected["encoding"]
+    assert out.raw is None
+
+
+def test_text_from_jsonl_is_utf8() -> None:
+    doc = Document(id="j", source="in.jsonl", plain_text="Déjà décodé")
+    out = Decode(DecodeConfig()).process(doc)
+    assert (out.plain_text, out.metadata.encoding) == ("Déjà décodé", "utf-8")
+
+
+def test_unknown_fallback_encoding_is_a_config_error() -> None:
+    with pytest.raises(ValueError, match="fallback_encoding: unknown encoding 'klingon'"):
+        DecodeConfig(fallback_encoding="klingon")

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import ftfy
+import pytest
+import yaml
+
+from pipeline.config import build
+from pipeline.document import Block, Document, Metadata
+from stages.repair import FtfyOptions, Repair, RepairConfig
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+CASES = yaml.safe_load((FIXTURES / "cases" / "repair.yaml").read_text(encoding="utf-8"))
+FTFY_CASES = json.loads((FIXTURES / "ftfy_cases.json").read_text(encoding="utf-8"))["cases"]
+
+
+def _stage(config: dict[str, Any]) -> Repair:
+    problems: list[str] = []
+    stage = Repair(build(RepairConfig, config, "repair", problems))
+    assert problems == []
+    stage.setup()
+    return stage
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_repair_case(case: dict[str, Any]) -> None:
+    doc = Document(id=case["id"], source="case", blocks=[Block(kind="paragraph", text=case["input"], index=0)])
+    out = _stage(case.get("config", {})).process(doc)
+    assert [b.text for b in out.blocks] == ([case["expected"]] if case["expected"] else [])
+    assert [c.rule for c in out.changes] == case["rules"]
+    assert all(c.block == 0 and c.stage == "repair" for c in out.changes)
+    if not case["expected"]:
+        assert [(r.rule, r.block, r.text) for r in out.removed] == [("empty", 0, case["input"])]
+
+
+def test_explanation_names_ftfy_steps() -> None:
+    doc = Document(id="m", source="case", blocks=[Block(kind="paragraph", text="CorÃ©e\nCorÃ©e", index=3)])
+    out = _stage({}).process(doc)
+    assert [(c.rule, c.detail, c.block) for c in out.changes] == [
+        ("fix_encoding", "encode latin-1, decode utf-8 (2 lines)", 3)]
+
+
+def test_metadata_is_repaired() -> None:
+    doc = Document(id="m", source="case", metadata=Metadata(title="CorÃ©e du Nord", author="Ren&eacute;", site="ok"))
+    out = _stage({}).process(doc)
+    assert (out.metadata.title, out.metadata.author, out.metadata.site) == ("Corée du Nord", "René", "ok")
+    assert [(c.rule, c.detail, c.block) for c in out.changes] == [
+        ("fix_encoding", "metadata.title: encode latin-1, decode utf-8", None),
+        ("unescape_html", "metadata.author: applied", None)]
+
+
+def test_ftfy_defaults_differ_only_in_uncurl_quotes() -> None:
+    ours = FtfyOptions().__dict__
+    theirs = ftfy.TextFixerConfig()._asdict()
+    assert {k for k in ours if ours[k] != theirs[k]} == {"uncurl_quotes"}
+
+
+def test_ftfy_published_cases_pass_at_ftfys_rate() -> None:
+    """With ftfy's own defaults and tamis's extra clean-ups off, tamis fixes exactly the cases ftfy fixes
+    (its per-line application and cheap pre-check lose nothing)."""
+    stage = _stage({"zero_width": False, "soft_hyphens": False, "control_chars": False,
+                    "ftfy": {"uncurl_quotes": True}})
+    ftfy_pass = {i for i, c in enumerate(FTFY_CASES) if ftfy.fix_text(c["original"]) == c["fixed"]}
+    tamis_pass = {i for i, c in enumerate(FTFY_CASES) if stage.repair(c["original"])[0] == c["fixed"]}
+    assert len(FTFY_CASES) == 161 and len(ftfy_pass) == 152
+    assert tamis_pass == ftfy_pass
+
+
+def test_ftfy_published_cases_with_tamis_defaults() -> None:
+    """tamis's own clean-ups only ever remove stray control characters that ftfy keeps on purpose."""
+    stage = _stage({"ftfy": {"uncurl_quotes": True}})
+    differ = [c["label"] for c in FTFY_CASES if stage.repair(c["original"])[0] != ftfy.fix_text(c["original"])]
+    assert differ == ["Synthetic, negative: don't leak our internal use of byte 0x1A"]
