@@ -143,8 +143,12 @@ def validate(raw: dict[str, Any], problems: list[str], source: str) -> PipelineC
     if not isinstance(stage_options, dict):
         problems.append(f"stages: expected a mapping of stage instance → options, got {type(stage_options).__name__}")
         stage_options = {}
-    for instance in stage_options:
-        if instance not in order:
+    known = registry.available()
+    for instance, options in stage_options.items():
+        # Options for a known stage may wait there unused (config.yaml documents every stage); any other
+        # name outside the pipeline is a typo.
+        named = isinstance(options, dict) and "stage" in options
+        if instance not in order and (named or instance not in known):
             problems.append(f"stages.{instance}: not in pipeline (pipeline: {', '.join(order) or 'empty'})")
     seen: set[str] = set()
     specs: list[StageSpec] = []

@@ -119,6 +119,8 @@ class Languages(Stage[LanguagesConfig]):
             self._detector = DETECTORS[self.config.detector](self.config.languages)
 
     def process(self, doc: Document) -> Document:
+        if doc.lang is not None and all(b.segments for b in doc.blocks):
+            return doc  # segmented by an earlier run (a tamis record read back): keep its segments and translations
         self.setup()
         units = [u for position, block in enumerate(doc.blocks) for u in self._units(position, block.text)]
         self._smooth(doc, units)

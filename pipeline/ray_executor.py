@@ -1,0 +1,192 @@
+"""Run a pipeline on Ray Data: on this machine, or on a Ray cluster, with the same config.
+
+Two entry points, both needing the `ray` extra (`pip install 'tamis[ray]'`):
+
+- `run(config, inputs)` is `tamis run --executor ray`. The driver reads `inputs` as the local runner does
+  (`pipeline.io`), puts them in Ray's object store one batch per block (the store spills to disk, so the
+  driver's memory stays small), applies the pipeline with `Dataset.map_batches` on a pool of actors, and
+  writes the results in input order. The output file equals the local runner's. `ray.init()` connects to
+  the cluster named by `RAY_ADDRESS`, or starts a local instance.
+- `map_dataset(ds, config)` applies the pipeline to your own `ray.data.Dataset` (e.g. from
+  `ray.data.read_json("s3://bucket/articles/")`) and returns a dataset you can filter and write.
+
+Each actor builds one `pipeline.runner.Pipeline` and sets it up once, so models load once per actor, not
+per batch. Stages that compare documents with each other only see the documents of their own actor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline import io
+from pipeline.config import PipelineConfig
+from pipeline.document import Document
+from pipeline.errors import SetupError
+from pipeline.runner import Pipeline, batches, resolve_jobs
+from pipeline.stats import RunStats, StageStats
+
+if TYPE_CHECKING:
+    import pyarrow
+    import ray.data
+
+_DOCUMENT = "document"  # a pickled Document: the lossless form `run` moves through Ray
+_STATS = "stats"  # the pickled stage stats of one batch, on its first row only
+RECORD_COLUMNS = ("id", "status", "lang", "text", "record")
+
+
+def run(config: PipelineConfig, inputs: list[str]) -> RunStats:
+    """Read `inputs`, process them on Ray and write `config.run.output`; return the run's stats."""
+    io.check_inputs(inputs)
+    ray, data = _import_ray()
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init()
+    run_cfg = config.run
+    stats = RunStats()
+    started = time.perf_counter()
+    writer = io.Writer(run_cfg.output, run_cfg.format)
+    try:
+        for out, stage_stats in process_stream(config, io.read(inputs, run_cfg.glob, run_cfg.max_bytes)):
+            writer.write(out)
+            for doc in out:
+                stats.count(doc.status)
+            stats.merge_stages(stage_stats)
+    finally:
+        writer.close()
+        stats.seconds = time.perf_counter() - started
+        if run_cfg.stats or (run_cfg.output != "-" and run_cfg.format == "jsonl"):
+            stats.write(run_cfg.stats or Path(run_cfg.output).parent / "stats.json")
+        if started_here:
+            ray.shutdown()
+    return stats
+
+
+def process_stream(config: PipelineConfig, docs: Iterable[Document]
+                   ) -> Iterator[tuple[list[Document], dict[str, StageStats]]]:
+    """Processed documents in input order, each chunk with the stage stats it produced (the contract of
+    `pipeline.runner.process_stream`). Needs `ray.init()` to have been called."""
+    ray, data = _import_ray()
+    import pyarrow
+
+    size = config.run.batch_size
+    refs = [ray.put(pyarrow.table({_DOCUMENT: [pickle.dumps(d) for d in batch]})) for batch in batches(docs, size)]
+    if not refs:
+        return
+    context = data.DataContext.get_current()
+    keep_order = context.execution_options.preserve_order
+    context.execution_options.preserve_order = True  # the output must be in input order
+    try:
+        processed = data.from_arrow_refs(refs).map_batches(
+            _DocumentActor, fn_constructor_args=(config,), batch_format="pyarrow", batch_size=size,
+            compute=_actors(ray, config.run.jobs), num_cpus=1)
+        for batch in processed.iter_batches(batch_size=None, batch_format="pyarrow"):
+            yield _unpack(batch.to_pydict())
+    finally:
+        context.execution_options.preserve_order = keep_order
+
+
+def map_dataset(ds: ray.data.Dataset, config: PipelineConfig) -> ray.data.Dataset:
+    """Apply the pipeline of `config` to `ds` with `map_batches`.
+
+    Rows are what tamis reads from a JSONL line: `html` or `text`, an optional `id` (else the SHA-1 of the
+    row), other fields kept in the document's `extra` (null fields are left out: Arrow gives a field that
+    some rows lack as null); a tamis output record is taken as it is. Each
+    output row has `id`, `status`, `lang`, `text` (the clean main text) and `record`, the full tamis
+    record as a JSON string (`Document.from_json(json.loads(row["record"]))` gives the document back).
+    `run.batch_size` sets the batch size and `run.jobs` the number of actors (0: one per cluster CPU).
+    Order is kept only if you set `DataContext.get_current().execution_options.preserve_order`.
+
+        import ray.data
+        from pipeline import load_config
+        from pipeline.ray_executor import map_dataset
+
+        clean = map_dataset(ray.data.read_json("s3://bucket/articles/"), load_config("config.yaml"))
+        clean.filter(lambda row: row["status"] == "ok").write_json("s3://bucket/clean/")
+    """
+    ray, _ = _import_ray()
+    return ds.map_batches(_RecordActor, fn_constructor_args=(config,), batch_format="pyarrow",
+                          batch_size=config.run.batch_size, compute=_actors(ray, config.run.jobs), num_cpus=1)
+
+
+class _PipelineActor:
+    """A Ray Data actor: one pipeline, set up once, applied to each batch it is given."""
+
+    def __init__(self, config: PipelineConfig) -> None:
+        self.pipeline = Pipeline.from_config(config)
+        self.pipeline.setup()
+
+    def __call__(self, batch: pyarrow.Table) -> dict[str, list[Any]]:
+        docs = [self.document(row) for row in batch.to_pylist()]
+        return self.columns(self.pipeline.process(docs))
+
+    def document(self, row: dict[str, Any]) -> Document:
+        raise NotImplementedError
+
+    def columns(self, docs: list[Document]) -> dict[str, list[Any]]:
+        raise NotImplementedError
+
+
+class _DocumentActor(_PipelineActor):
+    """Pickled documents in and out, with the batch's stage stats, for `run`."""
+
+    def document(self, row: dict[str, Any]) -> Document:
+        doc: Document = pickle.loads(row[_DOCUMENT])
+        return doc
+
+    def columns(self, docs: list[Document]) -> dict[str, list[Any]]:
+        stats = [pickle.dumps(self.pipeline.take_stats())] + [b""] * (len(docs) - 1)
+        return {_DOCUMENT: [pickle.dumps(d) for d in docs], _STATS: stats}
+
+
+class _RecordActor(_PipelineActor):
+    """Input records in, output records out, for `map_dataset`."""
+
+    def document(self, row: dict[str, Any]) -> Document:
+        # Arrow gives a field missing from some rows as null in those rows: drop nulls, as if missing.
+        # Dates read by Arrow come back as datetime objects: `default=str` writes them as text again.
+        present = {k: v for k, v in row.items() if v is not None}
+        line = json.dumps(present, ensure_ascii=False, default=str).encode("utf-8")
+        doc_id = str(row.get("id") or hashlib.sha1(line).hexdigest())
+        return io._from_record(line, 1, doc_id, "ray.data")
+
+    def columns(self, docs: list[Document]) -> dict[str, list[Any]]:
+        self.pipeline.take_stats()  # not reported here; dropping them keeps the actor's memory flat
+        return {
+            "id": [d.id for d in docs],
+            "status": [d.status for d in docs],
+            "lang": [d.lang for d in docs],
+            "text": [d.text for d in docs],
+            "record": [json.dumps(d.to_json(), ensure_ascii=False) for d in docs],
+        }
+
+
+def _unpack(columns: dict[str, list[Any]]) -> tuple[list[Document], dict[str, StageStats]]:
+    docs = [pickle.loads(d) for d in columns[_DOCUMENT]]
+    merged: dict[str, StageStats] = {}
+    for blob in columns[_STATS]:
+        if blob:
+            for name, stage_stats in pickle.loads(blob).items():
+                merged.setdefault(name, StageStats()).merge(stage_stats)
+    return docs, merged
+
+
+def _actors(ray: Any, jobs: int) -> Any:
+    """A pool of `run.jobs` actors; 0 means one per CPU of the Ray cluster (of this machine when Ray runs
+    locally)."""
+    size = jobs or int(ray.cluster_resources().get("CPU", 0)) or resolve_jobs(0)
+    return ray.data.ActorPoolStrategy(size=size)
+
+
+def _import_ray() -> tuple[Any, Any]:
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        raise SetupError(f"the ray executor needs Ray Data: pip install 'tamis[ray]' ({exc})") from exc
+    return ray, ray.data
