@@ -107,12 +107,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = _load(args, output=args.output, format=args.format, jobs=args.jobs, executor=args.executor,
                 fail_fast=True if args.fail_fast else None)
     progress = _Progress() if sys.stderr.isatty() else None
+    run = runner.run
     if cfg.run.executor == "ray":
         from pipeline import ray_executor
 
-        stats = ray_executor.run(cfg, args.inputs)
-    else:
-        stats = runner.run(cfg, args.inputs, resume=args.resume, on_batch=progress.update if progress else None)
+        run = ray_executor.run
+    stats = run(cfg, args.inputs, resume=args.resume, on_batch=progress.update if progress else None)
     if progress is not None:
         progress.done()
         print(stats.summary(), file=sys.stderr)

@@ -106,27 +106,35 @@ def _read_jsonl(stream: IO[bytes], source: str, max_bytes: int | None) -> Iterat
 
 
 def _from_record(line: bytes, number: int, doc_id: str, source: str) -> Document:
+    where = f"line {number}"
     try:
         record = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return Document(id=doc_id, source=source).failed(READ_STAGE, f"line {number}: not valid UTF-8 ({exc.reason} at byte {exc.start})")
+        return Document(id=doc_id, source=source).failed(READ_STAGE, f"{where}: not valid UTF-8 ({exc.reason} at byte {exc.start})")
     except json.JSONDecodeError as exc:
-        return Document(id=doc_id, source=source).failed(READ_STAGE, f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})")
+        return Document(id=doc_id, source=source).failed(READ_STAGE, f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
     if not isinstance(record, dict):
-        return Document(id=doc_id, source=source).failed(READ_STAGE, f"line {number}: expected a JSON object, got {type(record).__name__}")
+        return Document(id=doc_id, source=source).failed(READ_STAGE, f"{where}: expected a JSON object, got {type(record).__name__}")
+    # Lone surrogates can only come from `\\ud8xx`-style escapes: skip the walk when the line has none.
+    return from_record(record, doc_id, source, where, check_surrogates=bool(_SURROGATE_ESCAPE.search(line)))
+
+
+def from_record(record: dict[str, Any], doc_id: str, source: str, where: str = "record",
+                *, check_surrogates: bool = True) -> Document:
+    """A document from an input record (`html` or `text`, optional `id`, other fields kept in `extra`), or
+    from a tamis output record, which is read back as it was. `where` locates problems in messages."""
     if "blocks" in record and "status" in record:
         try:
             return Document.from_json(record)
-        except (KeyError, TypeError) as exc:
-            return Document(id=doc_id, source=source).failed(READ_STAGE, f"line {number}: not a valid tamis record ({exc})")
+        except (KeyError, TypeError, ValueError) as exc:
+            return Document(id=doc_id, source=source).failed(READ_STAGE, f"{where}: not a valid tamis record ({exc})")
     lone = 0
-    if _SURROGATE_ESCAPE.search(line):
+    if check_surrogates:
         record, lone = _replace_lone_surrogates(record)
     extra = {k: v for k, v in record.items() if k not in ("id", "html", "text")}
-    doc_id = str(record.get("id", doc_id))
-    doc = Document(id=doc_id, source=source, extra=extra)
+    doc = Document(id=str(record.get("id", doc_id)), source=source, extra=extra)
     if lone:
-        doc.warnings.append(StageWarning(stage=READ_STAGE, message=f"line {number}: {lone} lone surrogate escapes "
+        doc.warnings.append(StageWarning(stage=READ_STAGE, message=f"{where}: {lone} lone surrogate escapes "
                                          "replaced by U+FFFD"))
     if isinstance(record.get("html"), str):
         doc.content_type, doc.html = "text/html", record["html"]
@@ -134,9 +142,7 @@ def _from_record(line: bytes, number: int, doc_id: str, source: str) -> Document
     if isinstance(record.get("text"), str):
         doc.content_type, doc.plain_text = "text/plain", record["text"]
         return doc
-    return doc.failed(
-        READ_STAGE, f"line {number}: record has no string field 'html' or 'text'"
-    )
+    return doc.failed(READ_STAGE, f"{where}: record has no string field 'html' or 'text'")
 
 
 def _replace_lone_surrogates(value: Any) -> tuple[Any, int]:

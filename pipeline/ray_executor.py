@@ -19,12 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import time
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from pipeline import io
+from pipeline import io, runner
 from pipeline.config import PipelineConfig
 from pipeline.document import Document
 from pipeline.errors import SetupError
@@ -40,31 +38,18 @@ _STATS = "stats"  # the pickled stage stats of one batch, on its first row only
 RECORD_COLUMNS = ("id", "status", "lang", "text", "record")
 
 
-def run(config: PipelineConfig, inputs: list[str]) -> RunStats:
-    """Read `inputs`, process them on Ray and write `config.run.output`; return the run's stats."""
-    io.check_inputs(inputs)
-    ray, data = _import_ray()
+def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
+        on_batch: Callable[[RunStats], None] | None = None) -> RunStats:
+    """`pipeline.runner.run` with the batches processed on Ray."""
+    ray, _ = _import_ray()
     started_here = not ray.is_initialized()
     if started_here:
         ray.init()
-    run_cfg = config.run
-    stats = RunStats()
-    started = time.perf_counter()
-    writer = io.Writer(run_cfg.output, run_cfg.format)
     try:
-        for out, stage_stats in process_stream(config, io.read(inputs, run_cfg.glob, run_cfg.max_bytes)):
-            writer.write(out)
-            for doc in out:
-                stats.count(doc.status)
-            stats.merge_stages(stage_stats)
+        return runner.run(config, inputs, resume=resume, on_batch=on_batch, stream=process_stream)
     finally:
-        writer.close()
-        stats.seconds = time.perf_counter() - started
-        if run_cfg.stats or (run_cfg.output != "-" and run_cfg.format == "jsonl"):
-            stats.write(run_cfg.stats or Path(run_cfg.output).parent / "stats.json")
         if started_here:
             ray.shutdown()
-    return stats
 
 
 def process_stream(config: PipelineConfig, docs: Iterable[Document]
@@ -151,9 +136,10 @@ class _RecordActor(_PipelineActor):
         # Arrow gives a field missing from some rows as null in those rows: drop nulls, as if missing.
         # Dates read by Arrow come back as datetime objects: `default=str` writes them as text again.
         present = {k: v for k, v in row.items() if v is not None}
-        line = json.dumps(present, ensure_ascii=False, default=str).encode("utf-8")
-        doc_id = str(row.get("id") or hashlib.sha1(line).hexdigest())
-        return io._from_record(line, 1, doc_id, "ray.data")
+        if "id" not in present:
+            present["id"] = hashlib.sha1(json.dumps(present, sort_keys=True, default=str).encode()).hexdigest()
+        record = json.loads(json.dumps(present, default=str))
+        return io.from_record(record, present["id"], "ray.data")
 
     def columns(self, docs: list[Document]) -> dict[str, list[Any]]:
         self.pipeline.take_stats()  # not reported here; dropping them keeps the actor's memory flat

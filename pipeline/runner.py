@@ -194,9 +194,19 @@ def resolve_jobs(jobs: int) -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+Stream = Callable[[PipelineConfig, Iterable[Document]], Iterator[tuple[list[Document], dict[str, StageStats]]]]
+
+
+def local_stream(config: PipelineConfig, docs: Iterable[Document]
+                 ) -> Iterator[tuple[list[Document], dict[str, StageStats]]]:
+    """`process_stream` on `run.jobs` local processes."""
+    return process_stream(config, docs, resolve_jobs(config.run.jobs))
+
+
 def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
-        on_batch: Callable[[RunStats], None] | None = None) -> RunStats:
-    """Read `inputs`, process them and write `config.run.output`; return the run's stats.
+        on_batch: Callable[[RunStats], None] | None = None, stream: Stream = local_stream) -> RunStats:
+    """Read `inputs`, process them with `stream` (local processes, or `pipeline.ray_executor`), write
+    `config.run.output`; return the run's stats.
 
     With `resume`, records already in the output (whole lines) are kept and their inputs skipped: inputs
     are read in a fixed order, so the first N inputs are the N records already written.
@@ -215,7 +225,7 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
         if next(docs, None) is None:
             break
     try:
-        for out, stage_stats in process_stream(config, docs, resolve_jobs(run_cfg.jobs)):
+        for out, stage_stats in stream(config, docs):
             writer.write(out)
             for doc in out:
                 stats.count(doc.status)
