@@ -41,3 +41,8 @@ def plugin_path(monkeypatch: pytest.MonkeyPatch) -> Path:
     registry.available.cache_clear()
     yield PLUGIN_DIR
     registry.available.cache_clear()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite fixtures/golden/ from the current output (review the diff before committing)")
