@@ -13,7 +13,9 @@ The article is found first: a content line has at least 20 words and ends like a
 rules only act before the first and after the last content line; `drop_rest` only acts in the last 60 % of
 the text; phrase rules act only on lines of at most their `max_words` words. A byline's name goes to
 `metadata.author` when that is empty. Captions become `caption` blocks (`captions: keep`) or are removed.
-No filter reasons: a document whose every block is removed stays, with no blocks.
+A document whose every line is removed is filtered with reason `only boilerplate` (its removals stay on the
+record). A user rule that runs longer than `rule_timeout` on a text is skipped there, with a warning on the
+document; the other rules still apply. `setup()` must run before `process()` (a Pipeline sees to it).
 
 YAML:
     boilerplate:
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -38,7 +41,7 @@ import regex
 from pipeline.config import LangCode, PositiveFloat, PositiveInt
 from pipeline.document import Block, Document, Removal, StageWarning
 from pipeline.stage import Stage
-from stages.rulebook import Matcher, Rule, builtin, matchers
+from stages.rulebook import Matcher, Rule, builtin, fold, matchers
 
 # Structural rules: ids and reasons. They are code, not patterns, but are disabled by id like the others.
 STRUCTURAL = {
@@ -98,6 +101,7 @@ class _Line:
     number: int  # line number within the block
     words: int
     sentence: bool
+    folded: str  # fold(text), for the rules' literal checks
     verdict: tuple[str, str, str] | None = None  # (rule id, reason, action)
 
 
@@ -125,7 +129,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
 
     def process(self, doc: Document) -> Document:
         if self._matchers is None:
-            self.setup()
+            raise RuntimeError("boilerplate: call setup() before process() (a Pipeline does it for you)")
         lines = [_line(text, pos, n) for pos, block in enumerate(doc.blocks)
                  for n, text in enumerate(block.text.split("\n"))]
         if not lines:
@@ -143,6 +147,9 @@ class Boilerplate(Stage[BoilerplateConfig]):
         if struct:
             self._structure(doc, lines, first, last, struct)
         self._apply(doc, lines)
+        self._report_timeouts(doc)
+        if not doc.blocks:
+            return doc.filtered(self.name, "only boilerplate")
         return doc
 
     def _phrase_rules(self, doc: Document, lines: list[_Line]) -> None:
@@ -161,7 +168,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
             offset += len(line.text) + 1
             if line.verdict is not None:
                 continue
-            rule = line_matcher.search(line.text, line.words)
+            rule = line_matcher.search(line.text, line.words, line.folded)
             if rule is None:
                 continue
             if rule.action == "drop_rest" and offset >= REST_AFTER * total:
@@ -177,7 +184,6 @@ class Boilerplate(Stage[BoilerplateConfig]):
                 for other in itertools.takewhile(lambda x: not _is_content(x), lines[i + 1 :]):
                     other.verdict = other.verdict or verdict
             line.verdict = verdict
-        self._report_timeouts(doc)
 
     def _edge_rules(self, lines: list[_Line], scope: Literal["head", "tail"]) -> None:
         assert self._matchers is not None
@@ -186,7 +192,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
             return
         for line in lines:
             if line.verdict is None:
-                rule = matcher.search(line.text, line.words)
+                rule = matcher.search(line.text, line.words, line.folded)
                 if rule is not None:
                     line.verdict = (rule.id, rule.reason, rule.action)
 
@@ -222,8 +228,10 @@ class Boilerplate(Stage[BoilerplateConfig]):
         if "struct.title-repeat" in struct and headline is not None:
             seen = False
             key = _key(headline)
+            words = len(key.split())
             for line in live:
-                if line.verdict is None and _key(line.text) == key:
+                # Same word count first: it is known, and it spares building the key of every paragraph.
+                if line.verdict is None and line.words == words and _key(line.text) == key:
                     if seen or doc.metadata.title is not None:
                         line.verdict = ("struct.title-repeat", STRUCTURAL["struct.title-repeat"], "drop_line")
                     seen = True
@@ -278,8 +286,9 @@ class Boilerplate(Stage[BoilerplateConfig]):
     def _report_timeouts(self, doc: Document) -> None:
         assert self._matchers is not None
         for matcher in self._matchers.values():
-            for rule_id in matcher.timeouts:
-                doc.warnings.append(self._warning(f"rule {rule_id} timed out (rule_timeout) and was skipped"))
+            for rule_id, count in Counter(matcher.timeouts).items():
+                doc.warnings.append(self._warning(f"rule {rule_id} timed out (rule_timeout) on {count} text(s) "
+                                                  "and was skipped there"))
             matcher.timeouts.clear()
 
     def _warning(self, message: str) -> StageWarning:
@@ -288,7 +297,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
 
 def _line(text: str, block: int, number: int) -> _Line:
     text = text.strip()
-    return _Line(text, block, number, len(text.split()), bool(_SENTENCE_END.search(text)))
+    return _Line(text, block, number, len(text.split()), bool(_SENTENCE_END.search(text)), fold(text))
 
 
 def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:

@@ -1,5 +1,7 @@
 """extract: decoded text → typed blocks, and (HTML) page metadata.
 
+A document with no text, or only whitespace, is filtered with reason `empty document`.
+
 Plain text is split into paragraph blocks at blank lines (a line of only spaces, including no-break
 spaces, is blank); a block keeps its lines, which `boilerplate` and `normalise` work on.
 
@@ -56,26 +58,25 @@ class Extract(Stage[ExtractConfig]):
         import trafilatura  # noqa: F401
 
     def process(self, doc: Document) -> Document:
+        text = doc.plain_text if doc.plain_text is not None else doc.html
+        if text is None and doc.blocks:
+            return doc  # extracted already: a tamis record read back to run again
+        if not text or text.isspace():
+            return doc.filtered(self.name, "empty document")
         if doc.plain_text is not None:
             doc.blocks = split_paragraphs(doc.plain_text)
             doc.plain_text = None
-        elif doc.html is not None:
-            return self.extract_html(doc)
-        return doc
+            return doc
+        return self.extract_html(doc)
 
     def extract_html(self, doc: Document) -> Document:
         import trafilatura
 
-        config = self.config
-        result = trafilatura.bare_extraction(
-            doc.html, url=doc.metadata.url, output_format="xml", fast=config.fast,
-            favor_precision=config.favor == "precision", favor_recall=config.favor == "recall",
-            include_comments=config.comments, include_tables=config.tables, with_metadata=config.metadata,
-        )
+        result = trafilatura.bare_extraction(doc.html, url=doc.metadata.url, **trafilatura_options(self.config))
         if result is None:
             return doc.filtered(self.name, "no main text")
         doc.blocks = blocks_from_tree(result.body)
-        if config.comments and result.commentsbody is not None:
+        if self.config.comments and result.commentsbody is not None:
             doc.blocks += blocks_from_tree(result.commentsbody, start=len(doc.blocks))
         if not doc.blocks:
             return doc.filtered(self.name, "no main text")
@@ -85,6 +86,14 @@ class Extract(Stage[ExtractConfig]):
                 setattr(doc.metadata, ours, value if isinstance(value, str) else "; ".join(value))
         doc.html = None
         return doc
+
+
+def trafilatura_options(config: ExtractConfig) -> dict[str, Any]:
+    """trafilatura's keyword arguments for `config`; `bench/boilerplate.py` passes the same ones to
+    `trafilatura.extract` to compare like with like. XML output keeps the structure the blocks come from."""
+    return {"output_format": "xml", "fast": config.fast, "favor_precision": config.favor == "precision",
+            "favor_recall": config.favor == "recall", "include_comments": config.comments,
+            "include_tables": config.tables, "with_metadata": config.metadata}
 
 
 def split_paragraphs(text: str) -> list[Block]:

@@ -5,13 +5,24 @@ A rule is a `regex` pattern searched case-insensitively (unless `case_sensitive`
 whole block (scope `block`). `max_words` keeps a rule off longer text: content must survive, so a rule that
 may remove a long line has to say so. Built-in rules live in `stages/rules/<name>.yaml`; users add rules and
 disable built-ins by id from their config.
+
+Matching a line costs one scan for literal strings and, for most lines, no regex at all (see `Matcher`). The
+literals are read from the patterns with the stdlib parser, so a built-in pattern should stay within the
+syntax `re` shares with `regex` (plus `\\p{..}`): one that the stdlib cannot read still works, but is tried
+on every line within its `max_words`.
 """
 
 from __future__ import annotations
 
+import bisect
+import re
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from re import _constants as sre  # type: ignore[attr-defined]  # the stdlib parser reads a pattern's structure
+from re import _parser as sre_parse  # type: ignore[attr-defined]  # (anchors, literals); `regex` exposes none
 from typing import Any, Literal
 
 import regex
@@ -64,36 +75,54 @@ def builtin(name: str) -> tuple[Rule, ...]:
 
 
 class Matcher:
-    """The rules of one scope, combined so that one search per text tries them all.
+    """The rules of one scope, arranged so that a line costs one scan and rarely more than one regex.
 
-    Built-in rules are joined into one alternation per (`max_words`, case) group and tried only on texts
-    short enough for them. User rules are searched one by one under `timeout`, so a pathological pattern
-    costs at most that long per text; `timeouts` lists the rules that ran out.
+    Built-in rules are tried in priority order, a smaller `max_words` (the narrower rule) first, then file
+    order; the first that matches wins. In that order the rules allowed on a text of `words` words are a
+    suffix of the list. Each rule has a set of literal strings of which every match contains one (see
+    `necessary_literals`); one scan of the case-folded text per suffix finds which of them occur, and only
+    the rules with one present get their regex run. User rules come after the built-ins, searched one by one
+    under `timeout`, so a pathological pattern costs at most that long per text; `timeouts` lists the rules
+    that ran out.
     """
 
     def __init__(self, builtins: list[Rule], user: list[Rule], timeout: float) -> None:
-        groups: dict[tuple[int, bool], list[Rule]] = {}
-        for rule in builtins:
-            groups.setdefault((rule.max_words, rule.case_sensitive), []).append(rule)
-        self._groups: list[tuple[int, Any, list[Rule]]] = []
-        for (max_words, case_sensitive), rules in sorted(groups.items(), key=lambda kv: kv[0][0]):
-            joined = "|".join(f"(?P<r{i}>{rule.pattern})" for i, rule in enumerate(rules))
-            self._groups.append((max_words, regex.compile(joined, _flags(case_sensitive)), rules))
+        self._rules = sorted(builtins, key=lambda rule: rule.max_words)
+        self._limits = [rule.max_words for rule in self._rules]
+        # Anchored rules are only tried at the start: `match` spares the regex a try at every position.
+        self._tries = [(rule.compile().match if _is_anchored(rule.pattern) else rule.compile().search)
+                       for rule in self._rules]
+        literals = [necessary_literals(rule.pattern) for rule in self._rules]
+        owners: dict[str, set[int]] = {}
+        for i, strings in enumerate(literals):
+            for string in strings or ():
+                owners.setdefault(string, set()).add(i)
+        # The scan finds the longest literal at each position, and any other starting there is a prefix of it.
+        self._owners = {found: sorted({i for end in range(1, len(found) + 1) for i in owners.get(found[:end], ())})
+                        for found in owners}
+        self._scans: dict[int, tuple[Callable[[str], list[str]] | None, list[int]]] = {}
+        for start in sorted({bisect.bisect_left(self._limits, limit) for limit in self._limits}):
+            present = tuple(sorted({string for strings in literals[start:] for string in strings or ()}))
+            always = [i for i in range(start, len(self._rules)) if literals[i] is None]
+            self._scans[start] = (_scanner(present) if present else None, always)
         self._user = [(rule, rule.compile()) for rule in user]
         self._timeout = timeout
         self.timeouts: list[str] = []
 
     def __bool__(self) -> bool:
-        return bool(self._groups or self._user)
+        return bool(self._rules or self._user)
 
-    def search(self, text: str, words: int) -> Rule | None:
-        """The first rule that matches `text` (of `words` words): built-ins by file order, then user rules."""
-        for max_words, pattern, rules in self._groups:
-            if words > max_words:
-                continue
-            match = pattern.search(text)
-            if match is not None:
-                return rules[int(match.lastgroup[1:])]
+    def search(self, text: str, words: int, folded: str | None = None) -> Rule | None:
+        """The first rule that matches `text` (of `words` words; `folded` is `fold(text)`, passed when the
+        caller has it already)."""
+        start = bisect.bisect_left(self._limits, words)
+        if start < len(self._rules):
+            scan, always = self._scans[start]
+            found = scan(fold(text) if folded is None else folded) if scan is not None else ()
+            candidates = {i for string in set(found) for i in self._owners[string] if i >= start}
+            for i in sorted(candidates.union(always)):
+                if self._tries[i](text) is not None:
+                    return self._rules[i]
         for rule, pattern in self._user:
             if words > rule.max_words:
                 continue
@@ -105,6 +134,155 @@ class Matcher:
             if match is not None:
                 return rule
         return None
+
+
+def fold(text: str) -> str:
+    """`text` case-folded as the literal checks need it: a character that a case-insensitive `regex` match
+    takes for another folds to the same string. `str.casefold` alone breaks that for one letter: Turkish `İ`
+    matches `i` but folds to `i` and a combining dot."""
+    return text.casefold().replace("i\u0307", "i")
+
+
+@cache
+def _scanner(strings: tuple[str, ...]) -> Callable[[str], list[str]]:
+    """A function listing, at each position of a text, the longest of `strings` that starts there."""
+    return re.compile(f"(?=({_trie(strings)}))").findall
+
+
+def _trie(strings: tuple[str, ...]) -> str:
+    """A `re` alternation of `strings` shaped as a prefix tree, so that the engine walks one path per
+    position instead of trying every string, and that matches the longest string at a position."""
+    root: dict[str, Any] = {}
+    for string in strings:
+        node = root
+        for char in string:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 and "" not in node else f"(?:{'|'.join(branches)})"
+        return body + ("?" if "" in node else "")
+
+    return pattern(root)
+
+
+def _parse(pattern: str) -> Any:
+    """The stdlib parser's tree of `pattern`, for analysis only: `\\p{..}` classes become `\\w`, which
+    changes no literal. None when the stdlib would read the pattern otherwise than `regex` does, or not at
+    all: a brace that is no repeat count (`regex`'s fuzzy matching, `{e<=1}`), a warning (nested sets such as
+    `[[:alpha:]]`), an error (other `regex`-only syntax)."""
+    text = _PROPERTY.sub(r"\\w", pattern)
+    if "{" in _REPEAT.sub("", text):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            return sre_parse.parse(text, 0)
+        except (re.error, FutureWarning):
+            return None
+
+
+_PROPERTY = re.compile(r"\\[pP]\{[^}]*\}")
+_REPEAT = re.compile(r"\{\d*(,\d*)?\}")
+# Cross products of literal sets larger than this are not built: the check would cost more than it saves.
+_MAX_STRINGS = 16
+
+
+@cache
+def _is_anchored(pattern: str) -> bool:
+    """Whether every alternative of `pattern` starts with `^`."""
+    tree = _parse(pattern)
+    return tree is not None and _starts_anchored(list(tree))
+
+
+def _starts_anchored(items: list[Any]) -> bool:
+    if not items:
+        return False
+    op, arg = items[0]
+    if op is sre.AT:
+        return arg is sre.AT_BEGINNING
+    if op is sre.SUBPATTERN:
+        return _starts_anchored(list(arg[3]))
+    if op is sre.BRANCH:
+        return all(_starts_anchored(list(branch)) for branch in arg[1])
+    return False
+
+
+@cache
+def necessary_literals(pattern: str) -> frozenset[str] | None:
+    """Strings such that the folded text (`fold`) of any match of `pattern` contains one of them (folding
+    keeps substrings, and a case-insensitive match folds to its literals); None when the analysis finds no
+    such set, e.g. for `^\\d+$`."""
+    tree = _parse(pattern)
+    if tree is None:
+        return None
+    exact, required = _literals(list(tree))
+    found = _better(exact, required)
+    if found is None or min(map(len, found)) == 0:
+        return None
+    folded = {fold(s) for s in found}
+    # A string that contains another of the set adds nothing to the check.
+    return frozenset(s for s in folded if not any(t != s and t in s for t in folded))
+
+
+def _literals(items: list[Any]) -> tuple[set[str] | None, set[str] | None]:
+    """For a sequence of parsed items: the exact set of strings it matches when small, else None; and the
+    most selective set of which every match contains a member (None if none is known)."""
+    exact: set[str] | None = {""}
+    run: set[str] | None = {""}
+    best: set[str] | None = None
+    for item in items:
+        item_exact, item_required = _item_literals(*item)
+        if item_exact is not None and run is not None and len(run) * len(item_exact) <= _MAX_STRINGS:
+            run = {a + b for a in run for b in item_exact}
+        else:
+            best = _better(best, run)
+            run = item_exact
+            best = _better(best, item_required)
+        if exact is not None:
+            exact = {a + b for a in exact for b in item_exact} \
+                if item_exact is not None and len(exact) * len(item_exact) <= _MAX_STRINGS else None
+    return exact, _better(best, run)
+
+
+def _item_literals(op: Any, arg: Any) -> tuple[set[str] | None, set[str] | None]:
+    if op is sre.LITERAL:
+        return {chr(arg)}, None
+    if op is sre.AT:
+        return {""}, None  # zero-width: the literals on either side stay adjacent
+    if op is sre.IN and len(arg) <= _MAX_STRINGS and all(o is sre.LITERAL for o, _ in arg):
+        return {chr(a) for _, a in arg}, None
+    if op is sre.SUBPATTERN:
+        return _literals(list(arg[3]))
+    if op is sre.ATOMIC_GROUP:
+        return _literals(list(arg))
+    if op is sre.BRANCH:
+        alternatives = [_literals(list(branch)) for branch in arg[1]]
+        if all(exact is not None for exact, _ in alternatives):
+            union = set().union(*(exact for exact, _ in alternatives if exact is not None))
+            if len(union) <= _MAX_STRINGS:
+                return union, None
+        bests = [_better(exact, required) for exact, required in alternatives]
+        if any(b is None or "" in b for b in bests):
+            return None, None
+        return None, set().union(*(b for b in bests if b is not None))
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        low, high, body = arg
+        exact, required = _literals(list(body))
+        if exact is not None and high == 1:
+            return (exact if low == 1 else exact | {""}), None
+        return None, _better(exact, required) if low >= 1 else None
+    return None, None
+
+
+def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
+    """The more selective of two literal sets: longer shortest string, then fewer strings."""
+    if a is None or b is None:
+        return a if b is None else b
+    return max(a, b, key=lambda s: (min(map(len, s)), -len(s)))
 
 
 def matchers(rules: list[Rule], user_ids: set[str], timeout: float) -> dict[Scope, Matcher]:

@@ -6,20 +6,20 @@ import yaml
 
 from pipeline.config import ConfigError, load
 from pipeline.document import Document
-from stages.boilerplate import Boilerplate, BoilerplateConfig
+from stages.boilerplate import Boilerplate, BoilerplateConfig, builtin_rules
 from stages.decode import Decode, DecodeConfig
 from stages.extract import Extract, ExtractConfig
-from stages.rulebook import Rule
+from stages.rulebook import Matcher, Rule, necessary_literals
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = yaml.safe_load((ROOT / "fixtures/cases/boilerplate.yaml").read_text(encoding="utf-8"))
 
 
 def run(raw: bytes, content_type: str = "text/plain", **options: Any) -> Document:
-    config = _config(options)
+    stage = Boilerplate(_config(options))
+    stage.setup()
     doc = Document(id="t", source="t", content_type=content_type, raw=raw)
-    doc = Extract(ExtractConfig()).process(Decode(DecodeConfig()).process(doc))
-    return Boilerplate(config).process(doc)
+    return stage.process(Extract(ExtractConfig()).process(Decode(DecodeConfig()).process(doc)))
 
 
 def _config(options: dict[str, Any]) -> BoilerplateConfig:
@@ -56,6 +56,8 @@ def test_case(case: dict[str, Any]) -> None:
         assert doc.metadata.author == case["author"]
     if "kinds" in case:
         assert [b.kind for b in doc.blocks] == case["kinds"]
+    assert (doc.status, doc.reason) == (("filtered", case["filtered"]) if "filtered" in case else ("ok", None))
+    assert [w.message for w in doc.warnings] == case.get("warnings", [])
     if not case["removed"] and "kinds" not in case:
         assert doc.text == "\n\n".join(p.strip() for p in case["input"].split("\n\n"))
 
@@ -88,3 +90,42 @@ def test_structure_off_keeps_short_lines() -> None:
     doc = run(b"News Day FR\n\n" + (ROOT / "fixtures/articles/002_508add9b65c0fc47.txt").read_bytes(), structure="off")
     assert doc.text.startswith("News Day FR\n\n")
     assert doc.removed == []
+
+
+def test_process_before_setup_is_an_error() -> None:
+    doc = Document(id="t", source="t", plain_text="Anzeige")
+    with pytest.raises(RuntimeError, match="setup"):
+        Boilerplate(BoilerplateConfig()).process(Extract(ExtractConfig()).process(doc))
+
+
+def _reference(rules: list[Rule], text: str) -> str | None:
+    """The rule the matcher must find, by brute force: every rule in priority order, a plain regex search."""
+    words = len(text.split())
+    return next((r.id for r in sorted(rules, key=lambda r: r.max_words)
+                 if words <= r.max_words and r.compile().search(text)), None)
+
+
+def test_matcher_finds_what_a_plain_search_finds() -> None:
+    rules = builtin_rules(("fr", "de", "en"))
+    matcher = Matcher(rules, [], 0.05)
+    texts = [line.strip() for path in sorted((ROOT / "fixtures/articles").glob("*.txt"))
+             for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+    texts += [line for case in CASES["cases"] for line in case["input"].split("\n") if line]
+    texts += ["İMPRESSUM", "Tous droits réservés", "Mit freundlicher Unterstützung von Foto: dpa"]
+    found = [(text, getattr(matcher.search(text, len(text.split())), "id", None)) for text in texts]
+    assert found == [(text, _reference(rules, text)) for text in texts]
+    assert ("İMPRESSUM", "de.legal") in found  # Turkish İ: a regex match that casefold() alone would hide
+
+
+@pytest.mark.parametrize(("pattern", "literals"), [
+    (r"\bcookies?\b", {"cookie"}),
+    (r"^(Publié|mis à jour)\s*:", {"publié", "mis à jour"}),
+    (r"(sign up|subscribe).{0,60}\bnewsletters?\b", {"newsletter"}),
+    (r"\b(a|bc)d", {"ad", "bcd"}),
+    (r"^\d+\s*/\s*\d+$", {"/"}),
+    (r"^\d+$", None),
+    (r"^(foo|\d+)$", None),
+    (r"(?:cookie){e<=1}", None),  # regex's fuzzy matching: the stdlib would read the braces as text
+])
+def test_necessary_literals(pattern: str, literals: set[str] | None) -> None:
+    assert necessary_literals(pattern) == (frozenset(literals) if literals is not None else None)

@@ -9,7 +9,8 @@ from stages.decode import Decode, DecodeConfig
 from stages.extract import Extract, ExtractConfig, split_paragraphs
 
 ROOT = Path(__file__).resolve().parents[2]
-CASES = yaml.safe_load((ROOT / "fixtures/cases/extract.yaml").read_text(encoding="utf-8"))["cases"]
+DATA = yaml.safe_load((ROOT / "fixtures/cases/extract.yaml").read_text(encoding="utf-8"))
+CASES = DATA["cases"]
 
 
 def extract_html(raw: bytes, **options: Any) -> Document:
@@ -51,3 +52,16 @@ def test_plain_text_path_unchanged_by_html_options() -> None:
     doc = Document(id="t", source="t.txt", plain_text="Eins.\n\nZwei.")
     doc = Extract(ExtractConfig(favor="precision", comments=True)).process(doc)
     assert [b.text for b in doc.blocks] == ["Eins.", "Zwei."] and doc.plain_text is None
+
+
+@pytest.mark.parametrize("case", DATA["empty"], ids=[c["id"] for c in DATA["empty"]])
+def test_empty_document_is_filtered(case: dict[str, Any]) -> None:
+    doc = Document(id="e", source="e", content_type=case["content_type"], raw=case["raw"].encode())
+    doc = Extract(ExtractConfig()).process(Decode(DecodeConfig()).process(doc))
+    assert (doc.status, doc.stage, doc.reason, doc.blocks) == ("filtered", "extract", "empty document", [])
+
+
+def test_extracted_record_read_back_passes_through() -> None:
+    blocks = split_paragraphs("Eins.\n\nZwei.")
+    doc = Extract(ExtractConfig()).process(Document(id="r", source="r", blocks=list(blocks)))
+    assert (doc.status, doc.blocks) == ("ok", blocks)
