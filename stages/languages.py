@@ -48,20 +48,22 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Literal
 
 from pipeline.config import Fraction, LangCode, NonNegativeInt, PositiveFloat
 from pipeline.document import Block, Change, Document, Segment, SegmentAction
 from pipeline.stage import Stage
 from stages.detectors import DETECTORS, Detector, Guess
-from stages.sentences import Span, soft_breaks, split_sentences
+from stages.sentences import soft_breaks, split_sentences
 
 UNCERTAIN = "uncertain"
 OTHER = "other"
 Action = Literal["translate", "keep", "drop", "separate"]
-_WORD = re.compile(r"\w+")
+_WORD_START = re.compile(r"(?<!\w)\w")
 _NUMBER = re.compile(r"\d+(?:[ .,\u00a0\u202f]\d+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
+_Key = tuple[int, int, int]  # block position, start, end
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,10 +121,24 @@ class Languages(Stage[LanguagesConfig]):
             self._detector = DETECTORS[self.config.detector](self.config.languages)
 
     def process(self, doc: Document) -> Document:
-        if doc.lang is not None and all(b.segments for b in doc.blocks):
-            return doc  # segmented by an earlier run (a tamis record read back): keep its segments and translations
+        return self.process_batch([doc])[0]
+
+    def process_batch(self, docs: list[Document]) -> list[Document]:
+        """Every sentence of the batch goes to the detector in one call, which is what makes it fast."""
         self.setup()
-        units = [u for position, block in enumerate(doc.blocks) for u in self._units(position, block.text)]
+        assert self._detector is not None
+        todo = [doc for doc in docs if not _segmented(doc)]
+        plans = [_plan(doc) for doc in todo]
+        wanted = [[(p, a, b) for p, bounds in plan for a, b in _ranges(bounds)] for plan in plans]
+        texts = [doc.blocks[p].text[a:b] for doc, keys in zip(todo, wanted, strict=True) for p, a, b in keys]
+        guesses = iter(self._detector.detect_many(texts, self.config.other_share))
+        for doc, plan, keys in zip(todo, plans, wanted, strict=True):
+            known = {key: next(guesses) for key in keys}
+            self._decide(doc, [u for p, bounds in plan for u in self._split_soft(doc, p, bounds, known)])
+        return docs
+
+    def _decide(self, doc: Document, units: list[_Unit]) -> None:
+        """Smooth the units, merge them into segments and set the languages and actions."""
         self._smooth(doc, units)
         by_block: dict[int, list[_Unit]] = {}
         for unit in units:
@@ -137,36 +153,31 @@ class Languages(Stage[LanguagesConfig]):
                 self.counters[f"segment:{seg.lang}"] += 1
         if self.config.duplicates and doc.lang is not None:
             self._mark_duplicates(doc)
-        return doc
 
-    def _units(self, position: int, text: str) -> list[_Unit]:
-        units: list[_Unit] = []
-        for span in split_sentences(text):
-            units.extend(self._split_soft(position, text, span))
-        return units
-
-    def _unit(self, position: int, text: str, start: int, end: int) -> _Unit:
-        assert self._detector is not None
-        piece = text[start:end]
-        guess = self._detector.detect(piece)
-        words = _WORD.findall(piece)
-        letters = sum(len(m) for m in _LETTERS.findall(piece))
-        if len(words) < self.config.min_words or letters < self.config.min_letters:
+    def _unit(self, doc: Document, position: int, start: int, end: int, known: dict[_Key, Guess]) -> _Unit:
+        piece = doc.blocks[position].text[start:end]
+        guess = known.get((position, start, end))
+        if guess is None:  # a merge of soft-split pieces: rare, so detected on its own
+            assert self._detector is not None
+            guess = known[position, start, end] = self._detector.detect(piece)
+        initials = _WORD_START.findall(piece)  # one per word
+        letters = sum(map(len, _LETTERS.findall(piece)))
+        if len(initials) < self.config.min_words or letters < self.config.min_letters:
             return _Unit(position, start, end, guess, UNCERTAIN, weak=True)
-        if guess.outside >= self.config.other_share and len(words) >= self.config.other_words:
+        if guess.outside >= self.config.other_share and len(initials) >= self.config.other_words:
             return _Unit(position, start, end, guess, OTHER, weak=False)
         # A line of mostly capitalised words (a byline, a list of names) says little about its language.
-        names = sum(w[0].isupper() for w in words) * 2 > len(words)
+        names = sum(map(str.isupper, initials)) * 2 > len(initials)
         return _Unit(position, start, end, guess, guess.lang, weak=False, names=names)
 
-    def _split_soft(self, position: int, text: str, span: Span) -> list[_Unit]:
-        """The sentence as one unit, or cut at soft breaks where the language changes on strong evidence."""
-        whole = self._unit(position, text, span.start, span.end)
-        breaks = soft_breaks(text, span)
-        if not breaks:
+    def _split_soft(self, doc: Document, position: int, bounds: list[int], known: dict[_Key, Guess]) -> list[_Unit]:
+        """The sentence `bounds[0]:bounds[-1]` as one unit, or cut at its soft breaks (`bounds[1:-1]`)
+        where the language changes on strong evidence."""
+        whole = self._unit(doc, position, bounds[0], bounds[-1], known)
+        if len(bounds) == 2:
             return [whole]
-        bounds = [span.start, *breaks, span.end]
-        pieces = [self._unit(position, text, a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+        text = doc.blocks[position].text
+        pieces = [self._unit(doc, position, a, b, known) for a, b in pairwise(bounds)]
         pieces = [replace(p, start=p.start + len(text[p.start:p.end]) - len(text[p.start:p.end].lstrip()))
                   for p in pieces]
         merged = [pieces[0]]
@@ -175,7 +186,7 @@ class Languages(Stage[LanguagesConfig]):
             if self._differs(last, piece) and self._differs(piece, last):
                 merged.append(piece)
             else:
-                merged[-1] = self._unit(position, text, last.start, piece.end)
+                merged[-1] = self._unit(doc, position, last.start, piece.end, known)
         if len(merged) > 1:
             self.counters["soft-split"] += len(merged) - 1
             return merged
@@ -257,6 +268,23 @@ class Languages(Stage[LanguagesConfig]):
             if score >= self.config.duplicate_threshold and (best is None or score > best[2]):
                 best = (seg, blocks[j], score)
         return best
+
+
+def _segmented(doc: Document) -> bool:
+    """Segmented by an earlier run (a tamis record read back): its segments and translations are kept."""
+    return doc.lang is not None and all(b.segments for b in doc.blocks)
+
+
+def _plan(doc: Document) -> list[tuple[int, list[int]]]:
+    """Per sentence of the document: its block position and `[start, *soft breaks, end]`."""
+    return [(position, [span.start, *soft_breaks(block.text, span), span.end])
+            for position, block in enumerate(doc.blocks) for span in split_sentences(block.text)]
+
+
+def _ranges(bounds: list[int]) -> list[tuple[int, int]]:
+    """What `_split_soft` detects first: the sentence, then the pieces between its soft breaks."""
+    whole = (bounds[0], bounds[-1])
+    return [whole, *pairwise(bounds)] if len(bounds) > 2 else [whole]
 
 
 def _is_foreign_run(seg: Segment, main: str | None) -> bool:

@@ -44,6 +44,7 @@ _MONTHS = frozenset({
 # A candidate end: terminal punctuation, then closing quotes/brackets (French spacing allowed), then space.
 _END = re.compile(r"[.!?…]+(?:[ \u00a0\u202f]*[»\"”’'\)\]])*(?=\s)")
 _TOKEN_BEFORE = re.compile(r"[^\s(«\"“„'\[]*$")
+_TOKEN_WINDOW = 40
 _STARTER = re.compile(r"[\w«\"“„‚'‘(\[¿¡•·▪◦‣*–—-]")
 _LINE_END_PUNCT = re.compile(r"[.!?…:;»\"”’)]\s*$")
 _SPACE = re.compile(r"\s")
@@ -119,8 +120,7 @@ def _cuts(text: str, start: int, end: int) -> list[int]:
 
 def _is_abbreviation(text: str, dot: int, nxt: int) -> bool:
     """Whether the full stop at `dot` closes an abbreviation, an initial or a day number (not a sentence)."""
-    token = _TOKEN_BEFORE.search(text, 0, dot)
-    word = token.group() if token else ""
+    word = _token_before(text, dot)
     if not word:
         return False
     following = text[nxt : nxt + 12].split(maxsplit=1)[0] if nxt < len(text) else ""
@@ -132,6 +132,16 @@ def _is_abbreviation(text: str, dot: int, nxt: int) -> bool:
     if (len(bare) == 1 and bare.isalpha()) or _DOTTED.fullmatch(bare):
         return True
     return word.isdigit() and len(word) <= 2 and following.lower().strip(",.;") in _MONTHS
+
+
+def _token_before(text: str, dot: int) -> str:
+    """The token that ends at `dot`. Searched in a short window first: from the start of a long text the
+    search costs time in proportion to the text, for every full stop."""
+    window = max(0, dot - _TOKEN_WINDOW)
+    token = _TOKEN_BEFORE.search(text, window, dot)
+    if token is None or (token.start() == window and window > 0):  # the token may go on before the window
+        token = _TOKEN_BEFORE.search(text, 0, dot)
+    return token.group() if token else ""
 
 
 def _is_list_number(text: str, line_start: int, dot: int) -> bool:

@@ -84,6 +84,49 @@ def test_detectors_restrict_to_the_set(name: str) -> None:
     assert detector.detect("12 345 — 678").probs == {"fr": 0.5, "de": 0.5}
 
 
+_TEXTS = [
+    "Die Regierung hat am Montag ein neues Gesetz vorgestellt.",
+    "Le maire a inauguré la nouvelle bibliothèque samedi matin.",
+    "El gobierno anunció ayer nuevas medidas para la economía del país y los trabajadores.",
+    "THE PRESIDENT SPEAKS TO REPORTERS",
+    "Kim",
+    "",
+]
+
+
+def test_py3langid_batch_gives_py3langids_numbers() -> None:
+    from stages.detectors import _py3langid_model
+
+    model = _py3langid_model()
+    columns = [list(model.nb_classes).index(lang) for lang in ("fr", "de", "en")]
+    detector = DETECTORS["py3langid"](("fr", "de", "en"))
+    for text, guess in zip(_TEXTS[:-1], detector.detect_many(_TEXTS[:-1]), strict=True):
+        scores = model._decide(text)[columns]
+        total = float(scores.sum())
+        assert list(guess.probs.values()) == pytest.approx([float(p) / total for p in scores], abs=1e-5)
+        assert guess.outside == pytest.approx(1.0 - total, abs=1e-5)
+
+
+def test_py3langid_batch_leaves_outside_out_only_below_other_share() -> None:
+    detector = DETECTORS["py3langid"](("fr", "de", "en"))
+    exact = detector.detect_many(_TEXTS)
+    bounded = detector.detect_many(_TEXTS, other_share=0.99)
+    assert [g.probs for g in bounded] == [g.probs for g in exact]
+    assert exact[2].outside >= 0.99 and bounded[2].outside == exact[2].outside  # Spanish
+    assert all(b.outside in (0.0, e.outside) and e.outside < 0.99 for b, e in zip(bounded, exact, strict=True)
+               if b is not bounded[2])
+    assert bounded[5] == detector.flat()
+
+
+def test_batch_and_one_by_one_agree() -> None:
+    texts = [c["blocks"] for c in CASES]
+    docs = [Document(id="t", source="t", blocks=[Block(kind="paragraph", text=t, index=j)
+                                                 for j, t in enumerate(blocks)])
+            for blocks in texts]
+    one_by_one = [run(blocks).to_json() for blocks in texts]
+    assert [d.to_json() for d in _DEFAULT.process_batch(docs)] == one_by_one
+
+
 def _seed(prefix: str) -> Document:
     from pipeline.stage import NoConfig
     from stages.decode import Decode, DecodeConfig
