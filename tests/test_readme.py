@@ -10,7 +10,7 @@ from tests.conftest import ARTICLES, ROOT
 
 def test_readme_custom_stage_runs() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Writing a stage", 1)[1]
+    section = readme.split("## Writing a stage", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(blocks) == 2
     namespace: dict[str, object] = {}
