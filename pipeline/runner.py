@@ -173,16 +173,22 @@ def process_stream(config: PipelineConfig, docs: Iterable[Document], jobs: int =
 
 
 _worker: Pipeline | None = None
+_worker_error: Exception | None = None
 
 
 def _init_worker(config: PipelineConfig) -> None:
-    global _worker
+    global _worker, _worker_error
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how an interrupted run ends
-    _worker = Pipeline.from_config(config)
-    _worker.setup()
+    try:
+        _worker = Pipeline.from_config(config)
+        _worker.setup()
+    except Exception as exc:  # a Pool initializer that raises makes the pool respawn workers forever
+        _worker_error = exc
 
 
 def _work(batch: list[Document]) -> tuple[list[Document], dict[str, StageStats]]:
+    if _worker_error is not None:
+        raise _worker_error
     assert _worker is not None
     return _worker.process(batch), _worker.take_stats()
 

@@ -1,0 +1,265 @@
+"""translate: foreign segments marked `translate` → the document's main language (or `target`), offline.
+
+Models are Argos Translate packages installed with `tamis models` (`pipeline.models`). They are run here
+directly, with CTranslate2 and the package's own SentencePiece model, with Argos's decoding options
+(`replace_unknowns`, length penalty 0.2, the package's `target_prefix`) but a beam of 2 by default (Argos:
+4; about twice as fast, for little loss; `beam_size: 4` decodes as Argos does). argostranslate's translate
+module is never imported: it costs seconds and hundreds of MB (stanza, torch, spaCy), and its sentence
+splitter may try to download models. Nothing is downloaded while translating.
+
+Each segment is split into sentences (`stages.sentences`, the splitter `languages` uses). The sentences
+of a whole batch of documents go to a few `translate_batch` calls, one per package, each distinct sentence
+once (a cache lives as long as the stage). A pair with no package of its own is chained through English
+(de → en → fr), as Argos does. Blocks marked `duplicate_of` are skipped: they are out of the main text.
+
+Provenance: `Segment.translation` holds the text, the source and target language, the package(s) used as
+`code@version` (`de_en@1.9+en_fr@1.9` for a pivot) and the language path (`[de, en, fr]`); the block
+keeps the original text, and `doc.text` shows the translation.
+
+No model for a pair (`on_missing`): `keep` leaves the segment as it is, with a `no-model` translation
+record (its text is the original), one warning per pair in each affected document's `warnings`, and one
+log warning per pair per worker process. `error` stops the run in `setup()`, before any document, when a
+pair among `languages` (into `target`, or each into each when `target` is null) has no model, naming the
+commands that install it; a pair outside `languages` met later fails only its document. Counters:
+`segments`, `sentences`, `cache_hits`, `no_model:<source>-<target>`. Filters nothing.
+
+YAML:
+```
+translate:
+  target: null           # null: each document's main language
+  languages: [fr, de, en]
+  models_dir: null       # null: argostranslate's (ARGOS_PACKAGES_DIR)
+  on_missing: keep       # keep | error
+  beam_size: 2
+  compute_type: int8
+  threads: 1
+  batch_size: 32
+  max_decoding_length: 256
+```
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pipeline import models
+from pipeline.config import LangCode, PositiveInt
+from pipeline.document import Document, Segment, StageWarning, Translation
+from pipeline.errors import SetupError
+from pipeline.stage import Stage
+from stages.sentences import split_sentences
+
+log = logging.getLogger(__name__)
+PIVOT = "en"
+LENGTH_PENALTY = 0.2  # Argos's value, so a package translates here as it does in Argos
+CACHE_ENTRIES = 200_000  # sentences; a few tens of MB at most
+ComputeType = Literal["int8", "int8_float32", "int16", "float32", "auto", "default"]  # CTranslate2's CPU types
+
+
+@dataclass(frozen=True, kw_only=True)
+class TranslateConfig:
+    """`target`: null = each document's main language. `languages`: the pairs `on_missing: error` checks
+    at start-up. `threads`: CTranslate2 threads per worker process (the runner already runs one worker
+    per core). `batch_size`: sentences per CTranslate2 batch. `max_decoding_length`: tokens per
+    translated sentence at most."""
+
+    target: LangCode | None = None
+    languages: tuple[LangCode, ...] = ("fr", "de", "en")
+    models_dir: str | None = None
+    on_missing: Literal["keep", "error"] = "keep"
+    beam_size: PositiveInt = 2
+    compute_type: ComputeType = "int8"
+    threads: PositiveInt = 1
+    batch_size: PositiveInt = 32
+    max_decoding_length: PositiveInt = 256
+
+
+@dataclass
+class _Job:
+    """A segment to translate: its sentences go along `route`, one package after the other."""
+
+    segment: Segment
+    source: str
+    target: str
+    route: list[models.Model]
+    sentences: list[str]
+
+
+class _Engine:
+    """One loaded package: a CTranslate2 translator and the package's SentencePiece model."""
+
+    def __init__(self, model: models.Model, config: TranslateConfig) -> None:
+        import ctranslate2
+        import sentencepiece
+
+        self.config = config
+        self.prefix = model.target_prefix
+        try:
+            self.translator = ctranslate2.Translator(str(model.path / "model"), device="cpu",
+                                                     compute_type=config.compute_type, inter_threads=1,
+                                                     intra_threads=config.threads)
+            self.tokenizer = sentencepiece.SentencePieceProcessor(model_file=str(model.path / "sentencepiece.model"))
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise SetupError(f"translate: cannot load {model.label} from {model.path}: {exc}") from exc
+
+    def translate(self, texts: list[str]) -> list[str]:
+        tokens = self.tokenizer.encode(texts, out_type=str)
+        results = self.translator.translate_batch(
+            tokens,
+            target_prefix=[[self.prefix]] * len(tokens) if self.prefix else None,
+            beam_size=self.config.beam_size,
+            max_batch_size=self.config.batch_size,
+            max_decoding_length=self.config.max_decoding_length,
+            replace_unknowns=True,
+            length_penalty=LENGTH_PENALTY,
+        )
+        skip = 1 if self.prefix else 0  # CTranslate2 returns the target prefix as the first token
+        return [text.strip() for text in self.tokenizer.decode([r.hypotheses[0][skip:] for r in results])]
+
+
+class Translate(Stage[TranslateConfig]):
+    name = "translate"
+    Config = TranslateConfig
+    requires = ("segments",)
+    provides = ("translations",)
+
+    def __init__(self, config: TranslateConfig) -> None:
+        super().__init__(config)
+        self._models: dict[tuple[str, str], models.Model] = {}
+        self._engines: dict[Path, _Engine] = {}
+        self._cache: dict[tuple[Path, str], str] = {}
+        self._warned: set[tuple[str, str]] = set()
+
+    def setup(self) -> None:
+        try:
+            import ctranslate2  # noqa: F401
+            import sentencepiece  # noqa: F401
+        except ImportError as exc:
+            raise SetupError(f"translate: needs ctranslate2 and sentencepiece ({exc}): "
+                             f"pip install 'tamis[translate]'") from None
+        # Sorted by version, so the newest of two installed versions of a pair wins.
+        self._models = {(m.source, m.target): m for m in models.installed(self.config.models_dir)}
+        if self.config.on_missing == "error":
+            self._check_pairs()
+
+    def close(self) -> None:
+        self._engines.clear()
+        self._cache.clear()
+
+    def process(self, doc: Document) -> Document:
+        return self.process_batch([doc])[0]
+
+    def process_batch(self, docs: list[Document]) -> list[Document]:
+        jobs = [job for doc in docs for job in self._plan(doc)]
+        texts = self._run([s for job in jobs for s in job.sentences],
+                          [job.route for job in jobs for _ in job.sentences])
+        position = 0
+        for job in jobs:
+            translated = texts[position : position + len(job.sentences)]
+            position += len(job.sentences)
+            job.segment.translation = Translation(
+                text=" ".join(translated), source=job.source, target=job.target,
+                package="+".join(m.label for m in job.route),
+                pivot=[job.source] + [m.target for m in job.route])
+        self.counters["segments"] += len(jobs)
+        return docs
+
+    def _plan(self, doc: Document) -> list[_Job]:
+        """The document's segments to translate; segments with no model are settled here, by policy."""
+        target = self.config.target or doc.lang
+        if target is None:
+            return []
+        jobs: list[_Job] = []
+        missing: Counter[str] = Counter()
+        for block in doc.blocks:
+            if block.duplicate_of is not None:
+                continue
+            for seg in block.segments:
+                if seg.action != "translate" or seg.lang == target:
+                    continue
+                original = block.text[seg.start : seg.end]
+                sentences = [" ".join(original[s.start : s.end].split()) for s in split_sentences(original)]
+                if not sentences:
+                    continue
+                route = self._route(seg.lang, target)
+                if route is None:
+                    self._no_model(seg.lang, target)
+                    seg.translation = Translation(text=original, source=seg.lang, target=target, status="no-model")
+                    missing[seg.lang] += 1
+                    continue
+                jobs.append(_Job(segment=seg, source=seg.lang, target=target, route=route, sentences=sentences))
+        for source, count in sorted(missing.items()):
+            doc.warnings.append(StageWarning(stage=self.name, message=(
+                f"no model for {source} → {target}: {count} segment(s) left untranslated; "
+                f"install with {models.install_hint(source, target)}")))
+        return jobs
+
+    def _route(self, source: str, target: str) -> list[models.Model] | None:
+        """The package, or the two packages through English, that translate `source` into `target`."""
+        direct = self._models.get((source, target))
+        if direct is not None:
+            return [direct]
+        first, second = self._models.get((source, PIVOT)), self._models.get((PIVOT, target))
+        return [first, second] if first is not None and second is not None else None
+
+    def _no_model(self, source: str, target: str) -> None:
+        hint = models.install_hint(source, target)
+        if self.config.on_missing == "error":
+            raise SetupError(f"translate: no model for {source} → {target} (on_missing: error); install with {hint}")
+        self.counters[f"no_model:{source}-{target}"] += 1
+        if (source, target) not in self._warned:
+            self._warned.add((source, target))
+            log.warning("translate: no model for %s → %s in %s; such segments stay untranslated; install with %s",
+                        source, target, models.models_dir(self.config.models_dir), hint)
+
+    def _check_pairs(self) -> None:
+        """Fail before the first document when a pair the run may meet has no model."""
+        langs = self.config.languages
+        targets = (self.config.target,) if self.config.target else langs
+        missing = [(s, t) for t in targets for s in langs if s != t and self._route(s, t) is None]
+        if missing:
+            pairs = ", ".join(f"{s} → {t}" for s, t in missing)
+            raise SetupError(
+                f"translate: on_missing is error, and these pairs have no model in "
+                f"{models.models_dir(self.config.models_dir)}: {pairs}. Install them with `tamis models download "
+                f"SOURCE TARGET` (two packages through English also do: `de en` and `en fr` for de → fr), "
+                f"or set translate.on_missing: keep")
+
+    def _run(self, texts: list[str], routes: list[list[models.Model]]) -> list[str]:
+        """Each text along its route, leg by leg: one batched call per package and leg."""
+        texts = list(texts)
+        for leg in range(max((len(r) for r in routes), default=0)):
+            groups: dict[models.Model, list[int]] = {}
+            for i, route in enumerate(routes):
+                if leg < len(route):
+                    groups.setdefault(route[leg], []).append(i)
+            for model, indices in groups.items():
+                for i, out in zip(indices, self._translate(model, [texts[i] for i in indices]), strict=True):
+                    texts[i] = out
+        return texts
+
+    def _translate(self, model: models.Model, texts: list[str]) -> list[str]:
+        """`texts` through one package, each distinct text once, remembered across batches."""
+        self.counters["sentences"] += len(texts)
+        known = {t: self._cache[(model.path, t)] for t in dict.fromkeys(texts) if (model.path, t) in self._cache}
+        todo = [t for t in dict.fromkeys(texts) if t not in known]
+        self.counters["cache_hits"] += len(texts) - len(todo)
+        if todo:
+            known.update(zip(todo, self._engine(model).translate(todo), strict=True))
+            for text in todo:
+                self._remember((model.path, text), known[text])
+        return [known[t] for t in texts]
+
+    def _engine(self, model: models.Model) -> _Engine:
+        if model.path not in self._engines:
+            self._engines[model.path] = _Engine(model, self.config)
+        return self._engines[model.path]
+
+    def _remember(self, key: tuple[Path, str], value: str) -> None:
+        if len(self._cache) >= CACHE_ENTRIES:
+            del self._cache[next(iter(self._cache))]  # the oldest entry: dicts keep insertion order
+        self._cache[key] = value
