@@ -10,6 +10,7 @@ import argparse
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(metavar="COMMAND")
 
     def add_config(p: argparse.ArgumentParser) -> None:
-        p.add_argument("-c", "--config", help=f"pipeline YAML (default: ./{DEFAULT_CONFIG} if present, else built-in defaults)")
+        p.add_argument("-c", "--config",
+                       help=f"pipeline YAML (default: ./{DEFAULT_CONFIG} if present, else built-in defaults)")
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override an option: INSTANCE.OPTION=VALUE or run.OPTION=VALUE (repeatable)")
 
@@ -107,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = _load(args, output=args.output, format=args.format, jobs=args.jobs, executor=args.executor,
                 fail_fast=True if args.fail_fast else None)
     progress = _Progress() if sys.stderr.isatty() else None
-    run = runner.run
+    run: Callable[..., Any] = runner.run
     if cfg.run.executor == "ray":
         from pipeline import ray_executor
 

@@ -168,7 +168,8 @@ def validate(raw: dict[str, Any], problems: list[str], source: str) -> PipelineC
         try:
             cls = registry.get(stage_name)
         except RegistryError as exc:
-            where = f"stages.{instance}.stage" if "stage" in (stage_options.get(instance) or {}) else f"pipeline[{position}]"
+            named = "stage" in (stage_options.get(instance) or {})
+            where = f"stages.{instance}.stage" if named else f"pipeline[{position}]"
             problems.append(f"{where}: {exc}")
             continue
         except ImportError as exc:
@@ -226,7 +227,7 @@ def describe(hint: Any) -> str:
     if origin is dict:
         return f"mapping of {describe(args[0])} to {describe(args[1])}"
     if dataclasses.is_dataclass(hint):
-        return f"mapping ({hint.__name__})"
+        return f"mapping ({getattr(hint, '__name__', hint)})"
     return getattr(hint, "__name__", str(hint))
 
 
@@ -268,7 +269,8 @@ def convert(value: Any, hint: Any, path: str, problems: list[str]) -> Any:
         if not isinstance(value, dict):
             problems.append(wrong)
             return None
-        return {convert(k, args[0], path, problems): convert(v, args[1], f"{path}.{k}", problems) for k, v in value.items()}
+        return {convert(k, args[0], path, problems): convert(v, args[1], f"{path}.{k}", problems)
+                for k, v in value.items()}
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             problems.append(wrong)

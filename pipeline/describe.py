@@ -24,7 +24,7 @@ def stages(name: str | None = None) -> str:
         out.extend("    " + line for line in doc.splitlines())
         hints = typing.get_type_hints(cls.Config, include_extras=True)
         for field in dataclasses.fields(cls.Config):
-            default = field.default if field.default is not dataclasses.MISSING else field.default_factory()  # type: ignore[misc]
+            default = getattr(cls.Config(), field.name)
             out.append(f"    - {field.name}: {config_module.describe(hints[field.name])} = {default!r}")
         out.append("")
     return "\n".join(out).rstrip()
@@ -47,13 +47,13 @@ def explain(docs: list[Document]) -> str:
     """Removals with their rule ids, language segments and translations, document by document."""
     out: list[str] = []
     for doc in docs:
-        out.append(f"== {doc.id}  [{doc.status}{': ' + (doc.stage or '') + ': ' + (doc.reason or '') if doc.status != 'ok' else ''}]"
-                   f"  lang={doc.lang}  encoding={doc.metadata.encoding}")
+        outcome = doc.status if doc.status == "ok" else f"{doc.status}: {doc.stage}: {doc.reason}"
+        out.append(f"== {doc.id}  [{outcome}]  lang={doc.lang}  encoding={doc.metadata.encoding}")
         meta = {k: v for k, v in dataclasses.asdict(doc.metadata).items() if v and k != "encoding"}
         if meta:
             out.append("   metadata: " + ", ".join(f"{k}={v!r}" for k, v in meta.items()))
         for r in doc.removed:
-            where = f"block {r.block}" + (f" line {r.line}" if r.line is not None else "") if r.block is not None else "-"
+            where = "-" if r.block is None else f"block {r.block}" + ("" if r.line is None else f" line {r.line}")
             out.append(f"   - removed [{r.stage}:{r.rule}] ({where}) {r.reason}: {_short(r.text)!r}")
         for c in doc.changes:
             out.append(f"   ~ changed [{c.stage}:{c.rule}] (block {c.block}) {c.detail}")
@@ -62,7 +62,8 @@ def explain(docs: list[Document]) -> str:
             out.append(f"   [{block.index}] {tag} {block.lang or ''}: {_short(block.text)!r}")
             for seg in block.segments:
                 if seg.lang != block.lang or seg.translation or seg.action != "keep":
-                    line = f"       {seg.lang} {seg.confidence:.2f} {seg.action}: {_short(block.text[seg.start:seg.end])!r}"
+                    piece = _short(block.text[seg.start : seg.end])
+                    line = f"       {seg.lang} {seg.confidence:.2f} {seg.action}: {piece!r}"
                     if seg.translation:
                         t = seg.translation
                         line += f" → [{t.status} {'→'.join(t.pivot) or t.source + '→' + t.target}] {_short(t.text)!r}"

@@ -205,7 +205,8 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
 def _block_json(block: Block) -> dict[str, Any]:
     out = _drop_none(dataclasses.asdict(block))
     out["segments"] = [
-        _drop_none({**dataclasses.asdict(s), "translation": _drop_none(dataclasses.asdict(s.translation)) if s.translation else None})
+        _drop_none({**dataclasses.asdict(s),
+                    "translation": _drop_none(dataclasses.asdict(s.translation)) if s.translation else None})
         for s in block.segments
     ]
     return out

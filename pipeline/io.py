@@ -110,15 +110,15 @@ def _from_record(line: bytes, number: int, doc_id: str, source: str) -> Document
     try:
         record = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return Document(id=doc_id, source=source).failed(READ_STAGE, f"{where}: not valid UTF-8 ({exc.reason} at byte {exc.start})")
+        problem = f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
     except json.JSONDecodeError as exc:
-        return Document(id=doc_id, source=source).failed(READ_STAGE, f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
-    if not isinstance(record, dict):
-        return Document(id=doc_id, source=source).failed(READ_STAGE, f"{where}: expected a JSON object, got {type(record).__name__}")
-    # Lone surrogates can only come from `\\ud8xx`-style escapes: skip the walk when the line has none.
-    return from_record(record, doc_id, source, where, check_surrogates=bool(_SURROGATE_ESCAPE.search(line)))
-
-
+        problem = f"not valid JSON ({exc.msg} at column {exc.colno})"
+    else:
+        if isinstance(record, dict):
+            # Lone surrogates can only come from `\\ud8xx`-style escapes: skip the walk when the line has none.
+            return from_record(record, doc_id, source, where, check_surrogates=bool(_SURROGATE_ESCAPE.search(line)))
+        problem = f"expected a JSON object, got {type(record).__name__}"
+    return Document(id=doc_id, source=source).failed(READ_STAGE, f"{where}: {problem}")
 def from_record(record: dict[str, Any], doc_id: str, source: str, where: str = "record",
                 *, check_surrogates: bool = True) -> Document:
     """A document from an input record (`html` or `text`, optional `id`, other fields kept in `extra`), or
@@ -150,11 +150,16 @@ def _replace_lone_surrogates(value: Any) -> tuple[Any, int]:
     if isinstance(value, str):
         return _SURROGATE.subn("\ufffd", value)
     if isinstance(value, list):
-        pairs = [_replace_lone_surrogates(v) for v in value]
-        return [v for v, _ in pairs], sum(n for _, n in pairs)
+        items = [_replace_lone_surrogates(v) for v in value]
+        return [v for v, _ in items], sum(n for _, n in items)
     if isinstance(value, dict):
-        pairs = [(_replace_lone_surrogates(k), _replace_lone_surrogates(v)) for k, v in value.items()]
-        return {k: v for (k, _), (v, _) in pairs}, sum(a + b for (_, a), (_, b) in pairs)
+        out: dict[str, Any] = {}
+        total = 0
+        for key, item in value.items():
+            (clean_key, a), (clean_item, b) = _replace_lone_surrogates(key), _replace_lone_surrogates(item)
+            out[clean_key] = clean_item
+            total += a + b
+        return out, total
     return value, 0
 
 

@@ -39,7 +39,7 @@ def get(name: str) -> type[Any]:
     if name not in names:
         raise RegistryError(f"unknown stage {name!r}; available: {', '.join(sorted(names))}")
     module_name, _, attr = names[name].partition(":")
-    cls = getattr(importlib.import_module(module_name), attr)
+    cls: type[Any] = getattr(importlib.import_module(module_name), attr)
     if getattr(cls, "name", None) != name:
         raise RegistryError(f"{names[name]} is registered as {name!r} but its name is {getattr(cls, 'name', None)!r}")
     return cls

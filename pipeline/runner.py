@@ -68,7 +68,7 @@ class Pipeline:
         """Every stage over the batch; the result has one document per input, in order."""
         self.setup()
         docs = list(docs)
-        for name, stage in zip(self.names, self.stages):
+        for name, stage in zip(self.names, self.stages, strict=True):
             live = [i for i, d in enumerate(docs) if d.status == "ok"]
             if not live:
                 continue
@@ -77,7 +77,7 @@ class Pipeline:
             started = time.perf_counter()
             results = self._run_stage(name, stage, [docs[i] for i in live])
             stats.seconds += time.perf_counter() - started
-            for i, doc in zip(live, results):
+            for i, doc in zip(live, results, strict=True):
                 docs[i] = doc
                 if doc.status == "ok":
                     stats.docs_out += 1

@@ -73,7 +73,7 @@ class Extract(Stage[ExtractConfig]):
         import trafilatura
 
         result = trafilatura.bare_extraction(doc.html, url=doc.metadata.url, **trafilatura_options(self.config))
-        if result is None:
+        if not isinstance(result, trafilatura.settings.Document):
             return doc.filtered(self.name, "no main text")
         doc.blocks = blocks_from_tree(result.body)
         if self.config.comments and result.commentsbody is not None:

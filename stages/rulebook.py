@@ -61,7 +61,7 @@ class Rule:
 
 
 def _flags(case_sensitive: bool) -> int:
-    return regex.V0 | (0 if case_sensitive else regex.IGNORECASE)
+    return int(regex.V0 | (0 if case_sensitive else regex.IGNORECASE))
 
 
 @cache
