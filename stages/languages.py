@@ -125,8 +125,8 @@ class Languages(Stage[LanguagesConfig]):
 
     def process_batch(self, docs: list[Document]) -> list[Document]:
         """Every sentence of the batch goes to the detector in one call, which is what makes it fast."""
-        self.setup()
-        assert self._detector is not None
+        if self._detector is None:
+            raise RuntimeError("languages: call setup() before process() (a Pipeline does it for you)")
         todo = [doc for doc in docs if not _segmented(doc)]
         plans = [_plan(doc) for doc in todo]
         wanted = [[(p, a, b) for p, bounds in plan for a, b in _ranges(bounds)] for plan in plans]

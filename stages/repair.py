@@ -135,7 +135,7 @@ class Repair(Stage[RepairConfig]):
     def repair(self, text: str) -> tuple[str, list[tuple[str, str]]]:
         """The repaired text, and a (rule, detail) note per line and fix that changed something."""
         if self._fixer is None:
-            self.setup()
+            raise RuntimeError("repair: call setup() before process() (a Pipeline does it for you)")
         notes: list[tuple[str, str]] = []
         if self._needs_ftfy(text):
             text = "\n".join(self._fix_line(line, notes) for line in text.split("\n"))

@@ -17,6 +17,7 @@ _DEFAULT = Languages(LanguagesConfig())
 
 def run(texts: list[str], **options: Any) -> Document:
     stage = Languages(LanguagesConfig(**options)) if options else _DEFAULT
+    stage.setup()
     doc = Document(id="t", source="t", blocks=[Block(kind="paragraph", text=t, index=i) for i, t in enumerate(texts)])
     return stage.process(doc)
 
