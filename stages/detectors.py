@@ -223,13 +223,15 @@ def _automaton() -> _Automaton:
 
 
 def _depth(nextmove: np.ndarray, rowbase: np.ndarray) -> int:
-    """The largest number of bytes needed to reach a state from the start (breadth-first)."""
-    seen = np.zeros(len(rowbase), dtype=bool)
+    """The largest number of bytes needed to reach a state from the start (breadth-first). States share
+    transition rows, so each step gathers the frontier's distinct rows, whole."""
+    table, rows = nextmove.reshape(-1, 256), rowbase >> 8
+    seen = np.zeros(len(rows), dtype=bool)
     seen[0] = True
     frontier, depth = np.array([0]), 0
     while True:
-        reached = np.zeros(len(rowbase), dtype=bool)
-        reached[nextmove[(rowbase[frontier, None] + np.arange(256, dtype=np.uint32)).ravel()]] = True
+        reached = np.zeros(len(rows), dtype=bool)
+        reached[table[np.unique(rows[frontier])]] = True
         frontier = np.flatnonzero(reached & ~seen)
         if not len(frontier):
             return depth
