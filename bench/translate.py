@@ -10,14 +10,19 @@ vocabulary is filler). The end-of-sentence logit is pushed far down, so every se
 
 Segments are the paragraphs of the eval set's `docs.jsonl` (only `text` is read; the model is random, so
 their language does not matter, only their length), distinct, split into sentences by `stages.sentences`
-on every path. int8 and the thread count are the same everywhere; tamis and raw CTranslate2 use `--beam`
+on every path. int8 and the thread count (`--threads`) are the same on the first four paths; tamis and raw CTranslate2 use `--beam`
 (default: the stage's, 2), argostranslate its own (4), and tamis is also timed at beam 4:
 - **tamis**: the `translate` stage's `process_batch`, 32 one-segment documents at a time;
 - **ctranslate2**: one `translate_batch` over every sentence, `max_batch_size` 32 sentences;
 - **argostranslate**: `apply_packaged_translation` once per segment (what `translate()` does per text)
   with Argos's own batch setting (32 tokens); its sentence splitter, which would download a model, is
   replaced by `stages.sentences`, and its translator is wrapped only to pass the fixed output length.
-Model loading and argostranslate's import are not timed. The paths run `--repeat` times, interleaved,
+Then the whole machine, each tool with its own defaults, as a user would run it:
+- **tamis_all_cores**: the stage as `tamis run` runs it, one worker process per core (one CTranslate2
+  thread each), worker start-up included;
+- **argostranslate_own_threads**: the per-text path with Argos's own thread settings (`ARGOS_INTER_THREADS`
+  1, `ARGOS_INTRA_THREADS` 0: CTranslate2 chooses).
+Model loading and argostranslate's import are not timed otherwise. The paths run `--repeat` times, interleaved,
 and the fastest run of each counts (the machine may be shared). Prints figures and ratios, writes JSON.
 """
 
@@ -37,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from argostranslate import settings as argos_settings  # noqa: E402 - cheap: no stanza, torch or spaCy
 
-from pipeline import models  # noqa: E402
+from pipeline import models, runner  # noqa: E402
+from pipeline.config import PipelineConfig, RunConfig, StageSpec  # noqa: E402
 from pipeline.document import Block, Document, Segment  # noqa: E402
 from stages.sentences import split_sentences  # noqa: E402
 from stages.translate import LENGTH_PENALTY, Translate, TranslateConfig  # noqa: E402
@@ -70,6 +76,7 @@ def main() -> None:
                                            lines=tuple(paragraphs), quantization="int8")
         models.install(archive, directory=Path(work) / "models")
         [model] = models.installed(Path(work) / "models")
+        jobs = runner.resolve_jobs(0)
         print(f"built and installed an Argos-sized model in {time.perf_counter() - started:.1f} s")
         print(f"{len(segments)} segments, {len(sentences)} sentences, {args.tokens} output tokens each, int8, "
               f"{args.threads} thread(s); beam {args.beam} (tamis, ctranslate2), {ARGOS_BEAM} (argostranslate)")
@@ -77,7 +84,11 @@ def main() -> None:
             "tamis": lambda: _tamis(model, segments, args.tokens, args.threads, args.beam),
             "tamis_at_argos_beam": lambda: _tamis(model, segments, args.tokens, args.threads, ARGOS_BEAM),
             "ctranslate2": lambda: _ctranslate2(model, sentences, args.tokens, args.threads, args.beam),
-            "argostranslate": lambda: _argostranslate(model, segments, args.tokens, args.threads),
+            "argostranslate": lambda: _argostranslate(model, segments, args.tokens, 1, args.threads),
+            "tamis_all_cores": lambda: _tamis_all_cores(model, segments, args.tokens, args.beam, jobs),
+            "argostranslate_own_threads": lambda: _argostranslate(model, segments, args.tokens,
+                                                                  argos_settings.inter_threads,
+                                                                  argos_settings.intra_threads),
         }
         runs: dict[str, list[float]] = {name: [] for name in paths}
         for _ in range(args.repeat):  # interleaved, so a burst of load elsewhere does not favour one path
@@ -91,12 +102,16 @@ def main() -> None:
         "tamis_vs_ctranslate2": round(speed["tamis"] / speed["ctranslate2"], 3),
         "tamis_vs_argostranslate": round(speed["tamis"] / speed["argostranslate"], 2),
         "tamis_at_argos_beam_vs_argostranslate": round(speed["tamis_at_argos_beam"] / speed["argostranslate"], 2),
+        "all_cores_vs_argostranslate_own_threads": round(speed["tamis_all_cores"]
+                                                         / speed["argostranslate_own_threads"], 2),
     }
     print(f"tamis / ctranslate2 = {ratios['tamis_vs_ctranslate2']:.3f}x (target >= 0.9x); "
           f"tamis / argostranslate = {ratios['tamis_vs_argostranslate']:.1f}x (target >= 10x); "
           f"at Argos's beam {ARGOS_BEAM}: {ratios['tamis_at_argos_beam_vs_argostranslate']:.1f}x")
+    print(f"whole machine ({jobs} cores), each with its own defaults: tamis run / argostranslate per text = "
+          f"{ratios['all_cores_vs_argostranslate_own_threads']:.1f}x")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    report = {"segments": len(segments), "sentences": len(sentences), "output_tokens": args.tokens,
+    report = {"segments": len(segments), "cores": jobs, "sentences": len(sentences), "output_tokens": args.tokens,
               "beam_size": args.beam, "argos_beam_size": ARGOS_BEAM, "threads": args.threads, "compute_type": "int8",
               "shape": dataclasses.asdict(ARGOS_SHAPE), "seconds": runs,
               "sentences_per_second": {k: round(v, 2) for k, v in speed.items()}, "ratios": ratios}
@@ -122,6 +137,21 @@ def _tamis(model: models.Model, segments: list[str], tokens: int, threads: int, 
         stage.process_batch(docs[i : i + BATCH])
     seconds = time.perf_counter() - started
     assert all(d.blocks[0].segments[0].translation is not None for d in docs)
+    return seconds
+
+
+def _tamis_all_cores(model: models.Model, segments: list[str], tokens: int, beam: int, jobs: int) -> float:
+    """Seconds for the stage as `tamis run` runs it on the whole machine: `jobs` worker processes, one
+    CTranslate2 thread each, 32 documents a batch. Worker start-up (imports, model loading) is timed."""
+    stage = TranslateConfig(models_dir=str(model.path.parent), beam_size=beam, compute_type="int8", threads=1,
+                            batch_size=BATCH, max_decoding_length=tokens)
+    config = PipelineConfig(stages=(StageSpec(instance="translate", stage="translate", cls=Translate, config=stage),),
+                            run=RunConfig(jobs=jobs, batch_size=BATCH), source="bench")
+    docs = [_document(str(i), segment) for i, segment in enumerate(segments)]
+    started = time.perf_counter()
+    out = [doc for batch, _ in runner.process_stream(config, docs, jobs) for doc in batch]
+    seconds = time.perf_counter() - started
+    assert all(d.status == "ok" and d.blocks[0].segments[0].translation is not None for d in out), "not translated"
     return seconds
 
 
@@ -168,14 +198,16 @@ class _OfflineSplitter:
         return _sentences(text)
 
 
-def _argostranslate(model: models.Model, segments: list[str], tokens: int, threads: int) -> float:
-    """Seconds for argostranslate's `apply_packaged_translation`, once per segment, as `translate()` runs."""
+def _argostranslate(model: models.Model, segments: list[str], tokens: int, inter_threads: int,
+                    intra_threads: int) -> float:
+    """Seconds for argostranslate's `apply_packaged_translation`, once per segment, as `translate()` runs
+    (its own threads: `ARGOS_INTER_THREADS`, `ARGOS_INTRA_THREADS`; 0 lets CTranslate2 choose)."""
     import ctranslate2
     from argostranslate import package, translate
 
     pkg = package.Package(model.path)
     translator = ctranslate2.Translator(str(model.path / "model"), device="cpu", compute_type="int8",
-                                        inter_threads=1, intra_threads=threads)
+                                        inter_threads=inter_threads, intra_threads=intra_threads)
     fixed, splitter = _FixedLength(translator, tokens), _OfflineSplitter()
     translate.apply_packaged_translation(pkg, "Laden des Modells.", fixed, splitter, 1)  # warm-up, untimed
     started = time.perf_counter()

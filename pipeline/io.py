@@ -12,10 +12,11 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from pipeline.document import Document, StageWarning
+from pipeline.document import Document, StageWarning, Status
 from pipeline.errors import InputError
 
 CONTENT_TYPES = {
@@ -163,6 +164,25 @@ def _replace_lone_surrogates(value: Any) -> tuple[Any, int]:
     return value, 0
 
 
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A processed document already rendered as its JSONL line. Worker processes send these back instead
+    of documents: one string pickles in a fraction of the time a graph of blocks and segments takes, and
+    the parent, which has one core's share of the machine too, then only writes it."""
+
+    id: str
+    status: Status
+    line: str
+
+    @classmethod
+    def of(cls, doc: Document) -> Record:
+        return cls(doc.id, doc.status, json_line(doc))
+
+
+def json_line(doc: Document) -> str:
+    return json.dumps(doc.to_json(), ensure_ascii=False) + "\n"
+
+
 class Writer:
     """Writes records in input order. JSONL records go out whole: one `write` per batch, then a flush,
     so an interrupted run leaves only complete lines."""
@@ -182,12 +202,14 @@ class Writer:
                 raise InputError(f"run.format={fmt} writes one file per document: set run.output to a directory")
             Path(output).mkdir(parents=True, exist_ok=True)
 
-    def write(self, docs: list[Document]) -> None:
+    def write(self, docs: list[Document] | list[Record]) -> None:
         if self._stream is not None:
-            self._stream.write("".join(json.dumps(d.to_json(), ensure_ascii=False) + "\n" for d in docs))
+            self._stream.write("".join(d.line if isinstance(d, Record) else json_line(d) for d in docs))
             self._stream.flush()
             return
         for doc in docs:
+            if isinstance(doc, Record):
+                raise TypeError("a rendered Record can only go to a JSONL output")
             if doc.status == "ok":
                 name = _safe_name(doc.id) + "." + self.format
                 (Path(self.output) / name).write_text(render(doc, self.format), encoding="utf-8")

@@ -149,9 +149,12 @@ def batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
         yield batch
 
 
-def process_stream(config: PipelineConfig, docs: Iterable[Document], jobs: int = 1
-                   ) -> Iterator[tuple[list[Document], dict[str, StageStats]]]:
-    """Processed batches in input order, each with the stage stats it produced."""
+Processed = tuple[list[Document] | list[io.Record], dict[str, StageStats]]
+
+
+def process_stream(config: PipelineConfig, docs: Iterable[Document], jobs: int = 1) -> Iterator[Processed]:
+    """Processed batches in input order, each with the stage stats it produced. Worker processes send
+    a JSONL run's documents back as rendered `io.Record`s."""
     size = config.run.batch_size
     if jobs <= 1:
         pipe = Pipeline.from_config(config)
@@ -174,11 +177,13 @@ def process_stream(config: PipelineConfig, docs: Iterable[Document], jobs: int =
 
 _worker: Pipeline | None = None
 _worker_error: Exception | None = None
+_worker_renders = False
 
 
 def _init_worker(config: PipelineConfig) -> None:
-    global _worker, _worker_error
+    global _worker, _worker_error, _worker_renders
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how an interrupted run ends
+    _worker_renders = config.run.format == "jsonl"
     try:
         _worker = Pipeline.from_config(config)
         _worker.setup()
@@ -186,11 +191,12 @@ def _init_worker(config: PipelineConfig) -> None:
         _worker_error = exc
 
 
-def _work(batch: list[Document]) -> tuple[list[Document], dict[str, StageStats]]:
+def _work(batch: list[Document]) -> Processed:
     if _worker_error is not None:
         raise _worker_error
     assert _worker is not None
-    return _worker.process(batch), _worker.take_stats()
+    out = _worker.process(batch)
+    return ([io.Record.of(doc) for doc in out] if _worker_renders else out), _worker.take_stats()
 
 
 def resolve_jobs(jobs: int) -> int:
@@ -200,11 +206,10 @@ def resolve_jobs(jobs: int) -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-Stream = Callable[[PipelineConfig, Iterable[Document]], Iterator[tuple[list[Document], dict[str, StageStats]]]]
+Stream = Callable[[PipelineConfig, Iterable[Document]], Iterator[Processed]]
 
 
-def local_stream(config: PipelineConfig, docs: Iterable[Document]
-                 ) -> Iterator[tuple[list[Document], dict[str, StageStats]]]:
+def local_stream(config: PipelineConfig, docs: Iterable[Document]) -> Iterator[Processed]:
     """`process_stream` on `run.jobs` local processes."""
     return process_stream(config, docs, resolve_jobs(config.run.jobs))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ import pytest
 
 from pipeline import Document, Stage
 from pipeline import config as config_module
+from pipeline.io import Record
 from pipeline.runner import Pipeline, process_stream
 from stages.decode import Decode, DecodeConfig
 from stages.extract import Extract
@@ -104,3 +106,14 @@ def test_process_stream_keeps_input_order_across_workers() -> None:
     docs = docs_of(*[f"document {i}" for i in range(7)])
     out = [d.id for batch, _ in process_stream(cfg, docs, jobs=2) for d in batch]
     assert out == [str(i) for i in range(7)]
+
+
+@pytest.mark.parametrize(("fmt", "kind"), [("jsonl", Record), ("md", Document)])
+def test_workers_send_jsonl_records_rendered_and_other_formats_as_documents(fmt: str, kind: type) -> None:
+    cfg = config_module.load(None, ["pipeline=[decode, extract]", "run.batch_size=2", f"run.format={fmt}"])
+    docs = docs_of("un", "deux", "trois")
+    out = [d for batch, _ in process_stream(cfg, docs, jobs=2) for d in batch]
+    assert [type(d) for d in out] == [kind] * 3
+    if fmt == "jsonl":
+        assert [json.loads(d.line)["text"] for d in out] == ["un", "deux", "trois"]
+        assert [d.status for d in out] == ["ok"] * 3
