@@ -37,7 +37,8 @@ def random_text(rng: random.Random, size: int) -> str:
         elif pick < 0.8:
             parts.append("".join(chr(rng.randint(32, 0x2FFF)) for _ in range(rng.randint(1, 30))))
         else:
-            parts.append(" ".join(rng.choice(["la", "der", "the", "Corée", "Nord", "."]) for _ in range(rng.randint(1, 20))))
+            words = ["la", "der", "the", "Corée", "Nord", "."]
+            parts.append(" ".join(rng.choice(words) for _ in range(rng.randint(1, 20))))
     return "".join(parts)
 
 
@@ -53,7 +54,8 @@ def random_input(rng: random.Random, n: int) -> Document:
     kind = n % 4
     if kind == 0:
         data = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 2000)))
-        return Document(id=str(n), source="fuzz", content_type=rng.choice(["text/plain", "text/html", io.UNKNOWN]), raw=data)
+        content_type = rng.choice(["text/plain", "text/html", io.UNKNOWN])
+        return Document(id=str(n), source="fuzz", content_type=content_type, raw=data)
     if kind == 1:
         raw = random_text(rng, rng.randint(0, 3000)).encode("utf-8", "surrogatepass")
         return Document(id=str(n), source="fuzz", raw=raw)

@@ -10,8 +10,9 @@ vocabulary is filler). The end-of-sentence logit is pushed far down, so every se
 
 Segments are the paragraphs of the eval set's `docs.jsonl` (only `text` is read; the model is random, so
 their language does not matter, only their length), distinct, split into sentences by `stages.sentences`
-on every path. int8 and the thread count (`--threads`) are the same on the first four paths; tamis and raw CTranslate2 use `--beam`
-(default: the stage's, 2), argostranslate its own (4), and tamis is also timed at beam 4:
+on every path. int8 and the thread count (`--threads`) are the same on the first four paths; tamis and raw
+CTranslate2 use `--beam` (default: the stage's, 2), argostranslate its own (4), and tamis is also timed at
+beam 4:
 - **tamis**: the `translate` stage's `process_batch`, 32 one-segment documents at a time;
 - **ctranslate2**: one `translate_batch` over every sentence, `max_batch_size` 32 sentences;
 - **argostranslate**: `apply_packaged_translation` once per segment (what `translate()` does per text)
@@ -151,7 +152,8 @@ def _tamis_all_cores(model: models.Model, segments: list[str], tokens: int, beam
     started = time.perf_counter()
     out = [doc for batch, _ in runner.process_stream(config, docs, jobs) for doc in batch]
     seconds = time.perf_counter() - started
-    assert all(d.status == "ok" and d.blocks[0].segments[0].translation is not None for d in out), "not translated"
+    records = [json.loads(record.line) for record in out]  # a JSONL run: workers send rendered records
+    assert all(r["status"] == "ok" and r["blocks"][0]["segments"][0]["translation"] for r in records), "untranslated"
     return seconds
 
 

@@ -11,7 +11,8 @@ def test_validate_reports_located_errors_and_exits_2() -> None:
     done = tamis("validate", "-c", "fixtures/configs/bad.yaml")
     assert done.returncode == 2
     lines = done.stderr.decode().splitlines()
-    assert lines[0] == "tamis: fixtures/configs/bad.yaml: stages.extractt: not in pipeline (pipeline: decode, extract, nope)"
+    assert lines[0] == ("tamis: fixtures/configs/bad.yaml: stages.extractt: not in pipeline "
+                        "(pipeline: decode, extract, nope)")
     assert "fixtures/configs/bad.yaml: run.jobs: expected a non-negative integer, got -1" in lines
     assert len(lines) == 7
     assert done.stdout == b""

@@ -7,7 +7,14 @@ import json
 import jsonschema
 
 from pipeline.document import (
-    Block, Change, Document, Metadata, Removal, Segment, StageWarning, Translation,
+    Block,
+    Change,
+    Document,
+    Metadata,
+    Removal,
+    Segment,
+    StageWarning,
+    Translation,
 )
 from tests.conftest import ROOT
 
@@ -33,7 +40,8 @@ def rich_document() -> Document:
         ],
         lang="fr",
         metadata=Metadata(title="Titre", author="Jean Delaunay", encoding="cp1252"),
-        removed=[Removal(stage="boilerplate", rule="fr.ad-label", reason="ad label", text="PUBLICITÉ", block=1, line=0)],
+        removed=[Removal(stage="boilerplate", rule="fr.ad-label", reason="ad label", text="PUBLICITÉ",
+                         block=1, line=0)],
         changes=[Change(stage="repair", rule="ftfy.fix_encoding", detail="sloppy-windows-1252 → utf-8", block=2)],
         warnings=[StageWarning(stage="translate", message="no model for de→fr")],
         extra={"url": "https://example.org/a", "n": [1, 2]},

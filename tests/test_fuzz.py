@@ -66,7 +66,8 @@ def test_arbitrary_unicode_in_jsonl(pipe: Pipeline, text: str) -> None:
 @FUZZ
 @given(soup=html_soup())
 def test_random_html_soup(pipe: Pipeline, soup: str) -> None:
-    check_one_record_each(pipe, [Document(id="h", source="fuzz", content_type="text/html", raw=soup.encode("utf-8", "surrogatepass"))])
+    raw = soup.encode("utf-8", "surrogatepass")
+    check_one_record_each(pipe, [Document(id="h", source="fuzz", content_type="text/html", raw=raw)])
 
 
 @FUZZ

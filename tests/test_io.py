@@ -74,7 +74,8 @@ def test_txt_and_md_outputs_write_one_file_per_document(tmp_path: Path) -> None:
 def test_oversized_document_is_an_error_record_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / "big.txt").write_bytes(b"x" * 2000)
     [doc] = io.read([str(tmp_path)], max_bytes=1000)
-    assert (doc.status, doc.stage, doc.reason) == ("error", "read", "document is 2000 bytes, over the limit run.max_bytes=1000")
+    reason = "document is 2000 bytes, over the limit run.max_bytes=1000"
+    assert (doc.status, doc.stage, doc.reason) == ("error", "read", reason)
 
 
 def test_a_missing_input_is_a_usage_error() -> None:

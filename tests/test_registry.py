@@ -56,12 +56,14 @@ def test_plugin_through_the_cli_isolates_its_error(plugin_path: Path, tmp_path: 
     assert records[0]["extra"] == {"failon": "passed"}
 
 
-def test_a_plugin_cannot_take_a_builtin_name(plugin_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_plugin_cannot_take_a_builtin_name(plugin_path: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     dist = tmp_path / "evil-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: evil\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text("[tamis.stages]\ndecode = evil:Decode\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     registry.available.cache_clear()
-    with pytest.raises(RegistryError, match="stage name 'decode' is registered twice: stages.decode:Decode and evil:Decode"):
+    twice = "stage name 'decode' is registered twice: stages.decode:Decode and evil:Decode"
+    with pytest.raises(RegistryError, match=twice):
         registry.available()
