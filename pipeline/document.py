@@ -213,7 +213,7 @@ def _block_json(block: Block) -> dict[str, Any]:
 def _segment_json(segment: Segment) -> dict[str, Any]:
     out = _fields(segment)
     if segment.translation is not None:
-        out["translation"] = {**_fields(segment.translation), "pivot": list(segment.translation.pivot)}
+        out["translation"] = _fields(segment.translation)
     return out
 
 

@@ -180,7 +180,14 @@ class Record:
 
 
 def json_line(doc: Document) -> str:
-    return json.dumps(doc.to_json(), ensure_ascii=False) + "\n"
+    """The document's JSONL line, without its newline."""
+    return json.dumps(doc.to_json(), ensure_ascii=False)
+
+
+def for_output(docs: list[Document], fmt: str) -> list[Document] | list[Record]:
+    """What a worker sends back to the writer: rendered `Record`s for JSONL, else the documents (the
+    other formats render each document to its own file)."""
+    return [Record.of(doc) for doc in docs] if fmt == "jsonl" else docs
 
 
 class Writer:
@@ -204,7 +211,7 @@ class Writer:
 
     def write(self, docs: list[Document] | list[Record]) -> None:
         if self._stream is not None:
-            self._stream.write("".join(d.line if isinstance(d, Record) else json_line(d) for d in docs))
+            self._stream.write("".join((d.line if isinstance(d, Record) else json_line(d)) + "\n" for d in docs))
             self._stream.flush()
             return
         for doc in docs:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import pyarrow
     import ray.data
 
-_DOCUMENT = "document"  # a pickled Document: the lossless form `run` moves through Ray
+_DOCUMENT = "document"  # a pickled Document on the way in; on the way out, what `io.for_output` gives
 _STATS = "stats"  # the pickled stage stats of one batch, on its first row only
 RECORD_COLUMNS = ("id", "status", "lang", "text", "record")
 
@@ -52,8 +52,7 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
             ray.shutdown()
 
 
-def process_stream(config: PipelineConfig, docs: Iterable[Document]
-                   ) -> Iterator[tuple[list[Document], dict[str, StageStats]]]:
+def process_stream(config: PipelineConfig, docs: Iterable[Document]) -> Iterator[runner.Processed]:
     """Processed documents in input order, each chunk with the stage stats it produced (the contract of
     `pipeline.runner.process_stream`). Needs `ray.init()` to have been called."""
     ray, data = _import_ray()
@@ -103,6 +102,7 @@ class _PipelineActor:
     """A Ray Data actor: one pipeline, set up once, applied to each batch it is given."""
 
     def __init__(self, config: PipelineConfig) -> None:
+        self.format = config.run.format
         self.pipeline = Pipeline.from_config(config)
         self.pipeline.setup()
 
@@ -126,7 +126,7 @@ class _DocumentActor(_PipelineActor):
 
     def columns(self, docs: list[Document]) -> dict[str, list[Any]]:
         stats = [pickle.dumps(self.pipeline.take_stats())] + [b""] * (len(docs) - 1)
-        return {_DOCUMENT: [pickle.dumps(d) for d in docs], _STATS: stats}
+        return {_DOCUMENT: [pickle.dumps(d) for d in io.for_output(docs, self.format)], _STATS: stats}
 
 
 class _RecordActor(_PipelineActor):
@@ -148,11 +148,11 @@ class _RecordActor(_PipelineActor):
             "status": [d.status for d in docs],
             "lang": [d.lang for d in docs],
             "text": [d.text for d in docs],
-            "record": [json.dumps(d.to_json(), ensure_ascii=False) for d in docs],
+            "record": [io.json_line(d) for d in docs],
         }
 
 
-def _unpack(columns: dict[str, list[Any]]) -> tuple[list[Document], dict[str, StageStats]]:
+def _unpack(columns: dict[str, list[Any]]) -> runner.Processed:
     docs = [pickle.loads(d) for d in columns[_DOCUMENT]]
     merged: dict[str, StageStats] = {}
     for blob in columns[_STATS]:

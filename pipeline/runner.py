@@ -177,13 +177,13 @@ def process_stream(config: PipelineConfig, docs: Iterable[Document], jobs: int =
 
 _worker: Pipeline | None = None
 _worker_error: Exception | None = None
-_worker_renders = False
+_worker_format = "jsonl"
 
 
 def _init_worker(config: PipelineConfig) -> None:
-    global _worker, _worker_error, _worker_renders
+    global _worker, _worker_error, _worker_format
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how an interrupted run ends
-    _worker_renders = config.run.format == "jsonl"
+    _worker_format = config.run.format
     try:
         _worker = Pipeline.from_config(config)
         _worker.setup()
@@ -195,8 +195,7 @@ def _work(batch: list[Document]) -> Processed:
     if _worker_error is not None:
         raise _worker_error
     assert _worker is not None
-    out = _worker.process(batch)
-    return ([io.Record.of(doc) for doc in out] if _worker_renders else out), _worker.take_stats()
+    return io.for_output(_worker.process(batch), _worker_format), _worker.take_stats()
 
 
 def resolve_jobs(jobs: int) -> int:
