@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import io, load_config  # noqa: E402
+from pipeline import load_config, readers  # noqa: E402
 from pipeline.document import Document  # noqa: E402
 from pipeline.runner import Pipeline  # noqa: E402
 
@@ -54,7 +54,7 @@ def random_input(rng: random.Random, n: int) -> Document:
     kind = n % 4
     if kind == 0:
         data = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 2000)))
-        content_type = rng.choice(["text/plain", "text/html", io.UNKNOWN])
+        content_type = rng.choice(["text/plain", "text/html", readers.UNKNOWN])
         return Document(id=str(n), source="fuzz", content_type=content_type, raw=data)
     if kind == 1:
         raw = random_text(rng, rng.randint(0, 3000)).encode("utf-8", "surrogatepass")
@@ -64,7 +64,7 @@ def random_input(rng: random.Random, n: int) -> Document:
                         raw=random_html(rng).encode("utf-8", "surrogatepass"))
     record = {"id": str(n), rng.choice(["text", "html", "body"]): random_text(rng, rng.randint(0, 1500))}
     line = json.dumps(record).encode() if rng.random() < 0.9 else json.dumps(record).encode()[: rng.randint(0, 30)]
-    return io._from_record(line, n, str(n), "fuzz")
+    return readers._from_record(line, n, str(n), "fuzz")
 
 
 def main() -> int:

@@ -7,7 +7,7 @@ import inspect
 import typing
 
 from pipeline import config as config_module
-from pipeline import io, registry
+from pipeline import readers, registry
 from pipeline.config import PipelineConfig
 from pipeline.document import Document
 from pipeline.runner import Pipeline
@@ -33,7 +33,7 @@ def stages(name: str | None = None) -> str:
 def explain_input(path: str, config: PipelineConfig) -> list[Document]:
     """Documents of `path` as tamis leaves them: records already processed by tamis are shown as they
     are; anything else is run through the pipeline first."""
-    docs = list(io.read([path]))
+    docs = list(readers.read([path]))
     if all(d.raw is None and d.html is None and d.plain_text is None for d in docs):
         return docs
     pipe = Pipeline.from_config(config)

@@ -3,7 +3,7 @@
 Two entry points, both needing the `ray` extra (`pip install 'tamis[ray]'`):
 
 - `run(config, inputs)` is `tamis run --executor ray`. The driver reads `inputs` as the local runner does
-  (`pipeline.io`), puts them in Ray's object store one batch per block (the store spills to disk, so the
+  (`pipeline.readers`), puts them in Ray's object store one batch per block (the store spills to disk, so the
   driver's memory stays small), applies the pipeline with `Dataset.map_batches` on a pool of actors, and
   writes the results in input order. The output file equals the local runner's. `ray.init()` connects to
   the cluster named by `RAY_ADDRESS`, or starts a local instance.
@@ -22,7 +22,7 @@ import pickle
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from pipeline import io, runner
+from pipeline import readers, runner, sinks
 from pipeline.config import PipelineConfig
 from pipeline.document import Document
 from pipeline.errors import SetupError
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import pyarrow
     import ray.data
 
-_DOCUMENT = "document"  # a pickled Document on the way in; on the way out, what `io.for_output` gives
+_DOCUMENT = "document"  # a pickled Document on the way in; on the way out, what `sinks.for_output` gives
 _STATS = "stats"  # the pickled stage stats of one batch, on its first row only
 RECORD_COLUMNS = ("id", "status", "lang", "text", "record")
 
@@ -126,7 +126,7 @@ class _DocumentActor(_PipelineActor):
 
     def columns(self, docs: list[Document]) -> dict[str, list[Any]]:
         stats = [pickle.dumps(self.pipeline.take_stats())] + [b""] * (len(docs) - 1)
-        return {_DOCUMENT: [pickle.dumps(d) for d in io.for_output(docs, self.format)], _STATS: stats}
+        return {_DOCUMENT: [pickle.dumps(d) for d in sinks.for_output(docs, self.format)], _STATS: stats}
 
 
 class _RecordActor(_PipelineActor):
@@ -139,7 +139,7 @@ class _RecordActor(_PipelineActor):
         if "id" not in present:
             present["id"] = hashlib.sha1(json.dumps(present, sort_keys=True, default=str).encode()).hexdigest()
         record = json.loads(json.dumps(present, default=str))
-        return io.from_record(record, present["id"], "ray.data")
+        return readers.from_record(record, present["id"], "ray.data")
 
     def columns(self, docs: list[Document]) -> dict[str, list[Any]]:
         self.pipeline.take_stats()  # not reported here; dropping them keeps the actor's memory flat
@@ -148,7 +148,7 @@ class _RecordActor(_PipelineActor):
             "status": [d.status for d in docs],
             "lang": [d.lang for d in docs],
             "text": [d.text for d in docs],
-            "record": [io.json_line(d) for d in docs],
+            "record": [sinks.json_line(d) for d in docs],
         }
 
 

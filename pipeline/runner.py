@@ -1,6 +1,6 @@
 """Run stages over a stream of documents: batching, error isolation, limits, stats and worker processes.
 
-The data flow of a run is `io.read` → `Pipeline.process` per batch → `io.Writer`. Each batch passes every
+The data flow of a run is `readers.read` → `Pipeline.process` per batch → `sinks.Writer`. Each batch passes every
 stage in order; a document that is filtered or fails skips the stages after, but still reaches the output,
 so every input document yields exactly one record. With `jobs > 1`, batches go to worker processes (each
 sets its stages up once) and come back in input order, so the output equals that of `jobs = 1`.
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline import io
+from pipeline import readers, sinks
 from pipeline.config import PipelineConfig
 from pipeline.document import Document
 from pipeline.stage import Stage
@@ -149,12 +149,12 @@ def batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
         yield batch
 
 
-Processed = tuple[list[Document] | list[io.Record], dict[str, StageStats]]
+Processed = tuple[list[Document] | list[sinks.Record], dict[str, StageStats]]
 
 
 def process_stream(config: PipelineConfig, docs: Iterable[Document], jobs: int = 1) -> Iterator[Processed]:
     """Processed batches in input order, each with the stage stats it produced. Worker processes send
-    a JSONL run's documents back as rendered `io.Record`s."""
+    a JSONL run's documents back as rendered `sinks.Record`s."""
     size = config.run.batch_size
     if jobs <= 1:
         pipe = Pipeline.from_config(config)
@@ -195,7 +195,7 @@ def _work(batch: list[Document]) -> Processed:
     if _worker_error is not None:
         raise _worker_error
     assert _worker is not None
-    return io.for_output(_worker.process(batch), _worker_format), _worker.take_stats()
+    return sinks.for_output(_worker.process(batch), _worker_format), _worker.take_stats()
 
 
 def resolve_jobs(jobs: int) -> int:
@@ -221,16 +221,16 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
     With `resume`, records already in the output (whole lines) are kept and their inputs skipped: inputs
     are read in a fixed order, so the first N inputs are the N records already written.
     """
-    io.check_inputs(inputs)
+    readers.check_inputs(inputs)
     run_cfg = config.run
     done = 0
     if resume and run_cfg.output != "-" and os.path.exists(run_cfg.output):
-        io.truncate_partial_line(run_cfg.output)
-        done = sum(1 for _ in io.read_records(run_cfg.output))
+        sinks.truncate_partial_line(run_cfg.output)
+        done = sum(1 for _ in sinks.read_records(run_cfg.output))
     stats = RunStats()
     started = time.perf_counter()
-    writer = io.Writer(run_cfg.output, run_cfg.format, append=done > 0)
-    docs: Iterator[Document] = io.read(inputs, run_cfg.glob, run_cfg.max_bytes)
+    writer = sinks.Writer(run_cfg.output, run_cfg.format, append=done > 0)
+    docs: Iterator[Document] = readers.read(inputs, run_cfg.glob, run_cfg.max_bytes)
     for _ in range(done):
         if next(docs, None) is None:
             break

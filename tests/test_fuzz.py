@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import io, load_config
+from pipeline import load_config, readers
 from pipeline.document import Document
 from pipeline.runner import Pipeline
 from tests.conftest import ROOT
@@ -51,7 +51,7 @@ FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 
 @FUZZ
-@given(data=st.binary(max_size=3000), content_type=st.sampled_from(["text/plain", "text/html", io.UNKNOWN]))
+@given(data=st.binary(max_size=3000), content_type=st.sampled_from(["text/plain", "text/html", readers.UNKNOWN]))
 def test_arbitrary_bytes(pipe: Pipeline, data: bytes, content_type: str) -> None:
     check_one_record_each(pipe, [Document(id="b", source="fuzz", content_type=content_type, raw=data)])
 
@@ -60,7 +60,7 @@ def test_arbitrary_bytes(pipe: Pipeline, data: bytes, content_type: str) -> None
 @given(text=st.text(alphabet=st.characters(codec=None), max_size=2000))
 def test_arbitrary_unicode_in_jsonl(pipe: Pipeline, text: str) -> None:
     line = json.dumps({"id": "u", "text": text}).encode("ascii")  # escapes lone surrogates as JSON allows
-    check_one_record_each(pipe, [io._from_record(line, 1, "u", "fuzz")])
+    check_one_record_each(pipe, [readers._from_record(line, 1, "u", "fuzz")])
 
 
 @FUZZ
@@ -76,7 +76,7 @@ def test_random_html_soup(pipe: Pipeline, soup: str) -> None:
                               max_size=5))
 def test_random_jsonl_records(pipe: Pipeline, record: dict) -> None:
     line = json.dumps(record).encode("ascii")
-    [doc] = [io._from_record(line, 7, "r", "fuzz")]
+    [doc] = [readers._from_record(line, 7, "r", "fuzz")]
     out = pipe.process([doc])
     assert len(out) == 1
     json.dumps(out[0].to_json(), ensure_ascii=False).encode("utf-8")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import io, load_config
+from pipeline import load_config, readers
 from pipeline.runner import Pipeline
 from tests.conftest import FIXTURES, ROOT
 
@@ -21,7 +21,7 @@ GOLDEN = FIXTURES / "golden"
 @pytest.fixture(scope="module")
 def outputs() -> dict[str, dict]:
     pipe = Pipeline.from_config(load_config(ROOT / "config.yaml"))
-    docs = pipe.process([doc for path in INPUTS for doc in io.read([str(path)])])
+    docs = pipe.process([doc for path in INPUTS for doc in readers.read([str(path)])])
     pipe.close()
     return {Path(doc.source).name: json.loads(json.dumps(doc.to_json(), ensure_ascii=False)) for doc in docs}
 

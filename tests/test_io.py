@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline import io
+from pipeline import readers
 from pipeline.document import Document
 from tests.conftest import ARTICLES, jsonl, tamis
 
@@ -15,7 +15,7 @@ def test_directory_is_read_in_sorted_order_with_relative_ids(tmp_path: Path) -> 
     (tmp_path / "b" / "x.html").write_bytes(b"<p>x</p>")
     (tmp_path / "a.txt").write_bytes(b"a")
     (tmp_path / "notes.bin").write_bytes(b"\x00")  # unknown suffix: not taken from a directory
-    docs = list(io.read([str(tmp_path)]))
+    docs = list(readers.read([str(tmp_path)]))
     assert [(d.id, d.content_type, d.raw) for d in docs] == [
         ("a.txt", "text/plain", b"a"), ("b/x.html", "text/html", b"<p>x</p>")]
 
@@ -28,7 +28,7 @@ def test_jsonl_records_keep_their_fields_and_bad_lines_become_error_records(tmp_
                      b'{"text": "caf\xe9"}\n'
                      b'["a list"]\n'
                      b'{"title": "no body"}\n')
-    docs = list(io.read([str(path)]))
+    docs = list(readers.read([str(path)]))
     assert [(d.id, d.status) for d in docs] == [
         ("a", "ok"), ("in.jsonl:2", "error"), ("in.jsonl:3", "ok"), ("in.jsonl:4", "error"),
         ("in.jsonl:5", "error"), ("in.jsonl:6", "error")]
@@ -73,7 +73,7 @@ def test_txt_and_md_outputs_write_one_file_per_document(tmp_path: Path) -> None:
 
 def test_oversized_document_is_an_error_record_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / "big.txt").write_bytes(b"x" * 2000)
-    [doc] = io.read([str(tmp_path)], max_bytes=1000)
+    [doc] = readers.read([str(tmp_path)], max_bytes=1000)
     reason = "document is 2000 bytes, over the limit run.max_bytes=1000"
     assert (doc.status, doc.stage, doc.reason) == ("error", "read", reason)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import Document, io, load_config
+from pipeline import Document, load_config, readers
 from pipeline.runner import Pipeline
 from tests.conftest import ROOT, jsonl, tamis
 
@@ -18,7 +18,7 @@ def pipe() -> Pipeline:
     p.close()
 
 
-def outcome(pipe: Pipeline, raw: bytes, content_type: str = io.UNKNOWN) -> tuple[str, str | None, str | None]:
+def outcome(pipe: Pipeline, raw: bytes, content_type: str = readers.UNKNOWN) -> tuple[str, str | None, str | None]:
     [doc] = pipe.process([Document(id="x", source="t", content_type=content_type, raw=raw)])
     return doc.status, doc.stage, doc.reason
 
@@ -27,7 +27,7 @@ def test_a_50_mb_single_line_is_refused_by_the_size_limit(tmp_path: Path) -> Non
     big = tmp_path / "big.txt"
     with big.open("wb") as out:
         out.write(b"a" * (50 * 1024 * 1024))
-    [doc] = io.read([str(big)], max_bytes=load_config(ROOT / "config.yaml").run.max_bytes)
+    [doc] = readers.read([str(big)], max_bytes=load_config(ROOT / "config.yaml").run.max_bytes)
     assert (doc.status, doc.stage, doc.reason) == (
         "error", "read", "document is 52428800 bytes, over the limit run.max_bytes=20000000")
     assert doc.raw is None

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline import Document, Stage
 from pipeline import config as config_module
-from pipeline.io import Record
+from pipeline.sinks import Record
 from pipeline.runner import Pipeline, process_stream
 from stages.decode import Decode, DecodeConfig
 from stages.extract import Extract

@@ -212,11 +212,11 @@ def test_config_errors_are_reported_with_their_path(options: dict[str, object], 
 @pytest.mark.slow
 def test_the_default_pipeline_translates_seed_003s_german_standfirst(dirs: dict[str, Path]) -> None:
     """The whole default pipeline from config.yaml, with translation duplicates off so the German is kept."""
-    from pipeline import io, load_config
+    from pipeline import load_config, readers
     from tests.conftest import ROOT
 
     config = load_config(ROOT / "config.yaml", ["languages.duplicates=false", f"translate.models_dir={dirs['all']}"])
-    [out] = Pipeline.from_config(config).process(list(io.read([str(next(ARTICLES.glob("003_*.txt")))])))
+    [out] = Pipeline.from_config(config).process(list(readers.read([str(next(ARTICLES.glob("003_*.txt")))])))
     [block] = [b for b in out.blocks if b.lang == "de"]
     [segment] = block.segments
     expected = " ".join(ctranslate2_output(package_dir(dirs["all"], "de", "fr"), GERMAN))
