@@ -163,10 +163,11 @@ def _unpack(columns: dict[str, list[Any]]) -> runner.Processed:
 
 
 def _actors(ray: Any, jobs: int) -> Any:
-    """A pool of `run.jobs` actors; 0 means one per CPU of the Ray cluster (of this machine when Ray runs
-    locally)."""
-    size = jobs or int(ray.cluster_resources().get("CPU", 0)) or resolve_jobs(0)
-    return ray.data.ActorPoolStrategy(size=size)
+    """A pool of `run.jobs` actors. 0 means one per CPU of the Ray cluster but one: Ray Data's read and
+    write tasks need a CPU of their own, and a pool that holds every CPU starves them, so a dataset read
+    with `read_json` never reaches the actors (on a 2-CPU machine the run hangs)."""
+    cpus = int(ray.cluster_resources().get("CPU", 0)) or resolve_jobs(0)
+    return ray.data.ActorPoolStrategy(size=jobs or max(1, cpus - 1))
 
 
 def _import_ray() -> tuple[Any, Any]:

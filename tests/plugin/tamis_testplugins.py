@@ -3,7 +3,7 @@
 import time
 from dataclasses import dataclass
 
-from pipeline import Document, Stage
+from pipeline import Document, NoConfig, Stage
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,4 +38,18 @@ class Slow(Stage[SlowConfig]):
 
     def process(self, doc: Document) -> Document:
         time.sleep(self.config.seconds)
+        return doc
+
+
+class Node(Stage[NoConfig]):
+    """node: stamps the Ray node that processed the document in `extra["node"]` ("local" outside Ray), so a
+    test can see which nodes of a cluster did the work."""
+
+    name = "node"
+    Config = NoConfig
+
+    def process(self, doc: Document) -> Document:
+        import ray
+
+        doc.extra["node"] = ray.get_runtime_context().get_node_id() if ray.is_initialized() else "local"
         return doc
