@@ -32,7 +32,7 @@ def test_jsonl_records_keep_their_fields_and_bad_lines_become_error_records(tmp_
     assert [(d.id, d.status) for d in docs] == [
         ("a", "ok"), ("in.jsonl:2", "error"), ("in.jsonl:3", "ok"), ("in.jsonl:4", "error"),
         ("in.jsonl:5", "error"), ("in.jsonl:6", "error")]
-    assert docs[0].plain_text == "Bonjour." and docs[0].extra == {"url": "u"}
+    assert docs[0].plain_text == "Bonjour." and docs[0].metadata.url == "u" and docs[0].extra == {}
     assert docs[1].stage == "read" and docs[1].reason == "line 2: not valid JSON (Expecting value at column 1)"
     assert docs[2].html == "<p>Salut</p>"
     assert docs[3].reason == "line 4: not valid UTF-8 (invalid continuation byte at byte 13)"
