@@ -69,7 +69,8 @@ def _page(record: Any, uri: str, source: str, max_bytes: int | None, warnings: l
     doc = Document(id=uri, source=source, content_type="text/html", metadata=metadata,
                    extra={k: v for k, v in extra.items() if v}, warnings=list(warnings))
     try:
-        payload = record.content_stream().read(-1 if max_bytes is None else max_bytes + 1)
+        body = record.content_stream()
+        payload = body.read() if max_bytes is None else body.read(max_bytes + 1)  # warcio reads -1 as 0 bytes
     except (OSError, EOFError, ValueError) as exc:  # a broken chunked body or Content-Encoding
         return doc.failed("read", f"WARC record payload unreadable: {type(exc).__name__}: {exc}")
     if mime not in HTML_TYPES and not (not mime and sniff.sniff(payload[: sniff.HEAD_BYTES], None) == "html"):
