@@ -37,6 +37,8 @@ def documents(stream: IO[bytes], source: str, max_bytes: int | None, warnings: l
             record = next(records, None)
         except ArchiveLoadFailed as exc:
             raise sniff.FormatError(f"WARC unreadable after record {number}: {exc}") from None
+        except Exception as exc:  # warcio fails on some malformed records with whatever it hits (AttributeError...)
+            raise sniff.FormatError(f"WARC unreadable after record {number}: {type(exc).__name__}: {exc}") from None
         if record is None:
             return
         number += 1
@@ -71,7 +73,7 @@ def _page(record: Any, uri: str, source: str, max_bytes: int | None, warnings: l
     try:
         body = record.content_stream()
         payload = body.read() if max_bytes is None else body.read(max_bytes + 1)  # warcio reads -1 as 0 bytes
-    except (OSError, EOFError, ValueError) as exc:  # a broken chunked body or Content-Encoding
+    except Exception as exc:  # a broken chunked body or Content-Encoding, as warcio's decoders report it
         return doc.failed("read", f"WARC record payload unreadable: {type(exc).__name__}: {exc}")
     if mime not in HTML_TYPES and not (not mime and sniff.sniff(payload[: sniff.HEAD_BYTES], None) == "html"):
         skip(f"{source}: {uri} ({mime or 'no Content-Type'})", SKIPPED)
