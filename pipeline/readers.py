@@ -99,7 +99,7 @@ class Reader:
         unreadable: list[Path] = []
         for _ in os.walk(root, onerror=lambda exc: unreadable.append(Path(exc.filename))):
             pass
-        entries = sorted([*root.glob(self.glob), *unreadable])
+        entries = sorted({*root.glob(self.glob), *unreadable})
         for path in entries:
             rel = path.relative_to(root).as_posix()
             if path in unreadable:
