@@ -22,8 +22,9 @@ def test_a_mixed_folder_yields_one_record_per_document_and_reports_what_it_skipp
     (source / "a_page.html").write_bytes(page)
     (source / "b_page.html.gz").write_bytes(gzip.compress(page))
     (source / "c_article.txt").write_bytes(articles[0].read_bytes())
-    dump = "".join(json.dumps({"id": f"dump-{i}", "text": p.read_text(encoding="utf-8"), "url": f"https://ex.test/{i}"})
-                   + "\n" for i, p in enumerate(articles[1:3]))
+    rows = [{"id": f"dump-{i}", "text": p.read_text(encoding="utf-8"), "url": f"https://ex.test/{i}"}
+            for i, p in enumerate(articles[1:3])]
+    dump = "".join(json.dumps(row) + "\n" for row in rows)
     (source / "d_dump.jsonl.gz").write_bytes(gzip.compress(dump.encode()))
     write_warc(source / "e_crawl.warc.gz", [Capture("https://news.test/mieter", page,
                                                     content_type="text/html; charset=iso-8859-1"),
