@@ -1,53 +1,193 @@
-"""Streaming input: files, directories, stdin and JSONL in, one `Document` per input document.
+"""Streaming input: files, directories, stdin, FIFOs, compressed files, JSONL, WARC and Parquet in, one
+`Document` per input document.
 
-Readers never hold more than one file (or one JSONL line) in memory. Bytes are not decoded here: `raw` goes to the `decode` stage. A JSONL line that cannot be read
-becomes an `error` record at its place in the stream, so every input still yields exactly one record.
+Readers never hold more than one document (one file, one JSONL line, one WARC record, one Parquet row batch)
+in memory. A name's suffix is a claim that the content can overrule (`pipeline.sniff`): the reader follows
+the content and warns on the record. Bytes are not decoded here: `raw` goes to the `decode` stage. Whatever
+cannot be read becomes an `error` record at its place in the stream, and what is deliberately left out (a
+file with an unknown suffix, a WARC record that is not an HTML page) is counted in `Reader.skipped`, so no
+input vanishes without a word.
 """
 
 from __future__ import annotations
 
+import bz2
+import codecs
+import gzip
+import io
+import itertools
 import json
+import lzma
 import os
 import re
+import stat
 import sys
+import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
-from pipeline.document import Document, StageWarning
+from pipeline import records, sniff, warc
+from pipeline.document import Document, Metadata, StageWarning
 from pipeline.errors import InputError
 
-CONTENT_TYPES = {
-    ".html": "text/html",
-    ".htm": "text/html",
-    ".xhtml": "text/html",
-    ".txt": "text/plain",
-    ".text": "text/plain",
-    ".md": "text/plain",
-}
-JSONL_SUFFIXES = (".jsonl", ".ndjson")
 UNKNOWN = "application/octet-stream"
 READ_STAGE = "read"
-_SURROGATE = re.compile("[\ud800-\udfff]")
+CONTENT_TYPES = {"html": "text/html", "text": "text/plain", "binary": UNKNOWN}
+METADATA_FIELDS = ("title", "author", "date", "site", "url")  # taken from a JSONL record or its `metadata`
+SKIPPED_NAMES = 10  # how many skipped names stats and the summary show
+_SKIP_CHUNK = 1 << 20
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+@dataclass(slots=True)
+class Skipped:
+    """Inputs left out on purpose: how many, why, and the first few names."""
+
+    count: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    first: list[str] = field(default_factory=list)
+
+    def add(self, name: str, reason: str) -> None:
+        self.count += 1
+        self.reasons[reason] += 1
+        if len(self.first) < SKIPPED_NAMES:
+            self.first.append(f"{name} ({reason})")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.count, "reasons": dict(sorted(self.reasons.items())), "first": self.first}
+
+
+class Reader:
+    """Documents from each input in order: a file (or FIFO, `/dev/stdin`, `/dev/fd/N`), a directory (files
+    matching `glob` with a known suffix, sorted), or `-` for standard input. Iterate it once; `skipped`
+    counts what was left out so far."""
+
+    def __init__(self, inputs: Iterable[str], glob: str = "**/*", max_bytes: int | None = None) -> None:
+        self.inputs = list(inputs)
+        self.glob = glob
+        self.max_bytes = max_bytes
+        self.skipped = Skipped()
+
+    def __iter__(self) -> Iterator[Document]:
+        for item in self.inputs:
+            if item == "-":
+                yield from self._stream(sys.stdin.buffer, "stdin", "<stdin>", None, named=False)
+                continue
+            path = Path(item)
+            if path.is_dir():
+                yield from self._directory(path)
+            elif path.exists():
+                yield from self._file(path, path.name)
+            else:
+                raise InputError(f"{item}: no such file or directory")
+
+    def documents(self) -> Iterator[Document]:
+        """The documents, checked to be at least one: raises `InputError` (exit 2) before any output
+        when the inputs hold none."""
+        stream = iter(self)
+        first = next(stream, None)
+        if first is None:
+            left_out = f": {self.skipped.count} skipped, e.g. {', '.join(self.skipped.first[:3])}" \
+                if self.skipped.count else ""
+            raise InputError(f"no input document in {', '.join(self.inputs)}{left_out}")
+        return itertools.chain([first], stream)
+
+    def _directory(self, root: Path) -> Iterator[Document]:
+        unreadable: list[Path] = []
+        for _ in os.walk(root, onerror=lambda exc: unreadable.append(Path(exc.filename))):
+            pass
+        entries = sorted({*root.glob(self.glob), *unreadable})
+        for path in entries:
+            rel = path.relative_to(root).as_posix()
+            if path in unreadable:
+                doc_id, warnings = _clean(rel)
+                yield _error(doc_id, _clean(str(path))[0], warnings, "directory cannot be read (permission denied "
+                             "or gone): its files are not read")
+            elif path.is_dir():
+                continue
+            elif not path.is_file():
+                self.skipped.add(_clean(rel)[0], "not a regular file" if path.exists() else "broken link")
+            elif sniff.parse_name(path.name)[0] is None:
+                self.skipped.add(_clean(rel)[0], "unknown suffix")
+            else:
+                yield from self._file(path, rel)
+
+    def _file(self, path: Path, rel: str) -> Iterator[Document]:
+        doc_id, id_warnings = _clean(rel)
+        source, _ = _clean(str(path))
+        try:
+            stream = open(path, "rb")  # noqa: SIM115 - closed below, after the generator is done with it
+        except OSError as exc:
+            yield _error(doc_id, source, id_warnings, f"cannot open: {exc.strerror or exc}")
+            return
+        with stream:
+            info = os.fstat(stream.fileno())
+            size = info.st_size if stat.S_ISREG(info.st_mode) else None
+            yield from self._stream(stream, doc_id, source, path, id_warnings=id_warnings, size=size)
+
+    def _stream(self, raw: IO[bytes], doc_id: str, source: str, path: Path | None, *, named: bool = True,
+                id_warnings: list[StageWarning] | None = None, size: int | None = None) -> Iterator[Document]:
+        """One input's documents: decompress by magic number, sniff the content, read it as what it is."""
+        warnings = list(id_warnings or [])
+        claimed, claimed_compression = sniff.parse_name(path.name) if path is not None and named else (None, None)
+        try:
+            magic = _read_upto(raw, sniff.MAGIC_BYTES)
+            compression = sniff.compression(magic)
+            stream: IO[bytes] = _replay(magic, raw)
+            if named and compression != claimed_compression:
+                warnings.append(_compression_warning(compression, claimed_compression))
+            if compression is not None:
+                stream = _decompress(stream, compression)
+                size = None
+            head = _read_upto(stream, sniff.HEAD_BYTES)
+            if head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").startswith(b"{") and b"\n" not in head:
+                head += stream.readline(-1 if self.max_bytes is None else self.max_bytes + 1)
+            kind = sniff.sniff(head, claimed)
+            if claimed is not None and kind != claimed:
+                warnings.append(StageWarning(stage=READ_STAGE, message=f"content is {sniff.LABELS[kind]}, not the "
+                                             f"{sniff.LABELS[claimed]} its name says: read as {sniff.LABELS[kind]}"))
+            stream = _replay(head, stream)
+            if kind == "jsonl":
+                yield from _read_jsonl(stream, source, Path(doc_id).name, self.max_bytes, warnings)
+            elif kind == "warc":
+                yield from warc.documents(stream, source, self.max_bytes, warnings, self.skipped.add)
+            elif kind == "parquet":
+                yield from self._parquet(path if compression is None else None, doc_id, source, warnings)
+            else:
+                yield self._single(stream, doc_id, source, kind, size, warnings)
+        except _read_errors() as exc:
+            yield _error(doc_id, source, warnings, f"read failed: {type(exc).__name__}: {exc}")
+
+    def _single(self, stream: IO[bytes], doc_id: str, source: str, kind: sniff.Kind,
+                size: int | None, warnings: list[StageWarning]) -> Document:
+        content_type = CONTENT_TYPES.get(kind, UNKNOWN)
+        limit = self.max_bytes
+        if limit is not None and size is not None and size > limit:
+            return _oversize(doc_id, source, content_type, f"{size} bytes", limit, warnings)
+        data = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(data) > limit:
+            return _oversize(doc_id, source, content_type, f"over {limit} bytes", limit, warnings)
+        return Document(id=doc_id, source=source, content_type=content_type, raw=data, warnings=warnings)
+
+    def _parquet(self, path: Path | None, doc_id: str, source: str,
+                 warnings: list[StageWarning]) -> Iterator[Document]:
+        from pipeline import parquet
+
+        if path is None or not path.is_file():
+            yield _error(doc_id, source, warnings, "Parquet is read from its footer: give it as an "
+                         "uncompressed regular file")
+            return
+        name = Path(doc_id).name
+        for number, row in parquet.rows(path):
+            yield from_record(row, f"{name}:{number}", source, f"row {number}", warnings=warnings)
+
+
 def read(inputs: Iterable[str], glob: str = "**/*", max_bytes: int | None = None) -> Iterator[Document]:
-    """Documents from each input in order: a file, a directory (files matching `glob` with a known
-    suffix, sorted), or `-` for standard input."""
-    for item in inputs:
-        if item == "-":
-            yield from _read_stream(sys.stdin.buffer, "<stdin>", max_bytes)
-            continue
-        path = Path(item)
-        if path.is_dir():
-            files = sorted(p for p in path.glob(glob) if p.is_file() and _known(p))
-            for file in files:
-                yield from _read_file(file, file.relative_to(path).as_posix(), max_bytes)
-        elif path.is_file():
-            yield from _read_file(path, path.name, max_bytes)
-        else:
-            raise InputError(f"{item}: no such file or directory")
+    """The documents of `inputs` (see `Reader`), for library use that needs no skip count."""
+    return iter(Reader(inputs, glob, max_bytes))
 
 
 def check_inputs(inputs: Iterable[str]) -> None:
@@ -57,54 +197,74 @@ def check_inputs(inputs: Iterable[str]) -> None:
             raise InputError(f"{item}: no such file or directory")
 
 
-def _known(path: Path) -> bool:
-    return path.suffix.lower() in CONTENT_TYPES or path.suffix.lower() in JSONL_SUFFIXES
+def from_record(record: dict[str, Any], doc_id: str, source: str, where: str = "record",
+                *, check_surrogates: bool = True, warnings: list[StageWarning] | None = None) -> Document:
+    """A document from an input record, or from a tamis output record, which is read back as it was if it
+    satisfies the schema. An input record has `html` or `text` (both: `html` is extracted, `text` is kept
+    in `extra`), an optional `id`, metadata (`url`, `title`, `date`, `author`, `site`, or a `metadata`
+    object), `lang`; other fields are kept in `extra`. `where` locates problems in messages."""
+    if records.is_tamis_record(record):
+        problem = records.schema_problem(record)
+        if problem is None:
+            return Document.from_json(record)
+        return Document(id=doc_id, source=source).failed(READ_STAGE, f"{where}: not a valid tamis record ({problem})")
+    doc_warnings = list(warnings or [])
+    if check_surrogates:
+        record, lone = _replace_lone_surrogates(record)
+        if lone:
+            doc_warnings.append(StageWarning(stage=READ_STAGE, message=f"{where}: {lone} lone surrogate escapes "
+                                             "replaced by U+FFFD"))
+    html, text = record.get("html"), record.get("text")
+    metadata, extra = _metadata(record, doc_warnings, where)
+    if isinstance(html, str) and "text" in record:
+        extra["text"] = text
+    given_id = record.get("id", doc_id)
+    doc = Document(id=given_id if isinstance(given_id, str) else json.dumps(given_id), source=source,
+                   metadata=metadata, extra=extra, warnings=doc_warnings)
+    if isinstance(record.get("lang"), str):
+        doc.lang = record["lang"]
+    if isinstance(html, str):
+        doc.content_type, doc.html = "text/html", html
+        return doc
+    if isinstance(text, str):
+        doc.content_type, doc.plain_text = "text/plain", text
+        return doc
+    return doc.failed(READ_STAGE, f"{where}: record has no string field 'html' or 'text'")
 
 
-def _read_file(path: Path, doc_id: str, max_bytes: int | None) -> Iterator[Document]:
-    suffix = path.suffix.lower()
-    if suffix in JSONL_SUFFIXES:
-        with path.open("rb") as stream:
-            yield from _read_jsonl(stream, str(path), max_bytes)
-        return
-    content_type = CONTENT_TYPES.get(suffix, UNKNOWN)
-    size = path.stat().st_size
-    if max_bytes is not None and size > max_bytes:
-        yield _oversize(doc_id, str(path), content_type, size, max_bytes)
-        return
-    yield Document(id=doc_id, source=str(path), content_type=content_type, raw=path.read_bytes())
-
-
-def _oversize(doc_id: str, source: str, content_type: str, size: int, max_bytes: int) -> Document:
-    doc = Document(id=doc_id, source=source, content_type=content_type)
-    return doc.failed(READ_STAGE, f"document is {size} bytes, over the limit run.max_bytes={max_bytes}")
-
-
-def _read_stream(stream: BinaryIO, source: str, max_bytes: int | None) -> Iterator[Document]:
-    """Standard input: JSONL when it starts with `{`, else one document whose type `decode` sniffs."""
-    head = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
-    if head.lstrip().startswith(b"{"):
-        yield from _read_jsonl(stream, source, max_bytes)
-        return
-    data = stream.read() if max_bytes is None else stream.read(max_bytes + 1)
-    if max_bytes is not None and len(data) > max_bytes:
-        yield _oversize("stdin", source, UNKNOWN, len(data), max_bytes)
-        return
-    yield Document(id="stdin", source=source, content_type=UNKNOWN, raw=data)
-
-
-def _read_jsonl(stream: IO[bytes], source: str, max_bytes: int | None) -> Iterator[Document]:
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
+def _metadata(record: dict[str, Any], warnings: list[StageWarning], where: str) -> tuple[Metadata, dict[str, Any]]:
+    """Metadata fields of a record (top level first, then its `metadata` object); what is not a string
+    metadata field stays in `extra`, with a warning when a metadata name held something else."""
+    extra = {k: v for k, v in record.items() if k not in ("id", "html", "text", "lang", "metadata", *METADATA_FIELDS)}
+    found: dict[str, str] = {}
+    nested = record.get("metadata")
+    if isinstance(nested, dict):
+        rest = {}
+        for key, value in nested.items():
+            if key in METADATA_FIELDS and isinstance(value, str):
+                found[key] = value
+            else:
+                rest[key] = value
+        if rest:
+            extra["metadata"] = rest
+    elif "metadata" in record:
+        extra["metadata"] = nested
+    for key in (*METADATA_FIELDS, "lang"):
+        if key not in record:
             continue
-        doc_id = f"{Path(source).name}:{number}"
-        if max_bytes is not None and len(line) > max_bytes:
-            yield _oversize(doc_id, source, UNKNOWN, len(line), max_bytes)
-            continue
-        yield _from_record(line, number, doc_id, source)
+        if isinstance(record[key], str):
+            if key != "lang":
+                found[key] = record[key]
+        else:
+            extra[key] = record[key]
+            warnings.append(StageWarning(stage=READ_STAGE, message=f"{where}: field {key!r} is not a string: "
+                                         "kept in extra"))
+    return Metadata(**found), extra
 
 
-def _from_record(line: bytes, number: int, doc_id: str, source: str) -> Document:
+def from_line(line: bytes, number: int, doc_id: str, source: str,
+              warnings: list[StageWarning] | None = None) -> Document:
+    """A document from one JSONL line; a line that is not a JSON object is an error record naming it."""
     where = f"line {number}"
     try:
         record = json.loads(line.decode("utf-8"))
@@ -112,42 +272,56 @@ def _from_record(line: bytes, number: int, doc_id: str, source: str) -> Document
         problem = f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
     except json.JSONDecodeError as exc:
         problem = f"not valid JSON ({exc.msg} at column {exc.colno})"
+    except ValueError as exc:  # valid JSON that Python refuses, e.g. an integer of more than 4300 digits
+        problem = f"JSON that cannot be read here ({exc})"
+    except RecursionError:
+        problem = "JSON nested too deeply to read"
     else:
         if isinstance(record, dict):
-            # Lone surrogates can only come from `\\ud8xx`-style escapes: skip the walk when the line has none.
-            return from_record(record, doc_id, source, where, check_surrogates=bool(_SURROGATE_ESCAPE.search(line)))
-        problem = f"expected a JSON object, got {type(record).__name__}"
-    return Document(id=doc_id, source=source).failed(READ_STAGE, f"{where}: {problem}")
-def from_record(record: dict[str, Any], doc_id: str, source: str, where: str = "record",
-                *, check_surrogates: bool = True) -> Document:
-    """A document from an input record (`html` or `text`, optional `id`, other fields kept in `extra`), or
-    from a tamis output record, which is read back as it was. `where` locates problems in messages."""
-    if "blocks" in record and "status" in record:
-        try:
-            return Document.from_json(record)
-        except (KeyError, TypeError, ValueError) as exc:
-            return Document(id=doc_id, source=source).failed(READ_STAGE, f"{where}: not a valid tamis record ({exc})")
-    lone = 0
-    if check_surrogates:
-        record, lone = _replace_lone_surrogates(record)
-    extra = {k: v for k, v in record.items() if k not in ("id", "html", "text")}
-    doc = Document(id=str(record.get("id", doc_id)), source=source, extra=extra)
-    if lone:
-        doc.warnings.append(StageWarning(stage=READ_STAGE, message=f"{where}: {lone} lone surrogate escapes "
-                                         "replaced by U+FFFD"))
-    if isinstance(record.get("html"), str):
-        doc.content_type, doc.html = "text/html", record["html"]
-        return doc
-    if isinstance(record.get("text"), str):
-        doc.content_type, doc.plain_text = "text/plain", record["text"]
-        return doc
-    return doc.failed(READ_STAGE, f"{where}: record has no string field 'html' or 'text'")
+            try:
+                # Lone surrogates can only come from `\\ud8xx`-style escapes: skip the walk when the line has none.
+                return from_record(record, doc_id, source, where, warnings=warnings,
+                                   check_surrogates=bool(_SURROGATE_ESCAPE.search(line)))
+            except RecursionError:
+                problem = "JSON nested too deeply to read"
+        else:
+            problem = f"expected a JSON object, got {type(record).__name__}"
+    return Document(id=doc_id, source=source, warnings=list(warnings or [])).failed(READ_STAGE, f"{where}: {problem}")
+
+
+_from_record = from_line  # the name tests/test_fuzz.py and bench/fuzz.py call
+
+
+def _read_jsonl(stream: IO[bytes], source: str, name: str, max_bytes: int | None,
+                warnings: list[StageWarning]) -> Iterator[Document]:
+    """One document per non-blank line. A line over `max_bytes` is refused after reading at most
+    `max_bytes` of it: the rest is skipped in chunks up to the next newline."""
+    limit = -1 if max_bytes is None else max_bytes + 1
+    for number in itertools.count(1):
+        line = stream.readline(limit)
+        if not line:
+            return
+        if number == 1 and line.startswith(codecs.BOM_UTF8):
+            line = line[len(codecs.BOM_UTF8):]
+        doc_id = f"{name}:{number}"
+        body = line.rstrip(b"\r\n")
+        if max_bytes is not None and len(body) > max_bytes:
+            size = len(line)
+            while not line.endswith(b"\n"):
+                line = stream.readline(_SKIP_CHUNK)
+                if not line:
+                    break
+                size += len(line)
+            yield _oversize(doc_id, source, UNKNOWN, f"{size} bytes", max_bytes, warnings)
+            continue
+        if body.strip():
+            yield from_line(body, number, doc_id, source, warnings)
 
 
 def _replace_lone_surrogates(value: Any) -> tuple[Any, int]:
     """JSON may escape half a surrogate pair (`"\\ud800"`), which no UTF-8 output can hold."""
     if isinstance(value, str):
-        return _SURROGATE.subn("\ufffd", value)
+        return records.SURROGATE.subn("\ufffd", value)
     if isinstance(value, list):
         items = [_replace_lone_surrogates(v) for v in value]
         return [v for v, _ in items], sum(n for _, n in items)
@@ -160,3 +334,92 @@ def _replace_lone_surrogates(value: Any) -> tuple[Any, int]:
             total += a + b
         return out, total
     return value, 0
+
+
+def _clean(name: str) -> tuple[str, list[StageWarning]]:
+    """A file name as valid UTF-8: bytes that are not UTF-8 (kept by the OS as surrogate escapes) are
+    written as `\\xff`, with a warning."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(name).decode("utf-8", errors="backslashreplace")
+        return shown, [StageWarning(stage=READ_STAGE, message=f"file name is not valid UTF-8: shown as {shown!r}")]
+    return name, []
+
+
+def _error(doc_id: str, source: str, warnings: list[StageWarning], message: str) -> Document:
+    return Document(id=doc_id, source=source, warnings=list(warnings)).failed(READ_STAGE, message)
+
+
+def _oversize(doc_id: str, source: str, content_type: str, size: str, max_bytes: int,
+              warnings: list[StageWarning]) -> Document:
+    doc = Document(id=doc_id, source=source, content_type=content_type, warnings=list(warnings))
+    return doc.failed(READ_STAGE, f"document is {size}, over the limit run.max_bytes={max_bytes}")
+
+
+def _compression_warning(found: str | None, named: str | None) -> StageWarning:
+    if found is None:
+        message = f"named as {named}-compressed but it is not: read as it is"
+    else:
+        message = f"content is {found}-compressed" + (f", not {named} as its name says" if named else "") \
+                  + ": decompressed"
+    return StageWarning(stage=READ_STAGE, message=message)
+
+
+def _read_upto(stream: IO[bytes], n: int) -> bytes:
+    """Up to `n` bytes: pipes and decompressors may return fewer per call."""
+    parts: list[bytes] = []
+    left = n
+    while left > 0:
+        chunk = stream.read(left)
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+class _Replay(io.RawIOBase):
+    """A stream whose first bytes were already read to look at them: they come first again."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _replay(head: bytes, rest: IO[bytes]) -> IO[bytes]:
+    return io.BufferedReader(_Replay(head, rest), buffer_size=sniff.HEAD_BYTES)
+
+
+def _decompress(stream: IO[bytes], compression: str) -> IO[bytes]:
+    if compression == "gzip":
+        return io.BufferedReader(gzip.GzipFile(fileobj=stream))  # several members (a .warc.gz) read as one
+    if compression == "bzip2":
+        return bz2.BZ2File(stream)
+    if compression == "xz":
+        return lzma.LZMAFile(stream)
+    try:
+        import zstandard
+    except ImportError:
+        raise sniff.FormatError("zstd-compressed input needs zstandard: pip install 'tamis[zstd]'") from None
+    return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(stream), buffer_size=sniff.HEAD_BYTES)
+
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """What reading a file may raise: I/O and decompression errors (zstandard's own when it is there)."""
+    errors: tuple[type[BaseException], ...] = (OSError, EOFError, lzma.LZMAError, zlib.error, sniff.FormatError)
+    zstandard = sys.modules.get("zstandard")
+    return (*errors, zstandard.ZstdError) if zstandard is not None else errors

@@ -227,10 +227,11 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
     if resume and run_cfg.output != "-" and os.path.exists(run_cfg.output):
         sinks.truncate_partial_line(run_cfg.output)
         done = sum(1 for _ in sinks.read_records(run_cfg.output))
-    stats = RunStats()
+    reader = readers.Reader(inputs, run_cfg.glob, run_cfg.max_bytes)
+    docs: Iterator[Document] = reader.documents()  # no document at all: InputError (exit 2), no output
+    stats = RunStats(skipped=reader.skipped)
     started = time.perf_counter()
     writer = sinks.Writer(run_cfg.output, run_cfg.format, append=done > 0)
-    docs: Iterator[Document] = readers.read(inputs, run_cfg.glob, run_cfg.max_bytes)
     for _ in range(done):
         if next(docs, None) is None:
             break

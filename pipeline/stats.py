@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.readers import Skipped
+
 
 @dataclass(slots=True)
 class StageStats:
@@ -48,6 +50,7 @@ class RunStats:
     errors: int = 0
     seconds: float = 0.0
     stages: dict[str, StageStats] = field(default_factory=dict)
+    skipped: Skipped = field(default_factory=Skipped)
 
     def count(self, status: str) -> None:
         self.documents += 1
@@ -70,6 +73,7 @@ class RunStats:
             "errors": self.errors,
             "seconds": round(self.seconds, 3),
             "stages": {name: s.to_json() for name, s in self.stages.items()},
+            "skipped": self.skipped.to_json(),
         }
 
     def write(self, path: str | Path) -> None:
@@ -81,6 +85,9 @@ class RunStats:
         rate = f"{self.documents / self.seconds:.1f} docs/s" if self.seconds else ""
         lines = [f"{self.documents} documents: {self.ok} ok, {self.filtered} filtered, {self.errors} errors "
                  f"in {self.seconds:.2f} s {rate}".rstrip()]
+        if self.skipped.count:
+            lines.append(f"skipped {self.skipped.count} inputs: {', '.join(self.skipped.first[:3])}"
+                         + (", ..." if self.skipped.count > 3 else ""))
         width = max((len(n) for n in self.stages), default=5)
         for name, s in self.stages.items():
             reasons = ", ".join(f"{r} {n}" for r, n in s.filtered.most_common(3))

@@ -92,7 +92,7 @@ class Decode(Stage[DecodeConfig]):
         kind = next((label for magic, label in _MAGIC if raw.startswith(magic)), None)
         if kind is not None:
             return doc.filtered(self.name, f"unsupported content: {kind}")
-        text, encoding = self.decode(raw, doc.content_type == "text/html")
+        text, encoding = self.decode(raw, doc.content_type == "text/html", charset=doc.metadata.encoding)
         if "\x00" in text:
             return doc.filtered(self.name, "unsupported content: binary data")
         is_html = doc.content_type == "text/html" or (
@@ -106,11 +106,15 @@ class Decode(Stage[DecodeConfig]):
         self.counters[f"encoding:{encoding}"] += 1
         return doc
 
-    def decode(self, raw: bytes, html: bool) -> tuple[str, str]:
-        """The text and the (Python codec) name of the encoding it was read with."""
+    def decode(self, raw: bytes, html: bool, charset: str | None = None) -> tuple[str, str]:
+        """The text and the (Python codec) name of the encoding it was read with. `charset` is a label
+        from outside the bytes (an HTTP header in a WARC): like browsers, it comes right after a BOM."""
         for bom, encoding in _BOMS:
             if raw.startswith(bom):
                 return raw.decode(encoding, errors="replace"), encoding
+        transport = _decoded(raw, charset.encode("ascii", "replace")) if charset else None
+        if transport is not None:
+            return transport
         if html or raw[:1024].lstrip().startswith(b"<"):
             declared = _declared(raw)
             if declared is not None:
@@ -131,7 +135,11 @@ def _declared(raw: bytes) -> tuple[str, str] | None:
     match = _DECLARED_CHARSET.search(raw[:4096])
     if match is None:
         return None
-    label = (match.group(1) or match.group(2)).decode("ascii").lower()
+    return _decoded(raw, match.group(1) or match.group(2))
+
+
+def _decoded(raw: bytes, charset: bytes) -> tuple[str, str] | None:
+    label = charset.decode("ascii").lower()
     encoding = "cp1252" if label in _WINDOWS_1252_LABELS else label
     try:
         return raw.decode(encoding), codecs.lookup(encoding).name
