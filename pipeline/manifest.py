@@ -56,11 +56,12 @@ class Manifest:
             raise OutputError(f"--resume: {path}: not a readable tamis manifest ({exc}); "
                               f"run again without --resume") from None
 
+    def unchecked(self) -> str | None:
+        """The first input that cannot be read twice (standard input, a pipe), or None."""
+        return next((name for name, stamp in self.files.items() if stamp is None), None)
+
     def changes_since(self, before: Manifest) -> list[str]:
         """What differs from the run that wrote `before`, one short phrase each; empty when resuming is safe."""
-        unchecked = [name for name, stamp in self.files.items() if stamp is None]
-        if unchecked:
-            return [f"{unchecked[0]} cannot be read again to check it (standard input or a pipe)"]
         found: list[str] = []
         if self.config != before.config:
             found.append("the configuration changed (stages, their options, run.format, run.glob or run.max_bytes)")

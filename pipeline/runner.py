@@ -254,9 +254,10 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
             break
     every_record = dataclasses.replace(config, run=dataclasses.replace(config.run, fail_fast=False))
     processed = stream(every_record, docs)
-    finished, error = False, False
+    started_up, error = False, False  # until a first batch is back, the stages may still fail to set up
     try:
         for out, stage_stats in processed:
+            started_up = True
             failure = next((e for e in out if e.status == "error"), None) if config.run.fail_fast else None
             kept = out[:out.index(failure)] if failure is not None else out
             sink.write(kept)
@@ -268,7 +269,7 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
                 raise DocumentFailed(failure.id, failure.stage or "unknown", failure.reason or "")
             if on_batch is not None:
                 on_batch(stats)
-        finished = True
+        started_up = True  # an empty input is a finished run too
     except BaseException:
         error = True
         raise
@@ -277,7 +278,7 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
         if close is not None:
             close()  # stops the workers of an unfinished stream
         stats.seconds = time.perf_counter() - started
-        if sink.close(keep=finished or sink.written > 0) and sink.stats_file:
+        if sink.close(keep=started_up) and sink.stats_file:
             _write_stats(sink.stats_file, stats, report=not error)
     return stats
 

@@ -101,7 +101,10 @@ def _sidecar(output: Path, role: str) -> Path:
 
 
 def _is_device(path: Path) -> bool:
-    """A character device, a pipe or a socket: written as a stream, never replaced or resumed."""
+    """A character device, a pipe or a socket, or a name under /dev (`/dev/stdout` may stand for a file):
+    written as a stream, never replaced or resumed."""
+    if path.is_absolute() and path.parts[1:2] == ("dev",):
+        return True
     try:
         mode = path.stat().st_mode
     except OSError:
@@ -180,6 +183,10 @@ def _check_resumable(output: Path, manifest_file: Path, manifest: Manifest) -> N
     if not manifest_file.is_file():
         raise OutputError(f"--resume: {output} has no manifest {manifest_file.name}, so its inputs cannot be "
                           f"checked; {_RESUME_AGAIN}")
+    unchecked = manifest.unchecked()
+    if unchecked is not None:
+        raise OutputError(f"--resume: {unchecked} cannot be read again to check that it is unchanged "
+                          f"(standard input or a pipe); {_RESUME_AGAIN}")
     changes = manifest.changes_since(Manifest.read(manifest_file))
     if changes:
         raise OutputError(f"--resume: {output} was written from other inputs or another config: "

@@ -82,3 +82,25 @@ def test_fail_fast_stops_at_a_read_error(tmp_path: Path) -> None:
     assert done.stderr.decode() == ("tamis: stopped at the first failure (--fail-fast): in.jsonl:2 failed in read: "
                                     "line 2: not valid JSON (Expecting value at column 1)\n")
     assert [r["id"] for r in jsonl(out)] == ["a"]
+
+
+def test_fail_fast_stops_at_a_timeout_and_still_writes_the_stats(tmp_path: Path) -> None:
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_input(source)
+    done = tamis("run", str(source), "-o", str(out), "--fail-fast", "--jobs", "2", "--set", "run.timeout=0.2",
+                 "--set", "pipeline=[decode, extract, slow]", "--set", "slow.seconds=5",
+                 env={"PYTHONPATH": str(PLUGIN_DIR)})
+    assert done.returncode == 1
+    assert done.stderr.decode() == ("tamis: stopped at the first failure (--fail-fast): d0 failed in slow: "
+                                    "timed out after 0.2 s (run.timeout)\n")
+    assert out.read_text() == ""
+    assert json.loads((tmp_path / "out.stats.json").read_text())["documents"] == 0
+
+
+def test_resume_refuses_an_output_made_from_standard_input(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    assert tamis("run", "-", "-o", str(out), "--jobs", "1", stdin=b'{"text": "Un."}\n').returncode == 0
+    done = tamis("run", "-", "-o", str(out), "--jobs", "1", "--resume", stdin=b'{"text": "Un."}\n')
+    assert done.returncode == 2
+    assert done.stderr.decode() == ("tamis: --resume: - cannot be read again to check that it is unchanged "
+                                    "(standard input or a pipe); run again without --resume\n")
