@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml .ci/constraints.txt
 
 run: $(STAMP)
 	$(BIN)/tamis run fixtures/articles -o out/clean.jsonl
-	@$(BIN)/python -c "import json; s = json.load(open('out/stats.json')); print('out/clean.jsonl: %(documents)d documents, %(ok)d ok, %(filtered)d filtered, %(errors)d errors in %(seconds).2f s' % s)"
+	@$(BIN)/python -c "import json; s = json.load(open('out/clean.stats.json')); print('out/clean.jsonl: %(documents)d documents, %(ok)d ok, %(filtered)d filtered, %(errors)d errors in %(seconds).2f s' % s)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -152,7 +152,7 @@ def _tamis_all_cores(model: models.Model, segments: list[str], tokens: int, beam
     started = time.perf_counter()
     out = [doc for batch, _ in runner.process_stream(config, docs, jobs) for doc in batch]
     seconds = time.perf_counter() - started
-    records = [json.loads(record.line) for record in out]  # a JSONL run: workers send rendered records
+    records = [json.loads(record.data) for record in out]  # a JSONL run: workers send encoded records
     assert all(r["status"] == "ok" and r["blocks"][0]["segments"][0]["translation"] for r in records), "untranslated"
     return seconds
 

@@ -1,22 +1,26 @@
 """The `tamis` command: a thin layer over `pipeline.*`.
 
-Exit codes: 0 all documents ok or filtered, 1 some documents failed, 2 usage or configuration error.
-Only the standard library is imported at start-up, so `tamis --help` is instant.
+Exit codes: 0 all documents ok or filtered, 1 some documents failed (or the first one, with --fail-fast),
+2 usage or configuration error (nothing processed, the output left as it was), 3 the output could not be
+written (it holds whole records; --resume completes it), 130 interrupted, 141 standard output closed (as
+`tamis run ... | head`: a quiet exit). Only the standard library is imported at start-up, so `tamis --help`
+is instant.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import TamisError
+from pipeline.errors import DocumentFailed, TamisError, WriteError
 
-EXIT_OK, EXIT_DOCUMENTS_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_DOCUMENTS_FAILED, EXIT_USAGE, EXIT_WRITE_FAILED, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 3, 130, 141
 DEFAULT_CONFIG = "config.yaml"
 
 
@@ -31,10 +35,20 @@ def main(argv: list[str] | None = None) -> int:
     except TamisError as exc:
         print(f"tamis: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DocumentFailed as exc:
+        print(f"tamis: stopped at the first failure (--fail-fast): {exc}", file=sys.stderr)
+        return EXIT_DOCUMENTS_FAILED
+    except WriteError as exc:
+        print(f"tamis: {exc}", file=sys.stderr)
+        return EXIT_WRITE_FAILED
+    except BrokenPipeError:
+        # The reader went away (`| head`): leave quietly, and let nothing flush to the closed pipe at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("tamis: interrupted; the output holds whole records only (`tamis run --resume` completes it)",
               file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,12 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="clean documents: files, directories, JSONL, or - for stdin")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     add_config(p)
-    p.add_argument("-o", "--output", help="JSONL file, or directory for --format txt/md (default: stdout)")
+    p.add_argument("-o", "--output", help="JSONL file; for --format txt/md a directory, or a .md/.txt file for one "
+                                          "document (default: stdout)")
     p.add_argument("--format", choices=["jsonl", "txt", "md"])
+    p.add_argument("--stats", metavar="PATH", help="write the run's stats there (default: beside the output, "
+                                                   "OUT.stats.json or DIR/stats.json; none for stdout)")
     p.add_argument("-j", "--jobs", type=int, help="worker processes (default: all cores)")
     p.add_argument("--executor", choices=["local", "ray"])
     p.add_argument("--fail-fast", action="store_true", help="stop at the first document that fails")
-    p.add_argument("--resume", action="store_true", help="complete an interrupted run's output")
+    p.add_argument("--resume", action="store_true",
+                   help="complete an interrupted run's output (refused if the inputs or the config changed)")
     p.set_defaults(command=cmd_run)
 
     p = sub.add_parser("validate", help="check a config without reading any document")
@@ -107,7 +125,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # SIGTERM ends the run like Ctrl-C: the batch being written is finished, so the output holds whole records.
     signal.signal(signal.SIGTERM, _interrupt)
     cfg = _load(args, output=args.output, format=args.format, jobs=args.jobs, executor=args.executor,
-                fail_fast=True if args.fail_fast else None)
+                stats=args.stats, fail_fast=True if args.fail_fast else None)
     progress = _Progress() if sys.stderr.isatty() else None
     run: Callable[..., Any] = runner.run
     if cfg.run.executor == "ray":

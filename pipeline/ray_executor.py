@@ -22,7 +22,7 @@ import pickle
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from pipeline import readers, runner, sinks
+from pipeline import encoders, readers, runner
 from pipeline.config import PipelineConfig
 from pipeline.document import Document
 from pipeline.errors import SetupError
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import pyarrow
     import ray.data
 
-_DOCUMENT = "document"  # a pickled Document on the way in; on the way out, what `sinks.for_output` gives
+_DOCUMENT = "document"  # a pickled Document on the way in; on the way out, its `encoders.Encoded`
 _STATS = "stats"  # the pickled stage stats of one batch, on its first row only
 RECORD_COLUMNS = ("id", "status", "lang", "text", "record")
 
@@ -126,7 +126,7 @@ class _DocumentActor(_PipelineActor):
 
     def columns(self, docs: list[Document]) -> dict[str, list[Any]]:
         stats = [pickle.dumps(self.pipeline.take_stats())] + [b""] * (len(docs) - 1)
-        return {_DOCUMENT: [pickle.dumps(d) for d in sinks.for_output(docs, self.format)], _STATS: stats}
+        return {_DOCUMENT: [pickle.dumps(d) for d in encoders.encode(docs, self.format)], _STATS: stats}
 
 
 class _RecordActor(_PipelineActor):
@@ -148,7 +148,7 @@ class _RecordActor(_PipelineActor):
             "status": [d.status for d in docs],
             "lang": [d.lang for d in docs],
             "text": [d.text for d in docs],
-            "record": [sinks.json_line(d) for d in docs],
+            "record": [encoders.json_line(d) for d in docs],
         }
 
 

@@ -1,6 +1,7 @@
 """Run stages over a stream of documents: batching, error isolation, limits, stats and worker processes.
 
-The data flow of a run is `readers.read` → `Pipeline.process` per batch → `sinks.Writer`. Each batch passes every
+The data flow of a run is `readers.read` → `Pipeline.process` per batch → `encoders.encode` (in the worker) →
+a `sinks.Sink` (in the parent). Each batch passes every
 stage in order; a document that is filtered or fails skips the stages after, but still reaches the output,
 so every input document yields exactly one record. With `jobs > 1`, batches go to worker processes (each
 sets its stages up once) and come back in input order, so the output equals that of `jobs = 1`.
@@ -8,6 +9,7 @@ sets its stages up once) and come back in input order, so the output equals that
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -17,11 +19,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from pipeline import readers, sinks
-from pipeline.config import PipelineConfig
+from pipeline import config as config_module
+from pipeline import encoders, readers, sinks
+from pipeline.config import PipelineConfig, RunConfig, StageSpec
 from pipeline.document import Document
+from pipeline.errors import ConfigError, DocumentFailed, WriteError
 from pipeline.stage import Stage
 from pipeline.stats import RunStats, StageStats
 
@@ -82,7 +87,7 @@ class Pipeline:
                 if doc.status == "ok":
                     stats.docs_out += 1
                 elif doc.status == "filtered":
-                    stats.filtered[doc.reason or "unspecified"] += 1
+                    stats.filtered_by_reason[doc.reason or "unspecified"] += 1
                 else:
                     stats.errors += 1
             stats.counters.update(stage.counters)
@@ -118,6 +123,21 @@ class Pipeline:
         stats, self.stats = self.stats, {n: StageStats() for n in self.names}
         return stats
 
+    def run(self, inputs: list[str], output: str = "-", *, resume: bool = False, **options: Any) -> RunStats:
+        """The run `tamis run` makes, with these stages: read `inputs`, write `output`, the stats beside it;
+        `options` are `run:` options (`format`, `jobs`, `batch_size`, ...), validated as in YAML. With
+        `jobs` other than 1, each worker process builds the stages again from their classes and configs,
+        so a stage class must be importable there (defined in a module, or in a script run as `__main__`)."""
+        problems: list[str] = []
+        settings = {"timeout": self.limits.timeout, "fail_fast": self.limits.fail_fast, **options, "output": output}
+        run_config = config_module.build(RunConfig, {k: v for k, v in settings.items() if v is not None}, "run",
+                                         problems)
+        if problems:
+            raise ConfigError(problems, "Pipeline.run")
+        specs = tuple(StageSpec(instance=name, stage=stage.name, cls=type(stage), config=stage.config)
+                      for name, stage in zip(self.names, self.stages, strict=True))
+        return run(PipelineConfig(stages=specs, run=run_config, source="Pipeline.run"), inputs, resume=resume)
+
 
 @contextmanager
 def _deadline(seconds: float | None) -> Iterator[None]:
@@ -149,18 +169,17 @@ def batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
         yield batch
 
 
-Processed = tuple[list[Document] | list[sinks.Record], dict[str, StageStats]]
+Processed = tuple[list[encoders.Encoded], dict[str, StageStats]]
 
 
 def process_stream(config: PipelineConfig, docs: Iterable[Document], jobs: int = 1) -> Iterator[Processed]:
-    """Processed batches in input order, each with the stage stats it produced. Worker processes send
-    a JSONL run's documents back as rendered `sinks.Record`s."""
+    """Processed batches in input order, encoded for `run.format`, each with the stage stats it produced."""
     size = config.run.batch_size
     if jobs <= 1:
         pipe = Pipeline.from_config(config)
         try:
             for batch in batches(docs, size):
-                yield pipe.process(batch), pipe.take_stats()
+                yield encoders.encode(pipe.process(batch), config.run.format), pipe.take_stats()
         finally:
             pipe.close()
         return
@@ -195,7 +214,7 @@ def _work(batch: list[Document]) -> Processed:
     if _worker_error is not None:
         raise _worker_error
     assert _worker is not None
-    return sinks.for_output(_worker.process(batch), _worker_format), _worker.take_stats()
+    return encoders.encode(_worker.process(batch), _worker_format), _worker.take_stats()
 
 
 def resolve_jobs(jobs: int) -> int:
@@ -216,39 +235,65 @@ def local_stream(config: PipelineConfig, docs: Iterable[Document]) -> Iterator[P
 def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
         on_batch: Callable[[RunStats], None] | None = None, stream: Stream = local_stream) -> RunStats:
     """Read `inputs`, process them with `stream` (local processes, or `pipeline.ray_executor`), write
-    `config.run.output`; return the run's stats.
+    `config.run.output` through its `sinks.Sink`, and the stats beside it; return the run's stats.
 
-    With `resume`, records already in the output (whole lines) are kept and their inputs skipped: inputs
-    are read in a fixed order, so the first N inputs are the N records already written.
+    The output is checked and opened before any document is read, but replaced only once the run has
+    records to put there (`pipeline.sinks`). With `resume`, the documents the output already holds are
+    skipped: the manifest beside it proves the inputs and the config unchanged, so they are the first ones
+    read. `run.fail_fast` is applied here, on the records in input order, so a run stops at the first failed
+    document whatever failed (a stage, the time limit, reading) and whichever executor ran it: the records
+    before it are kept and `DocumentFailed` is raised.
     """
     readers.check_inputs(inputs)
-    run_cfg = config.run
-    done = 0
-    if resume and run_cfg.output != "-" and os.path.exists(run_cfg.output):
-        sinks.truncate_partial_line(run_cfg.output)
-        done = sum(1 for _ in sinks.read_records(run_cfg.output))
-    reader = readers.Reader(inputs, run_cfg.glob, run_cfg.max_bytes)
-    docs: Iterator[Document] = reader.documents()  # no document at all: InputError (exit 2), no output
-    stats = RunStats(skipped=reader.skipped)
-    started = time.perf_counter()
-    writer = sinks.Writer(run_cfg.output, run_cfg.format, append=done > 0)
-    for _ in range(done):
+    sink = sinks.open_sink(config, inputs, resume=resume)
+    reader = readers.Reader(inputs, config.run.glob, config.run.max_bytes)
+    try:
+        docs: Iterator[Document] = reader.documents()  # no document at all: InputError (exit 2)
+    except BaseException:
+        sink.close(keep=False)
+        raise
+    stats = sink.previous
+    stats.skipped = reader.skipped
+    started = time.perf_counter() - stats.seconds
+    for _ in range(sink.done):
         if next(docs, None) is None:
             break
+    every_record = dataclasses.replace(config, run=dataclasses.replace(config.run, fail_fast=False))
+    processed = stream(every_record, docs)
+    started_up, error = False, False  # until a first batch is back, the stages may still fail to set up
     try:
-        for out, stage_stats in stream(config, docs):
-            writer.write(out)
-            for doc in out:
-                stats.count(doc.status)
+        for out, stage_stats in processed:
+            started_up = True
+            failure = next((e for e in out if e.status == "error"), None) if config.run.fail_fast else None
+            kept = out[:out.index(failure)] if failure is not None else out
+            sink.write(kept)
+            for item in kept:
+                stats.count(item.status)
             stats.merge_stages(stage_stats)
             stats.seconds = time.perf_counter() - started
+            if failure is not None:
+                raise DocumentFailed(failure.id, failure.stage or "unknown", failure.reason or "")
             if on_batch is not None:
                 on_batch(stats)
+        started_up = True  # an empty input is a finished run too
+    except BaseException:
+        error = True
+        raise
     finally:
-        writer.close()
+        close = getattr(processed, "close", None)
+        if close is not None:
+            close()  # stops the workers of an unfinished stream
         stats.seconds = time.perf_counter() - started
-        stats_path = run_cfg.stats or (os.path.join(os.path.dirname(run_cfg.output) or ".", "stats.json")
-                                       if run_cfg.output != "-" and run_cfg.format == "jsonl" else None)
-        if stats_path:
-            stats.write(stats_path)
+        if sink.close(keep=started_up) and sink.stats_file:
+            _write_stats(sink.stats_file, stats, report=not error)
     return stats
+
+
+def _write_stats(path: str, stats: RunStats, *, report: bool) -> None:
+    """Stats beside the output; a failure to write them is reported unless the run already ends on an error."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        sinks.write_atomically(path, stats.to_text())
+    except OSError as exc:
+        if report:
+            raise WriteError(f"{path}: cannot write the stats: {exc.strerror}") from None

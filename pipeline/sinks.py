@@ -1,116 +1,474 @@
-"""Streaming output: JSONL on a stream or in a file, or one file per document (txt, md).
+"""Sinks store the encoded documents of a run in input order, and never leave a torn record or a truncated good file.
 
-JSONL goes out in whole lines, so an interrupted run leaves a valid file that `--resume` completes.
+- JSONL to a file `OUT`: written to `OUT.part` beside it, fsynced and moved over `OUT` when the run ends, also
+  when it is interrupted, stops at a failure (`--fail-fast`) or cannot write: `OUT` then holds whole records
+  and `--resume` completes it. A run that ends before its first record (a setup error) or that is killed
+  outright leaves the previous `OUT` as it was. With `--resume`, whole records are appended to `OUT`.
+- JSONL to standard output, a pipe or a device: written as it comes.
+- Markdown or text to a directory: one file per `ok` document, named after its id (a short hash of the id
+  tells apart ids that would share a name), and `index.jsonl` listing every document in input order with
+  its outcome and its file.
+- Markdown or text to a name with the format's suffix (`-o one.md`): that file, for one document.
+
+Beside the output (`OUT` → `OUT-stem.stats.json` and `OUT-stem.manifest.json`; in a directory output,
+`stats.json` and `manifest.json`) go the run's stats and the manifest `--resume` checks (`pipeline.manifest`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+import stat
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import BinaryIO, cast
 
-from pipeline.document import Document, Status
-from pipeline.errors import InputError
+from pipeline.config import PipelineConfig
+from pipeline.encoders import Encoded
+from pipeline.errors import OutputError, WriteError
+from pipeline.manifest import Manifest
+from pipeline.stats import RunStats
 
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """A processed document already rendered as its JSONL line. Worker processes send these back instead
-    of documents: one string pickles in a fraction of the time a graph of blocks and segments takes, and
-    the parent, which has one core's share of the machine too, then only writes it."""
-
-    id: str
-    status: Status
-    line: str
-
-    @classmethod
-    def of(cls, doc: Document) -> Record:
-        return cls(doc.id, doc.status, json_line(doc))
+STDOUT = "-"
+INDEX = "index.jsonl"
+_STATUS = re.compile(rb'"status": "(ok|filtered|error)"')  # the first key of that name: to_json writes it third
+_ID_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
+_NAME_BYTES = 150  # a file name's stem; file systems allow 255 bytes, the hash and suffix need a few
+_RESUME_AGAIN = "run again without --resume"
 
 
-def json_line(doc: Document) -> str:
-    """The document's JSONL line, without its newline."""
-    return json.dumps(doc.to_json(), ensure_ascii=False)
+class Sink:
+    """Where a run's encoded documents go. `done` documents were already in the output (`--resume`), with
+    `previous` their stats; `written` counts this run's. `close(keep)` ends the output: with `keep`, it now
+    holds this run's records (True is returned, and the run's stats belong beside it); else the previous
+    output stays as it was."""
+
+    stats_file: str | None = None
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.written = 0
+        self.previous = RunStats()
+
+    def write(self, batch: list[Encoded]) -> None:
+        raise NotImplementedError
+
+    def close(self, keep: bool) -> bool:
+        raise NotImplementedError
 
 
-def for_output(docs: list[Document], fmt: str) -> list[Document] | list[Record]:
-    """What a worker sends back to the writer: rendered `Record`s for JSONL, else the documents (the
-    other formats render each document to its own file)."""
-    return [Record.of(doc) for doc in docs] if fmt == "jsonl" else docs
+def open_sink(config: PipelineConfig, inputs: list[str], *, resume: bool = False) -> Sink:
+    """The sink for `config.run.output` and `config.run.format`, checked before any document is processed:
+    an output that is an input, a directory where a file is needed or the reverse, or that cannot be
+    created raises `OutputError` and leaves everything as it was. With `resume`, the output's manifest must
+    match `inputs` and `config`, and its records must be whole."""
+    run = config.run
+    if run.output == STDOUT or _is_device(Path(run.output)):
+        if resume:
+            raise OutputError("--resume completes an output file: give it with -o")
+        if run.format != "jsonl":
+            raise OutputError(f"run.format={run.format} writes files: give a directory as --output "
+                              f"(or a .{run.format} file name for one document)")
+        sink: Sink = _Stream(None if run.output == STDOUT else run.output)
+        sink.stats_file = run.stats
+        return sink
+    path = Path(run.output)
+    _check_not_an_input(path, inputs)
+    manifest = Manifest.of(config, inputs)
+    if run.format == "jsonl":
+        sink = _JsonlFile(path, manifest, resume, stats_path(run.output, run.stats))
+    elif path.suffix == f".{run.format}" and not path.is_dir():
+        sink = _OneFile(path, manifest, stats_path(run.output, run.stats))
+    else:
+        sink = _Directory(path, run.format, manifest, resume, run.stats)
+    return sink
 
 
-class Writer:
-    """Writes records in input order. JSONL records go out whole: one `write` per batch, then a flush,
-    so an interrupted run leaves only complete lines."""
-
-    def __init__(self, output: str, fmt: str, *, append: bool = False) -> None:
-        self.output = output
-        self.format = fmt
-        self._stream: IO[str] | None = None
-        if fmt == "jsonl":
-            if output == "-":
-                self._stream = sys.stdout
-            else:
-                Path(output).parent.mkdir(parents=True, exist_ok=True)
-                self._stream = open(output, "a" if append else "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
-        else:
-            if output == "-":
-                raise InputError(f"run.format={fmt} writes one file per document: set run.output to a directory")
-            Path(output).mkdir(parents=True, exist_ok=True)
-
-    def write(self, docs: list[Document] | list[Record]) -> None:
-        if self._stream is not None:
-            self._stream.write("".join((d.line if isinstance(d, Record) else json_line(d)) + "\n" for d in docs))
-            self._stream.flush()
-            return
-        for doc in docs:
-            if isinstance(doc, Record):
-                raise TypeError("a rendered Record can only go to a JSONL output")
-            if doc.status == "ok":
-                name = _safe_name(doc.id) + "." + self.format
-                (Path(self.output) / name).write_text(render(doc, self.format), encoding="utf-8")
-
-    def close(self) -> None:
-        if self._stream is not None and self._stream is not sys.stdout:
-            self._stream.close()
+def stats_path(output: str, requested: str | None) -> str | None:
+    """Where a run's stats go: `requested` (`run.stats`), else beside the output and named after it
+    (`out.jsonl` → `out.stats.json`, a directory → `DIR/stats.json`); none for standard output or a device."""
+    if requested is not None:
+        return requested
+    if output == STDOUT or _is_device(Path(output)):
+        return None
+    return str(_sidecar(Path(output), "stats"))
 
 
-def render(doc: Document, fmt: str) -> str:
-    """A document as plain text or Markdown (headings and list items marked)."""
-    if fmt == "txt":
-        return doc.text + "\n"
-    lines: list[str] = []
-    for block in doc.blocks:
-        text = block.main_text()
-        if block.duplicate_of is not None or not text:
+def _sidecar(output: Path, role: str) -> Path:
+    return output / f"{role}.json" if output.is_dir() else output.with_name(f"{output.stem}.{role}.json")
+
+
+def _is_device(path: Path) -> bool:
+    """A character device, a pipe or a socket, or a name under /dev (`/dev/stdout` may stand for a file):
+    written as a stream, never replaced or resumed."""
+    if path.is_absolute() and path.parts[1:2] == ("dev",):
+        return True
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _check_not_an_input(output: Path, inputs: list[str]) -> None:
+    """A run must not write over what it reads, nor read what it writes."""
+    target = output.resolve()
+    for item in inputs:
+        if item == STDOUT:
             continue
-        prefix = {"title": "# ", "heading": "## ", "list_item": "- ", "quote": "> "}.get(block.kind, "")
-        lines.append(prefix + text)
-    return "\n\n".join(lines) + "\n"
+        source = Path(item).resolve()
+        if target == source:
+            raise OutputError(f"{output}: the output is one of the inputs; choose another --output")
+        if source.is_dir() and source in target.parents:
+            raise OutputError(f"{output}: the output is inside the input directory {item}; choose another --output")
+        if target in source.parents:
+            raise OutputError(f"{output}: the input {item} is inside the output directory; choose another --output")
 
 
-def _safe_name(doc_id: str) -> str:
-    stem = doc_id.rsplit(".", 1)[0] if "/" not in doc_id.rsplit(".", 1)[-1] else doc_id
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:200] or "document"
+def _make_dirs(folder: Path, output: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+        problem = f"{blocker} is not a directory" if blocker is not None else exc.strerror
+        raise OutputError(f"{output}: cannot create the output: {problem}") from None
 
 
-def read_records(path: str) -> Iterator[dict[str, Any]]:
-    """Whole JSON lines of a tamis output file; a torn last line (an interrupted run) is ignored."""
-    with open(path, encoding="utf-8") as stream:
-        for line in stream:
-            if line.endswith("\n"):
-                yield json.loads(line)
+def _create(path: Path, output: Path, mode: str = "wb") -> BinaryIO:
+    """An unbuffered file, so a failed write leaves nothing pending to flush after the cut."""
+    try:
+        return cast(BinaryIO, open(path, mode, buffering=0))  # noqa: SIM115 - the sink closes it
+    except OSError as exc:
+        raise OutputError(f"{output}: cannot create the output: {exc.strerror}") from None
 
 
-def truncate_partial_line(path: str) -> None:
-    """Cut a torn last line off `path`, so appending after it keeps the file valid JSONL."""
+def _write_all(stream: BinaryIO, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[stream.write(view) or 0:]
+
+
+def write_atomically(path: str | Path, text: str) -> None:
+    """`text` into `path` through a temporary file beside it: `path` is whole or as it was."""
+    part = Path(f"{path}.part")
+    with open(part, "w", encoding="utf-8") as stream:
+        stream.write(text)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(part, path)
+
+
+def cut_torn_line(path: str | Path) -> None:
+    """Cut a torn last line off `path` (an interrupted write), reading backwards from the end only as far as
+    the last newline, so appending after it keeps the file whole lines."""
     with open(path, "rb+") as stream:
-        data = stream.read()
-        end = data.rfind(b"\n") + 1
-        if end != len(data):
-            stream.truncate(end)
+        end = stream.seek(0, os.SEEK_END)
+        keep, position = 0, end
+        while position > 0:
+            step = min(1 << 16, position)
+            stream.seek(position - step)
+            newline = stream.read(step).rfind(b"\n")
+            if newline >= 0:
+                keep = position - step + newline + 1
+                break
+            position -= step
+        if keep != end:
+            stream.truncate(keep)
             os.fsync(stream.fileno())
+
+
+def _check_resumable(output: Path, manifest_file: Path, manifest: Manifest) -> None:
+    if not manifest_file.is_file():
+        raise OutputError(f"--resume: {output} has no manifest {manifest_file.name}, so its inputs cannot be "
+                          f"checked; {_RESUME_AGAIN}")
+    unchecked = manifest.unchecked()
+    if unchecked is not None:
+        raise OutputError(f"--resume: {unchecked} cannot be read again to check that it is unchanged "
+                          f"(standard input or a pipe); {_RESUME_AGAIN}")
+    changes = manifest.changes_since(Manifest.read(manifest_file))
+    if changes:
+        raise OutputError(f"--resume: {output} was written from other inputs or another config: "
+                          f"{', '.join(changes)}; {_RESUME_AGAIN}")
+
+
+def _previous_stats(counted: RunStats, stats_file: str | None) -> RunStats:
+    """The stats file of the run being resumed when it describes the records found, else the counts alone
+    (a run killed outright writes no stats)."""
+    try:
+        written = RunStats.from_json(json.loads(Path(stats_file).read_text(encoding="utf-8"))) if stats_file else None
+    except (OSError, ValueError, KeyError, TypeError):
+        written = None
+    same = written is not None and (written.documents, written.ok, written.filtered, written.errors) == \
+        (counted.documents, counted.ok, counted.filtered, counted.errors)
+    return written if same and written is not None else counted
+
+
+class _Stream(Sink):
+    """JSONL on standard output (`path` None), a pipe or a device."""
+
+    def __init__(self, path: str | None) -> None:
+        super().__init__()
+        self.name = path or "<stdout>"
+        self._stream: BinaryIO = sys.stdout.buffer if path is None else _create(Path(path), Path(path))
+
+    def write(self, batch: list[Encoded]) -> None:
+        try:
+            self._stream.write(_lines(batch))
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise WriteError(f"{self.name}: cannot write: {exc.strerror}") from None
+        self.written += len(batch)
+
+    def close(self, keep: bool) -> bool:
+        if self._stream is not sys.stdout.buffer:
+            self._stream.close()
+        return True
+
+
+class _JsonlFile(Sink):
+    def __init__(self, path: Path, manifest: Manifest, resume: bool, stats_file: str | None) -> None:
+        super().__init__()
+        self.path, self.stats_file = path, stats_file
+        self._manifest = _sidecar(path, "manifest")
+        if path.is_dir():
+            raise OutputError(f"{path}: is a directory; a JSONL output is a file "
+                              "(use --format md or txt for a directory)")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise OutputError(f"{path}: is read-only")
+        _make_dirs(path.parent, path)
+        self._part: Path | None = None
+        if resume and path.exists():
+            _check_resumable(path, self._manifest, manifest)
+            cut_torn_line(path)
+            self.previous = _previous_stats(_count_records(path), stats_file)
+            self.done = self.previous.documents
+            self._stream = _create(path, path, "ab")
+        else:
+            self._part = Path(f"{path}.part")
+            self._stream = _create(self._part, path)
+            write_atomically(f"{self._manifest}.new", manifest.to_text())
+        self._good = self._stream.seek(0, os.SEEK_END)
+
+    def write(self, batch: list[Encoded]) -> None:
+        data = _lines(batch)
+        try:
+            _write_all(self._stream, data)
+        except OSError as exc:
+            os.ftruncate(self._stream.fileno(), self._good)
+            raise WriteError(f"{self.path}: cannot write: {exc.strerror}; it holds the first "
+                             f"{self.done + self.written} records, whole: make room and complete it with --resume"
+                             ) from None
+        self._good += len(data)
+        self.written += len(batch)
+
+    def close(self, keep: bool) -> bool:
+        try:
+            os.ftruncate(self._stream.fileno(), self._good)  # an interrupted write leaves no torn line
+            os.fsync(self._stream.fileno())
+        except OSError as exc:
+            raise WriteError(f"{self.path}: cannot write: {exc.strerror}") from None
+        finally:
+            self._stream.close()
+        if self._part is None:
+            return True
+        if not keep:
+            self._part.unlink()
+            Path(f"{self._manifest}.new").unlink()
+            return False
+        os.replace(f"{self._manifest}.new", self._manifest)
+        os.replace(self._part, self.path)
+        _sync_directory(self.path.parent)
+        return True
+
+
+class _OneFile(Sink):
+    """`-o one.md`: the one document's file, written beside and moved into place at the end."""
+
+    def __init__(self, path: Path, manifest: Manifest, stats_file: str | None) -> None:
+        super().__init__()
+        self.path, self.stats_file = path, stats_file
+        _make_dirs(path.parent, path)
+        self._part = Path(f"{path}.part")
+        self._manifest = _sidecar(path, "manifest")
+        self._refused = self._wrote = False
+        self._text = manifest.to_text()
+
+    def write(self, batch: list[Encoded]) -> None:
+        for item in batch:
+            if item.data is None:
+                continue
+            if self._wrote:
+                self._refused = True
+                raise OutputError(f"{self.path} names one file, but the input holds more than one document: "
+                                  "give a directory as --output to write one file per document")
+            _write_file(self._part, item.data)
+            self._wrote = True
+        self.written += len(batch)
+
+    def close(self, keep: bool) -> bool:
+        if not keep or self._refused:
+            self._part.unlink(missing_ok=True)
+            return False
+        write_atomically(self._manifest, self._text)
+        if self._wrote:
+            os.replace(self._part, self.path)
+        return True
+
+
+class _Directory(Sink):
+    """One file per `ok` document, and `index.jsonl`: one line per document (id, status, file; stage and
+    reason when not `ok`), which is also what `--resume` continues from."""
+
+    def __init__(self, path: Path, fmt: str, manifest: Manifest, resume: bool, stats_file: str | None) -> None:
+        super().__init__()
+        self.path = path
+        if path.exists() and not path.is_dir():
+            raise OutputError(f"{path}: is not a directory; --format {fmt} writes one file per document into a "
+                              f"directory (or give a .{fmt} file name for one document)")
+        _make_dirs(path, path)
+        self.stats_file = stats_file or str(path / "stats.json")
+        self.names = FileNames(fmt)
+        self._manifest = path / "manifest.json"
+        index = path / INDEX
+        self._stale: set[str] = set()
+        self._part: Path | None = None
+        if resume and index.exists():
+            _check_resumable(path, self._manifest, manifest)
+            cut_torn_line(index)
+            counted = RunStats()
+            for entry in _index_entries(index):
+                counted.count(entry["status"])
+                if entry.get("file"):
+                    self.names.keep(entry["file"])
+            self.previous = _previous_stats(counted, self.stats_file)
+            self.done = self.previous.documents
+            self._index = _create(index, path, "ab")
+        else:
+            if index.exists():  # files of the run this one replaces, removed once it has written its own
+                self._stale = {e["file"] for e in _index_entries(index, strict=False) if e.get("file")}
+            self._part = Path(f"{index}.part")
+            self._index = _create(self._part, path)
+            write_atomically(f"{self._manifest}.new", manifest.to_text())
+
+    def write(self, batch: list[Encoded]) -> None:
+        for item in batch:
+            entry: dict[str, str | None] = {"id": item.id, "status": item.status, "file": None}
+            if item.status != "ok":
+                entry.update(stage=item.stage, reason=item.reason)
+            if item.data is not None:
+                name = entry["file"] = self.names.take(item.id)
+                _write_file(self.path / name, item.data)
+            line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
+            try:
+                _write_all(self._index, line)
+            except OSError as exc:
+                raise WriteError(f"{self.path / INDEX}: cannot write: {exc.strerror}; {_STOPPED}") from None
+            self.written += 1
+
+    def close(self, keep: bool) -> bool:
+        self._index.close()
+        if self._part is None:
+            return True
+        if not keep:
+            self._part.unlink()
+            Path(f"{self._manifest}.new").unlink()
+            return False
+        os.replace(f"{self._manifest}.new", self._manifest)
+        os.replace(self._part, self.path / INDEX)
+        for name in self._stale - set(self.names.taken):
+            (self.path / name).unlink(missing_ok=True)
+        return True
+
+
+_STOPPED = "the directory holds whole files for the documents its index lists: make room and complete it with --resume"
+
+
+class FileNames:
+    """Unique, stable file names from document ids: the id made safe for any file system, with its file
+    suffix dropped (`a/index.txt` → `a_index.md`); an id whose name is taken (the same id again, or one
+    that differs only in characters made safe, or in case) gets a short hash of the id and of how many
+    times the name was taken, so the names depend only on the ids in input order."""
+
+    def __init__(self, suffix: str) -> None:
+        self.suffix = suffix
+        self.taken: list[str] = []
+        self._folded: set[str] = set()
+
+    def take(self, doc_id: str) -> str:
+        stem = safe_stem(doc_id)
+        name, attempt = f"{stem}.{self.suffix}", 0
+        while name.casefold() in self._folded:
+            attempt += 1
+            tag = hashlib.sha1(f"{doc_id}\0{attempt}".encode("utf-8", "surrogatepass")).hexdigest()[:8]
+            name = f"{stem}-{tag}.{self.suffix}"
+        self.keep(name)
+        return name
+
+    def keep(self, name: str) -> None:
+        self.taken.append(name)
+        self._folded.add(name.casefold())
+
+
+def safe_stem(doc_id: str) -> str:
+    stem = _ID_SUFFIX.sub("", doc_id)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem).strip("._")
+    return safe.encode("utf-8")[:_NAME_BYTES].decode("utf-8", "ignore") or "document"
+
+
+def _write_file(path: Path, text: str) -> None:
+    try:
+        path.write_bytes(text.encode("utf-8", "backslashreplace"))
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot write: {exc.strerror}; {_STOPPED}") from None
+
+
+def _lines(batch: list[Encoded]) -> bytes:
+    return "".join(f"{item.data}\n" for item in batch).encode("utf-8", "backslashreplace")
+
+
+def _count_records(path: Path) -> RunStats:
+    """Outcomes of the records in a JSONL output, line by line; a line that is not a record stops `--resume`."""
+    counted = RunStats()
+    with open(path, "rb") as stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                raise OutputError(f"--resume: {path}: line {number} is blank; {_RESUME_AGAIN}")
+            found = _STATUS.search(line) if line.startswith(b"{") and line.rstrip().endswith(b"}") else None
+            if found is None:
+                raise OutputError(f"--resume: {path}: line {number} is not a tamis record; {_RESUME_AGAIN}")
+            counted.count(found.group(1).decode())
+    return counted
+
+
+def _index_entries(index: Path, *, strict: bool = True) -> list[dict[str, str]]:
+    entries = []
+    with open(index, encoding="utf-8") as stream:
+        for number, line in enumerate(stream, start=1):
+            try:
+                entry = json.loads(line)
+                if not isinstance(entry, dict) or entry.get("status") not in ("ok", "filtered", "error"):
+                    raise ValueError("no status")
+            except ValueError:
+                if not strict:
+                    continue
+                raise OutputError(f"--resume: {index}: line {number} is not an index entry; {_RESUME_AGAIN}") from None
+            entries.append(entry)
+    return entries
+
+
+def _sync_directory(folder: Path) -> None:
+    """Make a rename durable: fsync the directory that holds the name (POSIX; a no-op where unsupported)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

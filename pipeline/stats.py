@@ -1,11 +1,10 @@
-"""Uniform per-stage counters, merged across workers and written to `stats.json`."""
+"""Uniform per-stage counters, merged across workers and written beside the output (`out.stats.json`)."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pipeline.readers import Skipped
@@ -13,11 +12,14 @@ from pipeline.readers import Skipped
 
 @dataclass(slots=True)
 class StageStats:
+    """What one stage instance did: documents in, out (still `ok`), filtered by reason, errors, time, and
+    the stage's own counters."""
+
     docs_in: int = 0
     docs_out: int = 0
     errors: int = 0
     seconds: float = 0.0
-    filtered: Counter[str] = field(default_factory=Counter)
+    filtered_by_reason: Counter[str] = field(default_factory=Counter)
     counters: Counter[str] = field(default_factory=Counter)
 
     def merge(self, other: StageStats) -> None:
@@ -25,19 +27,24 @@ class StageStats:
         self.docs_out += other.docs_out
         self.errors += other.errors
         self.seconds += other.seconds
-        self.filtered.update(other.filtered)
+        self.filtered_by_reason.update(other.filtered_by_reason)
         self.counters.update(other.counters)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "in": self.docs_in,
             "out": self.docs_out,
-            "filtered": dict(sorted(self.filtered.items())),
+            "filtered_by_reason": dict(sorted(self.filtered_by_reason.items())),
             "errors": self.errors,
             "seconds": round(self.seconds, 4),
             "docs_per_second": round(self.docs_in / self.seconds, 1) if self.seconds else None,
             "counters": dict(sorted(self.counters.items())),
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StageStats:
+        return cls(docs_in=data["in"], docs_out=data["out"], errors=data["errors"], seconds=data["seconds"],
+                   filtered_by_reason=Counter(data["filtered_by_reason"]), counters=Counter(data["counters"]))
 
 
 @dataclass(slots=True)
@@ -76,9 +83,14 @@ class RunStats:
             "skipped": self.skipped.to_json(),
         }
 
-    def write(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunStats:
+        """The stats a run wrote, so a resumed run reports on the whole output."""
+        return cls(documents=data["documents"], ok=data["ok"], filtered=data["filtered"], errors=data["errors"],
+                   seconds=data["seconds"], stages={n: StageStats.from_json(s) for n, s in data["stages"].items()})
+
+    def to_text(self) -> str:
+        return json.dumps(self.to_json(), indent=2) + "\n"
 
     def summary(self) -> str:
         """One screen for a person at a terminal."""
@@ -90,7 +102,7 @@ class RunStats:
                          + (", ..." if self.skipped.count > 3 else ""))
         width = max((len(n) for n in self.stages), default=5)
         for name, s in self.stages.items():
-            reasons = ", ".join(f"{r} {n}" for r, n in s.filtered.most_common(3))
+            reasons = ", ".join(f"{r} {n}" for r, n in s.filtered_by_reason.most_common(3))
             lines.append(f"  {name:<{width}}  in {s.docs_in:>6}  errors {s.errors:>4}  {s.seconds:8.3f} s"
                          + (f"  filtered: {reasons}" if reasons else ""))
         return "\n".join(lines)

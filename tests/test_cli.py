@@ -34,7 +34,7 @@ def test_run_writes_jsonl_and_stats(tmp_path: Path) -> None:
     done = tamis("run", str(ARTICLES), "-o", str(out))
     assert done.returncode == 0, done.stderr
     assert [r["id"] for r in jsonl(out)] == sorted(p.name for p in ARTICLES.iterdir())
-    stats = (out.parent / "stats.json").read_text()
+    stats = (out.parent / "clean.stats.json").read_text()
     assert '"documents": 5' in stats and '"decode": {' in stats
     assert done.stderr == b""  # no progress bar or summary when not on a terminal
 

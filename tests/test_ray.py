@@ -43,7 +43,7 @@ def test_run_writes_the_local_output(ray_local: Any, tmp_path: Path) -> None:
     assert (distributed.documents, distributed.ok, distributed.errors) == (local.documents, local.ok, local.errors)
     assert {n: (s.docs_in, s.docs_out) for n, s in distributed.stages.items()} == \
         {n: (s.docs_in, s.docs_out) for n, s in local.stages.items()}
-    written = json.loads((tmp_path / "ray" / "stats.json").read_text())
+    written = json.loads((tmp_path / "ray" / "out.stats.json").read_text())
     assert written["documents"] == len(list(ARTICLES.iterdir()))
 
 

@@ -1,11 +1,16 @@
-"""The README's custom stage works as written."""
+"""The README's custom stage and its Python run work as written."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from pipeline import Document
-from tests.conftest import ARTICLES, ROOT
+from tests.conftest import ARTICLES, ROOT, jsonl
 
 
 def test_readme_custom_stage_runs() -> None:
@@ -22,3 +27,23 @@ def test_readme_custom_stage_runs() -> None:
             Document(id="long", source=str(long), raw=long.read_bytes())]
     out = pipe.process(docs)  # type: ignore[attr-defined]
     assert [(d.status, d.reason) for d in out] == [("filtered", "too short"), ("ok", None)]
+
+
+def test_readme_python_run_uses_workers_and_writes_output_and_stats(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stage = re.findall(r"```python\n(.*?)```", readme.split("## Writing a stage", 1)[1], re.DOTALL)[0]
+    [example] = re.findall(r"```python\n(.*?)```", readme.split("## Running from Python", 1)[1].split("\n## ", 1)[0],
+                           re.DOTALL)
+    (tmp_path / "example.py").write_text(stage + "\n" + example, encoding="utf-8")
+    for name in ("config.yaml", "fixtures"):  # the example's relative paths, read from here
+        (tmp_path / name).symlink_to(ROOT / name)
+    done = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, timeout=300,
+                          check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr.decode()
+    records = jsonl(tmp_path / "out" / "long.jsonl")
+    assert [r["id"] for r in records] == sorted(p.name for p in ARTICLES.iterdir())
+    assert {r["status"] for r in records} == {"ok", "filtered"}
+    assert all(r["reason"] == "too short" for r in records if r["status"] == "filtered")
+    stats = json.loads((tmp_path / "out" / "long.stats.json").read_text())
+    assert stats["stages"]["min_length"]["in"] == 5
+    assert done.stdout.decode().startswith("5 documents: ")

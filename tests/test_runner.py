@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 
 from pipeline import Document, Stage
 from pipeline import config as config_module
-from pipeline.sinks import Record
+from pipeline.encoders import Encoded
 from pipeline.runner import Pipeline, process_stream
 from stages.decode import Decode, DecodeConfig
 from stages.extract import Extract
@@ -73,7 +74,7 @@ def test_filtered_documents_skip_later_stages_but_are_kept() -> None:
     p = pipe(Gate(None), Trap(TrapConfig(word="x")))  # type: ignore[arg-type]
     out = p.process(docs_of("x", "assez long"))
     assert [(d.status, d.reason) for d in out] == [("filtered", "too short"), ("ok", None)]
-    assert p.take_stats()["gate"].filtered == {"too short": 1}
+    assert p.take_stats()["gate"].filtered_by_reason == {"too short": 1}
 
 
 def test_a_failing_batch_is_retried_document_by_document() -> None:
@@ -108,12 +109,11 @@ def test_process_stream_keeps_input_order_across_workers() -> None:
     assert out == [str(i) for i in range(7)]
 
 
-@pytest.mark.parametrize(("fmt", "kind"), [("jsonl", Record), ("md", Document)])
-def test_workers_send_jsonl_records_rendered_and_other_formats_as_documents(fmt: str, kind: type) -> None:
+@pytest.mark.parametrize(("fmt", "data"), [
+    ("jsonl", lambda r: json.loads(r)["text"]), ("md", str.strip), ("txt", str.strip)])
+def test_workers_send_every_format_encoded(fmt: str, data: Callable[[str], str]) -> None:
     cfg = config_module.load(None, ["pipeline=[decode, extract]", "run.batch_size=2", f"run.format={fmt}"])
-    docs = docs_of("un", "deux", "trois")
-    out = [d for batch, _ in process_stream(cfg, docs, jobs=2) for d in batch]
-    assert [type(d) for d in out] == [kind] * 3
-    if fmt == "jsonl":
-        assert [json.loads(d.line)["text"] for d in out] == ["un", "deux", "trois"]
-        assert [d.status for d in out] == ["ok"] * 3
+    out = [e for batch, _ in process_stream(cfg, docs_of("un", "deux", "trois"), jobs=2) for e in batch]
+    assert all(type(e) is Encoded for e in out)
+    assert [(e.id, e.status, data(e.data or "")) for e in out] == [("0", "ok", "un"), ("1", "ok", "deux"),
+                                                                   ("2", "ok", "trois")]
