@@ -161,7 +161,7 @@ def test_skipped_files_are_reported_in_stats_json_and_the_summary(tmp_path: Path
     (source / "notes.bin").write_bytes(b"\x00")
     out = tmp_path / "out" / "clean.jsonl"
     stats = run(load_config(ROOT / "config.yaml", [f"run.output={out}", "run.jobs=1"]), [str(source)])
-    written = json.loads((out.parent / "stats.json").read_text(encoding="utf-8"))
+    written = json.loads((out.parent / "clean.stats.json").read_text(encoding="utf-8"))
     assert written["skipped"] == {"count": 1, "reasons": {"unknown suffix": 1}, "first": ["notes.bin (unknown suffix)"]}
     assert stats.summary().splitlines()[1] == "skipped 1 inputs: notes.bin (unknown suffix)"
 
