@@ -80,7 +80,7 @@ class Reader:
             if path.is_dir():
                 yield from self._directory(path)
             elif path.exists():
-                yield from self._file(path, path.name)
+                yield from self.file(path, path.name)
             else:
                 raise InputError(f"{item}: no such file or directory")
 
@@ -96,6 +96,16 @@ class Reader:
         return itertools.chain([first], stream)
 
     def _directory(self, root: Path) -> Iterator[Document]:
+        for item in self.listing(root):
+            if isinstance(item, Document):
+                yield item
+            else:
+                yield from self.file(*item)
+
+    def listing(self, root: Path) -> Iterator[tuple[Path, str] | Document]:
+        """The files of directory `root` to read, as `(path, relative name)` in reading order, and an error
+        record in the place of each directory that cannot be read. Files left out are counted in `skipped`.
+        Executors that read files elsewhere (Ray's read tasks) list them here, so they read what this does."""
         unreadable: list[Path] = []
         for _ in os.walk(root, onerror=lambda exc: unreadable.append(Path(exc.filename))):
             pass
@@ -113,9 +123,10 @@ class Reader:
             elif sniff.parse_name(path.name)[0] is None:
                 self.skipped.add(_clean(rel)[0], "unknown suffix")
             else:
-                yield from self._file(path, rel)
+                yield path, rel
 
-    def _file(self, path: Path, rel: str) -> Iterator[Document]:
+    def file(self, path: Path, rel: str) -> Iterator[Document]:
+        """The documents of one file, `rel` naming it (its path below the input directory)."""
         doc_id, id_warnings = _clean(rel)
         source, _ = _clean(str(path))
         try:

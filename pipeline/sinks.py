@@ -75,7 +75,7 @@ def open_sink(config: PipelineConfig, inputs: list[str], *, resume: bool = False
         sink.stats_file = run.stats
         return sink
     path = Path(run.output)
-    _check_not_an_input(path, inputs)
+    check_not_an_input(path, inputs)
     manifest = Manifest.of(config, inputs)
     if run.format == "jsonl":
         sink = _JsonlFile(path, manifest, resume, stats_path(run.output, run.stats))
@@ -112,7 +112,7 @@ def _is_device(path: Path) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
-def _check_not_an_input(output: Path, inputs: list[str]) -> None:
+def check_not_an_input(output: Path, inputs: list[str]) -> None:
     """A run must not write over what it reads, nor read what it writes."""
     target = output.resolve()
     for item in inputs:

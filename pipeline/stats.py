@@ -68,6 +68,14 @@ class RunStats:
         else:
             self.errors += 1
 
+    def merge(self, other: RunStats) -> None:
+        """Add the outcomes and stage stats of another part of the same run (a Ray write task's)."""
+        self.documents += other.documents
+        self.ok += other.ok
+        self.filtered += other.filtered
+        self.errors += other.errors
+        self.merge_stages(other.stages)
+
     def merge_stages(self, stages: dict[str, StageStats]) -> None:
         for name, stats in stages.items():
             self.stages.setdefault(name, StageStats()).merge(stats)

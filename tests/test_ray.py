@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import pytest
 
 from pipeline import config, ray_executor, runner
 from pipeline.config import PipelineConfig
-from pipeline.errors import SetupError
+from pipeline.errors import InputError, SetupError
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT / "fixtures" / "articles"
@@ -78,3 +79,38 @@ def test_missing_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setitem(sys.modules, "ray", None)  # makes `import ray` raise ImportError
     with pytest.raises(SetupError, match=r"pip install 'tamis\[ray\]'"):
         ray_executor.run(_config(tmp_path / "out.jsonl"), [str(ARTICLES)])
+
+
+@pytest.mark.slow
+def test_a_directory_output_is_read_cleaned_and_written_by_ray(ray_local: Any, tmp_path: Path) -> None:
+    """`-o out/`: Ray tasks read the files (a compressed one too, an unknown suffix skipped as locally), the
+    actors clean them, and Ray Data writes JSONL shards whose records are the local runner's."""
+    source = tmp_path / "in"
+    source.mkdir()
+    for path in sorted(ARTICLES.iterdir()):
+        data = path.read_bytes()
+        (source / (path.name + ".gz" if path.name.startswith("000") else path.name)).write_bytes(
+            gzip.compress(data) if path.name.startswith("000") else data)
+    (source / "notes.bin").write_bytes(b"\x00\x01")
+    local = runner.run(_config(tmp_path / "local.jsonl", jobs=1), [str(source)])
+    (tmp_path / "shards").mkdir()  # a directory output (or a name ending in `/`)
+    distributed = ray_executor.run(_config(tmp_path / "shards", jobs=1), [str(source)])
+
+    shards = sorted((tmp_path / "shards").glob("part-*.jsonl"))
+    assert shards
+    records = sorted((line for shard in shards for line in shard.read_text(encoding="utf-8").splitlines()),
+                     key=lambda line: json.loads(line)["id"])
+    assert records == (tmp_path / "local.jsonl").read_text(encoding="utf-8").splitlines()
+    assert (distributed.documents, distributed.ok, distributed.skipped.count) == (local.documents, local.ok, 1)
+    assert {n: (s.docs_in, s.docs_out) for n, s in distributed.stages.items()} == \
+        {n: (s.docs_in, s.docs_out) for n, s in local.stages.items()}
+    written = json.loads((tmp_path / "shards" / "stats.json").read_text())
+    assert (written["documents"], written["skipped"]["first"]) == (5, ["notes.bin (unknown suffix)"])
+
+
+def test_shards_refuse_resume_and_standard_input(ray_local: Any, tmp_path: Path) -> None:
+    (tmp_path / "shards").mkdir()
+    with pytest.raises(InputError, match=r"--resume needs the one ordered output"):
+        ray_executor.run(_config(tmp_path / "shards", jobs=1), [str(ARTICLES)], resume=True)
+    with pytest.raises(InputError, match=r"standard input cannot be read by Ray's read tasks"):
+        ray_executor.run(_config(tmp_path / "shards", jobs=1), ["-"])
