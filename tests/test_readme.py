@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipeline import Document
 from tests.conftest import ARTICLES, ROOT, jsonl
 
@@ -47,3 +49,26 @@ def test_readme_python_run_uses_workers_and_writes_output_and_stats(tmp_path: Pa
     stats = json.loads((tmp_path / "out" / "long.stats.json").read_text())
     assert stats["stages"]["min_length"]["in"] == 5
     assert done.stdout.decode().startswith("5 documents: ")
+
+
+@pytest.mark.slow
+def test_readme_ray_job_reads_cleans_and_writes_parquet(tmp_path: Path) -> None:
+    pyarrow_parquet = pytest.importorskip("pyarrow.parquet")
+    pytest.importorskip("ray")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [job] = re.findall(r"```python\n(.*?)```", readme.split("## Running on Ray", 1)[1].split("\n## ", 1)[0],
+                       re.DOTALL)
+    (tmp_path / "articles").mkdir()
+    rows = [{"id": p.name, "text": p.read_text(encoding="utf-8")} for p in sorted(ARTICLES.iterdir())]
+    (tmp_path / "articles" / "part-0.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    (tmp_path / "config.yaml").symlink_to(ROOT / "config.yaml")
+    (tmp_path / "job.py").write_text(job, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_ADDRESS": ""}
+    done = subprocess.run([sys.executable, "job.py"], cwd=tmp_path, capture_output=True, timeout=600, check=False,
+                          env=env)
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    table = pyarrow_parquet.read_table(tmp_path / "clean")
+    assert table.column_names == ["id", "lang", "text"]
+    assert sorted(table.column("id").to_pylist()) == [r["id"] for r in rows]
+    assert set(table.column("lang").to_pylist()) == {"fr"}
