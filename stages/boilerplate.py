@@ -34,14 +34,15 @@ import dataclasses
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import regex
 
 from pipeline.config import LangCode, PositiveFloat, PositiveInt
 from pipeline.document import Block, Document, Removal, StageWarning
 from pipeline.stage import Stage
-from stages.rulebook import Matcher, Rule, builtin, fold, matchers
+from stages import text as texts
+from stages.rulebook import Action, Matcher, Rule, builtin, fold, matchers
 
 # Structural rules: ids and reasons. They are code, not patterns, but are disabled by id like the others.
 STRUCTURAL = {
@@ -60,7 +61,6 @@ CLUSTER_GAP = 20
 TAIL_GRACE = 3
 _TITLE_SEPARATOR = regex.compile(r"\s(\||-|–|—|«|»|::|·)\s")
 REST_AFTER = 0.4
-_SENTENCE_END = regex.compile(r"[.!?…:;][\"'»”’)\]]*$")
 _TITLE_CASE = regex.compile(r"^[\p{Lu}\d&@#][\p{L}\d&.'’-]*$")
 _NAME = regex.compile(r"^\p{Lu}[\p{Ll}'’]+(-\p{Lu}?[\p{Ll}'’]+)?"
                       r"(\s+((de|du|von|van|der|le|la|da|di|al|bin)\s+)?\p{Lu}[\p{Ll}'’]+(-\p{Lu}?[\p{Ll}'’]+)?){1,2}$")
@@ -94,15 +94,23 @@ def builtin_rules(languages: tuple[str, ...]) -> list[Rule]:
     return [rule for name in ("common", *languages) for rule in builtin(name)]
 
 
+class Verdict(NamedTuple):
+    """Why a line goes: the rule that matched, its reason, and what to do with the line."""
+
+    rule: str
+    reason: str
+    action: Action
+
+
 @dataclass(slots=True)
 class _Line:
     text: str
-    block: int  # position in doc.blocks
+    position: int  # position of its block in doc.blocks (not Block.index)
     number: int  # line number within the block
     words: int
     sentence: bool
     folded: str  # fold(text), for the rules' literal checks
-    verdict: tuple[str, str, str] | None = None  # (rule id, reason, action)
+    verdict: Verdict | None = None
 
 
 @dataclass
@@ -160,8 +168,8 @@ class Boilerplate(Stage[BoilerplateConfig]):
                 rule = block_matcher.search(block.text, len(block.text.split()))
                 if rule is not None:
                     for line in lines:
-                        if line.block == pos:
-                            line.verdict = (rule.id, rule.reason, "drop_line")
+                        if line.position == pos:
+                            line.verdict = Verdict(rule.id, rule.reason, "drop_line")
         total = sum(len(line.text) + 1 for line in lines)
         offset = 0
         for i, line in enumerate(lines):
@@ -173,12 +181,13 @@ class Boilerplate(Stage[BoilerplateConfig]):
                 continue
             if rule.action == "drop_rest" and offset >= REST_AFTER * total:
                 for rest in lines[i:]:
-                    rest.verdict = rest.verdict or (rule.id, rule.reason, "drop_line")
+                    rest.verdict = rest.verdict or Verdict(rule.id, rule.reason, "drop_line")
                 return
-            verdict = (rule.id, rule.reason, "drop_line" if rule.action.startswith("drop_") else rule.action)
+            action: Action = "drop_line" if rule.action.startswith("drop_") else rule.action
+            verdict = Verdict(rule.id, rule.reason, action)
             if rule.action == "drop_block":
                 for other in lines:
-                    if other.block == line.block:
+                    if other.position == line.position:
                         other.verdict = other.verdict or verdict
             elif rule.action == "drop_run":
                 for other in itertools.takewhile(lambda x: not _is_content(x), lines[i + 1 :]):
@@ -194,17 +203,17 @@ class Boilerplate(Stage[BoilerplateConfig]):
             if line.verdict is None:
                 rule = matcher.search(line.text, line.words, line.folded)
                 if rule is not None:
-                    line.verdict = (rule.id, rule.reason, rule.action)
+                    line.verdict = Verdict(rule.id, rule.reason, rule.action)
 
     def _structure(self, doc: Document, lines: list[_Line], first: int | None, last: int | None,
                    struct: set[str]) -> None:
         if "struct.page-title" in struct and doc.content_type != "text/html" and lines[0].verdict is None \
                 and _TITLE_SEPARATOR.search(lines[0].text) and not lines[0].text.endswith("."):
-            lines[0].verdict = ("struct.page-title", STRUCTURAL["struct.page-title"], "drop_line")
+            lines[0].verdict = Verdict("struct.page-title", STRUCTURAL["struct.page-title"], "drop_line")
         if "struct.outside" in struct and first is not None and last is not None:
             for i, line in enumerate(lines):
                 if line.verdict is None and ((i < first and _is_content(line)) or i > last + TAIL_GRACE):
-                    line.verdict = ("struct.outside", STRUCTURAL["struct.outside"], "drop_line")
+                    line.verdict = Verdict("struct.outside", STRUCTURAL["struct.outside"], "drop_line")
         live = [line for line in lines if line.verdict is None]
         headline = _headline(doc, live)
         if first is not None and last is not None:
@@ -215,25 +224,25 @@ class Boilerplate(Stage[BoilerplateConfig]):
                           and not _NAME.match(line.text)), None)
             for i, line in enumerate(head):
                 if "struct.byline" in struct and _NAME.match(line.text) and _beside(head, i, headline):
-                    line.verdict = ("struct.byline", STRUCTURAL["struct.byline"], "byline")
+                    line.verdict = Verdict("struct.byline", STRUCTURAL["struct.byline"], "byline")
                 elif "struct.head" in struct and (_is_tag(line) or (line is not title and not line.sentence
                                                                     and line.words <= 15 and i < len(head) - 1)):
-                    line.verdict = ("struct.head", STRUCTURAL["struct.head"], "drop_line")
+                    line.verdict = Verdict("struct.head", STRUCTURAL["struct.head"], "drop_line")
             if "struct.tail" in struct:
                 for line in live:
                     if _before(lines[last], line) and not line.sentence and line.words <= 12:
-                        line.verdict = ("struct.tail", STRUCTURAL["struct.tail"], "drop_line")
+                        line.verdict = Verdict("struct.tail", STRUCTURAL["struct.tail"], "drop_line")
         if "struct.menu" in struct:
             self._menus([line for line in live if line.verdict is None])
         if "struct.title-repeat" in struct and headline is not None:
             seen = False
-            key = _key(headline)
+            key = texts.key(headline)
             words = len(key.split())
             for line in live:
                 # Same word count first: it is known, and it spares building the key of every paragraph.
-                if line.verdict is None and line.words == words and _key(line.text) == key:
+                if line.verdict is None and line.words == words and texts.key(line.text) == key:
                     if seen or doc.metadata.title is not None:
-                        line.verdict = ("struct.title-repeat", STRUCTURAL["struct.title-repeat"], "drop_line")
+                        line.verdict = Verdict("struct.title-repeat", STRUCTURAL["struct.title-repeat"], "drop_line")
                     seen = True
 
     def _menus(self, live: list[_Line]) -> None:
@@ -244,7 +253,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
                 continue
             if len(run) >= self.config.menu_lines:
                 for item in run:
-                    item.verdict = ("struct.menu", STRUCTURAL["struct.menu"], "drop_line")
+                    item.verdict = Verdict("struct.menu", STRUCTURAL["struct.menu"], "drop_line")
             run = []
 
     def _apply(self, doc: Document, lines: list[_Line]) -> None:
@@ -252,7 +261,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
         in one block as one record."""
         outcome = _Outcome()
         blocks: list[Block] = []
-        for pos, mine in itertools.groupby(lines, key=lambda line: line.block):
+        for pos, mine in itertools.groupby(lines, key=lambda line: line.position):
             block = doc.blocks[pos]
             kept: list[str] = []
             changed = False
@@ -295,9 +304,9 @@ class Boilerplate(Stage[BoilerplateConfig]):
         return StageWarning(stage=self.name, message=message)
 
 
-def _line(text: str, block: int, number: int) -> _Line:
+def _line(text: str, position: int, number: int) -> _Line:
     text = text.strip()
-    return _Line(text, block, number, len(text.split()), bool(_SENTENCE_END.search(text)), fold(text))
+    return _Line(text, position, number, texts.word_count(text), texts.ends_clause(text), fold(text))
 
 
 def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
@@ -322,7 +331,7 @@ def _is_content(line: _Line) -> bool:
 
 
 def _before(a: _Line, b: _Line) -> bool:
-    return (a.block, a.number) < (b.block, b.number)
+    return (a.position, a.number) < (b.position, b.number)
 
 
 def _is_tag(line: _Line) -> bool:
@@ -340,10 +349,6 @@ def _headline(doc: Document, live: list[_Line]) -> str | None:
 def _beside(head: list[_Line], i: int, headline: str | None) -> bool:
     neighbours = head[max(i - 1, 0) : i] + head[i + 1 : i + 2]
     return headline is not None and any(line.text == headline for line in neighbours)
-
-
-def _key(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def _byline_name(text: str) -> str:
