@@ -61,6 +61,19 @@ CLUSTER_GAP = 20
 TAIL_GRACE = 3
 _TITLE_SEPARATOR = regex.compile(r"\s(\||-|–|—|«|»|::|·)\s")
 REST_AFTER = 0.4
+# A comment header removes the rest only when comment structure (or only furniture) follows within this many
+# lines, or when
+# the running text after it is at most this share of the running text before it.
+COMMENT_WINDOW = 8
+REST_PROSE = 0.25
+_WORD = regex.compile(r"\p{L}+")
+_COMMENT_STRUCTURE = regex.compile(
+    r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b(\d+ \p{L}+ ago|il y a \d+|vor \d+ \p{L}+)\b"
+    r"|\b(says|said|wrote|schreibt|sagt|schrieb|a écrit|écrit|dit)\s*:?$"
+    r"|^((log in|sign in) to reply|reply|antworten|répondre|melden|signaler|report|like|gefällt mir|j.aime)$"
+    r"|^(all )?\d+ (comments?|kommentare?|commentaires?|responses?|replies|réactions?)\b"
+    r"|^(name|e-?mail|website|nom|site web|your (name|email)|required fields|champs obligatoires|pflichtfelder)\b",
+    regex.IGNORECASE)
 _TITLE_CASE = regex.compile(r"^[\p{Lu}\d&@#][\p{L}\d&.'’-]*$")
 _NAME = regex.compile(r"^\p{Lu}[\p{Ll}'’]+(-\p{Lu}?[\p{Ll}'’]+)?"
                       r"(\s+((de|du|von|van|der|le|la|da|di|al|bin)\s+)?\p{Lu}[\p{Ll}'’]+(-\p{Lu}?[\p{Ll}'’]+)?){1,2}$")
@@ -179,10 +192,13 @@ class Boilerplate(Stage[BoilerplateConfig]):
             rule = line_matcher.search(line.text, line.words, line.folded)
             if rule is None:
                 continue
-            if rule.action == "drop_rest" and offset >= REST_AFTER * total:
-                for rest in lines[i:]:
-                    rest.verdict = rest.verdict or Verdict(rule.id, rule.reason, "drop_line")
-                return
+            if rule.action == "drop_rest":
+                if offset >= REST_AFTER * total and (not _is_label(line) or _furniture_follows(lines, i, line_matcher)):
+                    for rest in lines[i:]:
+                        rest.verdict = rest.verdict or Verdict(rule.id, rule.reason, "drop_line")
+                    return
+                if i + 1 < len(lines) and _is_prose(lines[i + 1]):
+                    continue  # a section heading ("Réactions", "Comment"): the article goes on after it
             action: Action = "drop_line" if rule.action.startswith("drop_") else rule.action
             verdict = Verdict(rule.id, rule.reason, action)
             if rule.action == "drop_block":
@@ -190,8 +206,10 @@ class Boilerplate(Stage[BoilerplateConfig]):
                     if other.position == line.position:
                         other.verdict = other.verdict or verdict
             elif rule.action == "drop_run":
-                for other in itertools.takewhile(lambda x: not _is_content(x), lines[i + 1 :]):
-                    other.verdict = other.verdict or verdict
+                for j in range(i + 1, len(lines)):
+                    if _article_resumes(lines, j):
+                        break
+                    lines[j].verdict = lines[j].verdict or verdict
             line.verdict = verdict
 
     def _edge_rules(self, lines: list[_Line], scope: Literal["head", "tail"]) -> None:
@@ -324,6 +342,39 @@ def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
             clusters[-1].append(i)
     best = max(clusters, key=lambda cluster: sum(len(lines[i].text) for i in cluster))
     return best[0], best[-1]
+
+
+def _is_label(line: _Line) -> bool:
+    """A bare label ("Comments", "Réactions (3)", "Related News"): it may name a section of the article, where
+    a phrase ("Leave a reply", "Kommentar schreiben") cannot."""
+    return len(_WORD.findall(line.text)) <= 2
+
+
+def _furniture_follows(lines: list[_Line], i: int, matcher: Matcher) -> bool:
+    """Whether what follows the comment header `lines[i]` is a comment section, not more article: comment
+    structure (dates, "says:", reply links, form labels, a comment count, another comment-form line) or no
+    running text at all within the next lines, or little
+    running text left after it compared with the running text before it."""
+    window = lines[i + 1 : i + 1 + COMMENT_WINDOW]
+    if not any(map(_is_prose, window)) or any(_COMMENT_STRUCTURE.search(line.text) for line in window):
+        return True
+    if any(getattr(matcher.search(line.text, line.words, line.folded), "action", None) == "drop_rest"
+           for line in window):
+        return True
+    before = sum(line.words for line in lines[:i] if _is_prose(line))
+    after = sum(line.words for line in lines[i + 1 :] if _is_prose(line))
+    return after <= REST_PROSE * before
+
+
+def _article_resumes(lines: list[_Line], j: int) -> bool:
+    """Whether the article goes on at `lines[j]`: a content line, or two lines of running text in a row (a
+    teaser under a related link is one such line between links)."""
+    return _is_content(lines[j]) or (_is_prose(lines[j]) and j + 1 < len(lines) and _is_prose(lines[j + 1]))
+
+
+def _is_prose(line: _Line) -> bool:
+    """The line reads as a sentence of running text (see `stages.text.reads_as_sentence`)."""
+    return line.sentence and texts.reads_as_sentence(line.text, line.words)
 
 
 def _is_content(line: _Line) -> bool:
