@@ -42,12 +42,14 @@ FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
 def word_count(text: str) -> int:
     """Words of `text`: whitespace-separated tokens, and in scripts without spaces (Chinese, Japanese, Thai)
     one word per two characters, so that a paragraph of such a script is long, not one word."""
-    words = len(text.split())
+    return len(text.split()) + unspaced_words(text)
+
+
+def unspaced_words(text: str) -> int:
+    """The words that runs of scripts without spaces hold beyond the one a whitespace split sees in each."""
     if text.isascii():
-        return words
-    for run in _UNSPACED.findall(text):
-        words += max(0, len(run) // _CHARS_PER_WORD - 1)
-    return words
+        return 0
+    return sum(max(0, len(run) // _CHARS_PER_WORD - 1) for run in _UNSPACED.findall(text))
 
 
 def unspaced_share(text: str) -> float:
@@ -83,6 +85,36 @@ def reads_as_sentence(text: str, words: int | None = None) -> bool:
     if unspaced_share(text) >= 0.5:
         return True
     return function_words(text) >= 2
+
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.]+")
+_SHELL = re.compile(r"^(?:[$#>]\s+\S|(?:sudo|pip3?|python3?|npm|npx|yarn|git|cd|ls|cat|curl|wget|docker|apt(?:-get)?|"
+                    r"brew|make|cargo|go|conda|mkdir|rm|cp|mv|chmod|export|echo)\s+\S)")
+_OPTION = re.compile(r"\s--?[a-zA-Z][\w-]*(?:[=\s]|$)")  # a command-line option: "--input", "-v"
+_CODE_SYMBOLS = re.compile(r"[{}()\[\];=<>_*#|\\/`]")
+_CODE_WORDS = re.compile(r"^\s*(?:def|class|import|from|return|if|for|while|function|const|let|var|public|private|"
+                         r"#include|SELECT|INSERT)\b|[;{}]\s*$|\b\w+\([^)]*\)\s*[:{;]?\s*$")
+# "Dupont, J. (2020). Title." and "[3] Smith, A. B., 1999", or a DOI or ISBN anywhere.
+_REFERENCE = re.compile(r"^\s*(?:\[\d+\]\s*)?[A-ZÀ-ÖØ-Þ][\w'’-]+,\s+(?:[A-ZÀ-ÖØ-Þ]\.\s*)+.*\b(?:1[89]|20)\d{2}\b"
+                        r"|\b(?:doi:\s*10\.\d+|ISBN[\s:-]*[\dX-]{10,})")
+
+
+def is_prose(text: str) -> bool:
+    """Whether `text` is prose to read (and translate), not a URL, an e-mail address, a shell command, a
+    line of code or a bibliography entry, which stay as they are."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    urls = sum(len(m) for m in _URL.findall(stripped))
+    if urls * 2 >= len(stripped):
+        return False
+    lines = stripped.split("\n")
+    if all(_SHELL.match(line) or _CODE_WORDS.search(line) or (_OPTION.search(line) and not ends_sentence(line))
+           for line in lines if line.strip()):
+        return False
+    if len(_CODE_SYMBOLS.findall(stripped)) * 8 >= len(stripped):
+        return False
+    return _REFERENCE.search(stripped) is None
 
 
 def continues(previous: str, line: str) -> bool:
