@@ -290,8 +290,8 @@ class Boilerplate(Stage[BoilerplateConfig]):
                         line.verdict = Verdict("struct.tail", STRUCTURAL["struct.tail"], "drop_line")
         if "struct.menu" in struct:
             self._menus([line for line in live if line.verdict is None])
-        if plain:
-            _mark_structure(doc, lines, title)
+        if plain and first is not None and last is not None:
+            _mark_structure(doc, lines[: last + TAIL_GRACE + 1], title)
 
     def _menus(self, live: list[_Line]) -> None:
         run: list[_Line] = []
@@ -465,13 +465,16 @@ def _title_like(line: _Line) -> bool:
 
 def _mark_structure(doc: Document, lines: list[_Line], title: _Line | None) -> None:
     """Plain text has no markup: the headline becomes a `title` block (and `metadata.title`), and a short
-    title-like line followed by running text a `heading` block."""
+    title-like line after it and up to the end of the article (its last content line and `TAIL_GRACE`
+    lines more), followed by running text, a `heading` block."""
     if title is not None and title.verdict is None:
         title.kind = "title"
         if doc.metadata.title is None:
             parts = [part.strip() for part in _TITLE_SEPARATOR.split(title.text)]
             doc.metadata.title = max(parts, key=len) if _TITLE_SEPARATOR.search(title.text) else title.text
     live = [line for line in lines if line.verdict is None]
+    if title in live:  # headings follow the headline; what stands before it is the page's, not the article's
+        live = live[live.index(title) + 1 :]
     for this, after in itertools.pairwise(live):
         if this.kind is None and this is not title and _is_heading(this) and (_is_prose(after) or _is_content(after)):
             this.kind = "heading"
