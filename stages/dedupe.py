@@ -6,7 +6,9 @@ Blocks without any word (separators such as "***") are never duplicates. Each re
 rule says what was repeated — `repeated_title` (the first occurrence is the document's first block, a
 title or heading block, or `metadata.title`), `repeated_paragraph`, or `near_duplicate` — and whose
 reason names the kept block's `index`. With `mark_only: true` the repeats stay in `blocks` with
-`duplicate_of` set (they are left out of the clean text either way). Filters nothing.
+`duplicate_of` set (they are left out of the clean text either way). This is the one stage that removes
+repeated titles (`boilerplate` marks a plain-text headline as a `title` block and leaves its repeats here).
+The comparison key is `stages.text.key`. Filters nothing.
 
 YAML: `dedupe: {near: true, mark_only: false}`
 """
