@@ -6,21 +6,37 @@ The set's own scorer (`score.py` in that directory, see its README) runs four ti
 input, each with strict and `--fold` matching. The pipeline is decode → extract → repair → boilerplate →
 normalise, leaving out the stages that are not installed; it is called in-process through `clean_file`.
 The project never reads the evaluation data at run time: the directory is an argument.
+
+    python bench/quality.py /path/to/eval/html --ext /path/to/eval/ext [--rules] [--structure]
+
+The text-dump part also runs in-process, scored with the same `score.py` functions, per set (trafilatura,
+scrapinghub, and ext when `--ext` is given), strict and `--fold`, on all pages and on two site-disjoint
+halves (by registered domain: a rule that helps one half and hurts the other is tuned, not general).
+`--rules` adds, per rule, how many lines it removed from the text dumps and how many of them were gold text
+(a line of 12+ characters found in the gold, or holding or held by a "with" snippet): its precision.
+`--structure` compares the structure recovered from each dump with that of the same page's HTML (the
+`heading` blocks extract gives from trafilatura's `<head>` elements, and the page title): precision and
+recall of heading lines, and the share of dumps whose title is right.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
+import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-WANTED = ("decode", "extract", "repair", "boilerplate", "normalise")
+WANTED = ("decode", "extract", "repair", "boilerplate", "normalise", "dedupe")
 _F1 = re.compile(r"^F1 trafilatura-set=(\S+) scrapinghub-set=(\S+)$", re.MULTILINE)
 _pipeline: Any = None
 
@@ -68,9 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("eval_dir", type=Path, help="directory holding score.py, e.g. .../eval/html")
     parser.add_argument("--sets", help="passed to score.py (trafilatura,scrapinghub)")
     parser.add_argument("--limit", type=int, help="passed to score.py: first N cases of each set")
+    parser.add_argument("--ext", type=Path, help="the ext set's directory (cases.json, text/): scored in-process")
+    parser.add_argument("--rules", action="store_true", help="per-rule removals and gold text removed (text dumps)")
+    parser.add_argument("--structure", action="store_true", help="headings and titles of dumps against the HTML")
+    parser.add_argument("--text-only", action="store_true", help="skip the score.py table (HTML and text)")
     args = parser.parse_args(argv)
     if not (args.eval_dir / "score.py").is_file():
         parser.error(f"{args.eval_dir}: no score.py there")
+    if args.text_only:
+        return text_report(args.eval_dir, args.ext, args.rules, args.structure, args.limit)
     extra = [*(["--sets", args.sets] if args.sets else []), *(["--limit", str(args.limit)] if args.limit else [])]
     print(f"pipeline: {' → '.join(stage_names())}")
     print(f"{'input':<6} {'match':<7} {'trafilatura-set F1':>19} {'scrapinghub-set F1':>19}")
@@ -79,7 +101,152 @@ def main(argv: list[str] | None = None) -> int:
             tf, sh = score(args.eval_dir, text_input, fold, extra)
             kind, match = "text" if text_input else "html", "fold" if fold else "strict"
             print(f"{kind:<6} {match:<7} {tf:>19} {sh:>19}", flush=True)
+    return text_report(args.eval_dir, args.ext, args.rules, args.structure, args.limit)
+
+
+# ---------------------------------------------------------------------------------------------- text dumps
+
+
+def _scorer(eval_dir: Path) -> Any:
+    """The set's `score.py` as a module (its loaders and metrics; nothing re-implemented here)."""
+    spec = importlib.util.spec_from_file_location("html_score", eval_dir / "score.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["html_score"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def half(url: str | None) -> int:
+    """The site-disjoint half of a page: by a hash of its registered domain (last two labels, three under
+    co./com./org./gov./ac.)."""
+    labels = urlparse(url or "none.none").netloc.lower().removeprefix("www.").split(".")
+    keep = 3 if len(labels) > 2 and labels[-2] in ("co", "com", "org", "gov", "ac") else 2
+    return int(hashlib.sha256(".".join(labels[-keep:]).encode()).hexdigest(), 16) % 2
+
+
+def dev_cases(S: Any, eval_dir: Path, ext: Path | None, limit: int | None) -> dict[str, list[Any]]:
+    """The text-dump cases of each set, as `score.py` Cases (ext's gold text in `gold`, its HTML in `src`)."""
+    sets = {"trafilatura": S.load_trafilatura(eval_dir, input_="text")[0],
+            "scrapinghub": S.load_scrapinghub(eval_dir, input_="text")[0]}
+    if ext is not None:
+        sets["ext"] = [S.Case("ext", c["id"], ext / c["file"], c["id"] + ".txt", url=c.get("url") or "",
+                              gold=c["text"], lang=c.get("lang"), txt=ext / "text" / f"{c['id']}.txt")
+                       for c in json.loads((ext / "cases.json").read_text(encoding="utf-8"))]
+    return {name: cases[:limit] if limit else cases for name, cases in sets.items()}
+
+
+def _run(pipeline: Any, data: bytes, content_type: str) -> Any:
+    from pipeline import Document
+
+    [out] = pipeline.process([Document(id="page", source="page", content_type=content_type, raw=data)])
+    return out
+
+
+def text_report(eval_dir: Path, ext: Path | None, rules: bool, structure: bool, limit: int | None) -> int:
+    from pipeline import Pipeline, load_config
+
+    S = _scorer(eval_dir)
+    sets = dev_cases(S, eval_dir, ext, limit)
+    pipeline = Pipeline.from_config(load_config(None, [f"pipeline={json.dumps(stage_names())}"]))
+    docs: dict[str, Any] = {}
+    for cases in sets.values():
+        for case in cases:
+            docs[case.id] = out = _run(pipeline, case.txt.read_bytes(), "text/plain")
+            case.text = out.text if out.status == "ok" else ""
+    print("\ntext dumps, in-process; F1 on all pages [half A | half B] (site-disjoint halves)")
+    for fold in (False, True):
+        S._FOLD = fold
+        row = []
+        for name, cases in sets.items():
+            scores = [_f1(S, name, [c for c in cases if part is None or half(c.url) == part]) for part in (None, 0, 1)]
+            row.append(f"{name} {scores[0]:.4f} [{scores[1]:.4f} | {scores[2]:.4f}]")
+        print(f"  {'fold' if fold else 'strict':<7} " + "   ".join(row), flush=True)
+    if rules:
+        rule_report(S, sets, docs)
+    if structure:
+        structure_report(sets, docs)
     return 0
+
+
+def _f1(S: Any, name: str, cases: list[Any]) -> float:
+    if not cases:
+        return float("nan")
+    result = S.score_trafilatura(cases) if name == "trafilatura" else S.score_scrapinghub(cases, 4, 0)
+    return float(result["f1"])
+
+
+def _gold_line(S: Any, case: Any, gold: str, line: str) -> bool:
+    """Whether a removed line is article text by the gold (lines under 12 characters are not judged)."""
+    text = S.norm(line)
+    if len(text) < 12:
+        return False
+    if case.set == "trafilatura":
+        return any(S.norm(w) in text or text in S.norm(w) for w in case.with_)
+    return text in gold
+
+
+def rule_report(S: Any, sets: dict[str, list[Any]], docs: dict[str, Any]) -> None:
+    """Per rule and set: lines removed, gold lines among them, their words, and the rule's precision."""
+    S._FOLD = False
+    counts: dict[str, Counter[str]] = {}
+    for name, cases in sets.items():
+        for case in cases:
+            gold = S.norm(case.gold)
+            for removal in docs[case.id].removed:
+                for line in removal.text.split("\n"):
+                    found = _gold_line(S, case, gold, line)
+                    c = counts.setdefault(removal.rule, Counter())
+                    c["lines"] += 1
+                    c[f"{name}:lines"] += 1
+                    c["gold"] += found
+                    c[f"{name}:gold"] += found
+                    c["gold words"] += len(line.split()) if found else 0
+    names = list(sets)
+    print("\nper rule on the text dumps: lines removed / gold lines among them (precision = 1 - gold/lines)")
+    print(f"  {'rule':<28} {'lines':>6} {'gold':>5} {'words':>6} {'precision':>9}  " +
+          "  ".join(f"{n[:11]:>11}" for n in names))
+    for rule, c in sorted(counts.items(), key=lambda kv: (-kv[1]["gold words"], -kv[1]["lines"])):
+        per_set = "  ".join(f"{c[f'{n}:gold']:>4}/{c[f'{n}:lines']:<6}" for n in names)
+        print(f"  {rule:<28} {c['lines']:>6} {c['gold']:>5} {c['gold words']:>6} "
+              f"{1 - c['gold'] / c['lines']:>9.4f}  {per_set}")
+
+
+def structure_report(sets: dict[str, list[Any]], docs: dict[str, Any]) -> None:
+    """Heading lines and titles recovered from the dumps against those of the same page's HTML."""
+    from pipeline import Pipeline, load_config
+    from stages.text import key
+
+    html = Pipeline.from_config(load_config(None, ['pipeline=["decode", "extract"]']))
+    print("\nstructure of the dumps against the HTML (trafilatura's <head> elements and page title)")
+    for name, cases in sets.items():
+        found = wanted = right = hits = titled = titles = 0
+        for case in cases:
+            if case.src is None or not case.src.is_file():
+                continue
+            page = _run(html, _read(case.src), "text/html")
+            truth = {key(b.text) for b in page.blocks if b.kind == "heading"} - {""}
+            ours = {key(b.text) for b in docs[case.id].blocks if b.kind == "heading"} - {""}
+            found, wanted, hits = found + len(ours), wanted + len(truth), hits + len(ours & truth)
+            title = page.metadata.title
+            if title:
+                titles += 1
+                mine = next((b.text for b in docs[case.id].blocks if b.kind == "title"), None)
+                titled += mine is not None
+                right += mine is not None and _same_title(key(mine), key(title))
+        print(f"  {name:<12} headings: precision {hits / max(found, 1):.4f} ({hits}/{found}) recall "
+              f"{hits / max(wanted, 1):.4f} ({hits}/{wanted});  titles: right {right}/{titles} = "
+              f"{right / max(titles, 1):.4f} (a title block in {titled})")
+
+
+def _same_title(ours: str, theirs: str) -> bool:
+    """One title holds the other (a page title adds the site name; a headline may drop a kicker)."""
+    return bool(ours and theirs) and (ours in theirs or theirs in ours)
+
+
+def _read(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
 if __name__ == "__main__":

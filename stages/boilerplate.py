@@ -1,21 +1,32 @@
-"""boilerplate: removes site furniture from the blocks, line by line, each removal recorded with its rule.
+"""boilerplate: removes site furniture from the blocks, line by line, each removal recorded with its rule;
+in plain text it also marks the headline and the section headings.
 
 Two kinds of evidence, both with rule ids (`tamis explain` shows them):
 - phrase rules, as data in `stages/rules/{common,fr,de,en}.yaml` (schema in `stages/rulebook.py`): ad labels,
   share and bookmark widgets, cookie, newsletter and legal text, comment forms (`drop_rest`: the line and
-  everything after it), related-links headers (`drop_run`: the links after them too, up to the next content
-  line), captcha arithmetic, read-also links, bylines, dates, photo credits, captions;
-- structure (`struct.*`): short title-case lines before the article (site names, section tags), short
+  everything after it), related-links headers (`drop_run`: the links after them too, up to where the
+  article resumes), captcha arithmetic, read-also links, bylines, dates, photo credits, captions;
+- structure (`struct.*`): short non-sentence lines before the article (site names, section tags), short
   non-sentence lines after it, runs of `menu_lines` or more short non-sentence lines (menus, widget labels,
-  link lists), a name alone beside the headline (a byline), lines that repeat the title.
+  link lists), a name alone beside the headline (a byline), the page title when the headline repeats it.
 
-The article is found first: a content line has at least 20 words and ends like a sentence. Head and tail
-rules only act before the first and after the last content line; `drop_rest` only acts in the last 60 % of
-the text; phrase rules act only on lines of at most their `max_words` words. A byline's name goes to
-`metadata.author` when that is empty. Captions become `caption` blocks (`captions: keep`) or are removed.
-A document whose every line is removed is filtered with reason `only boilerplate` (its removals stay on the
-record). A user rule that runs longer than `rule_timeout` on a text is skipped there, with a warning on the
-document; the other rules still apply. `setup()` must run before `process()` (a Pipeline sees to it).
+The article is found first: a content line has at least 20 words and ends like a sentence (words of scripts
+without spaces are counted by characters, see `stages.text`). Head and tail rules only act before the first
+and after the last content line; phrase rules act only on lines of at most their `max_words` words.
+Content is kept on doubt: a line that reads as a sentence (`stages.text.reads_as_sentence`) is removed by a
+structural rule only on a second piece of evidence; a bare comment label ("Comments", "Réactions") removes
+the rest only in the last 60 % of the text and when comment structure (names with "says:", dates, reply
+links, form labels), no running text, or little running text follows it; a label followed by running text is
+a section heading and stays; a date after a label ("Beginn:") is an event's date and stays.
+
+In plain text (not after HTML extraction) the headline becomes a `title` block and `metadata.title` (the line
+that repeats the page title, else the page title, else the first or last title-like line before the article),
+and a short title-like line followed by running text a `heading` block. Bylines fill `metadata.author` (every
+name, `; `-separated) and date lines `metadata.date` (YYYY-MM-DD) when these are empty. Captions become
+`caption` blocks (`captions: keep`) or are removed. Repeated titles are left to `dedupe`. A document whose
+every line is removed is filtered with reason `only boilerplate` (its removals stay on the record). A user
+rule that runs longer than `rule_timeout` on a text is skipped there, with a warning on the document; the
+other rules still apply. `setup()` must run before `process()` (a Pipeline sees to it).
 
 YAML:
     boilerplate:
@@ -34,14 +45,15 @@ import dataclasses
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import regex
 
 from pipeline.config import LangCode, PositiveFloat, PositiveInt
-from pipeline.document import Block, Document, Removal, StageWarning
+from pipeline.document import Block, BlockKind, Document, Removal, StageWarning
 from pipeline.stage import Stage
-from stages.rulebook import Matcher, Rule, builtin, fold, matchers
+from stages import text as texts
+from stages.rulebook import Action, Matcher, Rule, builtin, fold, matchers
 
 # Structural rules: ids and reasons. They are code, not patterns, but are disabled by id like the others.
 STRUCTURAL = {
@@ -49,7 +61,6 @@ STRUCTURAL = {
     "struct.tail": "short non-sentence line after the article",
     "struct.menu": "run of short non-sentence lines (menu, link list or widget labels)",
     "struct.byline": "author name beside the headline",
-    "struct.title-repeat": "repeats the title",
     "struct.page-title": "page title with the site name (the headline repeats it)",
     "struct.outside": "text apart from the article, past a stretch of furniture",
 }
@@ -60,13 +71,38 @@ CLUSTER_GAP = 20
 TAIL_GRACE = 3
 _TITLE_SEPARATOR = regex.compile(r"\s(\||-|–|—|«|»|::|·)\s")
 REST_AFTER = 0.4
-_SENTENCE_END = regex.compile(r"[.!?…:;][\"'»”’)\]]*$")
+# A comment header removes the rest only when comment structure (or only furniture) follows within this many
+# lines, or when
+# the running text after it is at most this share of the running text before it.
+COMMENT_WINDOW = 8
+REST_PROSE = 0.25
+_WORD = regex.compile(r"\p{L}+")
+_HEADING_WORD = regex.compile(r"\p{L}{3}")
+_COMMENT_STRUCTURE = regex.compile(
+    r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b(\d+ \p{L}+ ago|il y a \d+|vor \d+ \p{L}+)\b"
+    r"|\b(says|said|wrote|schreibt|sagt|schrieb|a écrit|écrit|dit)\s*:?$"
+    r"|^((log in|sign in) to reply|reply|antworten|répondre|melden|signaler|report|like|gefällt mir|j.aime)$"
+    r"|^(all )?\d+ (comments?|kommentare?|commentaires?|responses?|replies|réactions?)\b"
+    r"|^(name|e-?mail|website|nom|site web|your (name|email)|required fields|champs obligatoires|pflichtfelder)\b",
+    regex.IGNORECASE)
+_LIST_START = regex.compile(r"[•◦▪‣●■►*+–—-]\s|\d{1,3}[.)]\s")
 _TITLE_CASE = regex.compile(r"^[\p{Lu}\d&@#][\p{L}\d&.'’-]*$")
 _NAME = regex.compile(r"^\p{Lu}[\p{Ll}'’]+(-\p{Lu}?[\p{Ll}'’]+)?"
                       r"(\s+((de|du|von|van|der|le|la|da|di|al|bin)\s+)?\p{Lu}[\p{Ll}'’]+(-\p{Lu}?[\p{Ll}'’]+)?){1,2}$")
 _BYLINE_PREFIX = regex.compile(
     r"^(propos recueillis par|written by|words by|reporting by|autor(in)?:?|text:?|par|von|by)\s+", regex.IGNORECASE)
-_BYLINE_END = regex.compile(r"\s*(\||,|–|-|\bund\b|\band\b|\bet\b|&|\d).*$")
+_BYLINE_END = regex.compile(r"\s*(\||–|\s-\s|\d).*$")
+_BYLINE_SPLIT = regex.compile(r"\s*(?:,|\bund\b|\band\b|\bet\b|&)\s*")
+_BYLINE_CUT = regex.compile(r"\s*(,|\bund\b|\band\b|\bet\b|&).*$")
+_ISO_DATE = regex.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)")
+_NUMERIC_DATE = regex.compile(r"\b(?P<d>\d{1,2})[./-]\s?(?P<m>\d{1,2})[./-]\s?(?P<y>\d{4}|\d{2})\b")
+_DAY_MONTH = regex.compile(r"\b(?P<d>\d{1,2})(?:er|st|nd|rd|th)?\.?\s+(?P<month>\p{L}{3,}\.?),?\s+(?P<y>\d{4})\b")
+_MONTH_DAY = regex.compile(r"\b(?P<month>\p{L}{3,}\.?)\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})\b")
+_MONTHS = {name: number for number, names in enumerate((
+    ("janv", "jan", "janu", "jän", "jänn"), ("févr", "fév", "feb", "febr"), ("mars", "mar", "märz", "mär", "marc"),
+    ("avr", "avri", "apr", "apri"), ("mai", "may"), ("juin", "jun", "juni", "june"),
+    ("juil", "jul", "juli", "july"), ("août", "aug", "augu"), ("sept", "sep"), ("oct", "okt", "octo", "okto"),
+    ("nov", "nove"), ("déc", "déce", "dez", "dec", "deze", "dece")), start=1) for name in names}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,21 +130,31 @@ def builtin_rules(languages: tuple[str, ...]) -> list[Rule]:
     return [rule for name in ("common", *languages) for rule in builtin(name)]
 
 
+class Verdict(NamedTuple):
+    """Why a line goes: the rule that matched, its reason, and what to do with the line."""
+
+    rule: str
+    reason: str
+    action: Action
+
+
 @dataclass(slots=True)
 class _Line:
     text: str
-    block: int  # position in doc.blocks
+    position: int  # position of its block in doc.blocks (not Block.index)
     number: int  # line number within the block
     words: int
     sentence: bool
     folded: str  # fold(text), for the rules' literal checks
-    verdict: tuple[str, str, str] | None = None  # (rule id, reason, action)
+    verdict: Verdict | None = None
+    kind: BlockKind | None = None  # title or heading: the line becomes a block of its own
 
 
 @dataclass
 class _Outcome:
     removed: list[Removal] = field(default_factory=list)
-    author: str | None = None
+    authors: list[str] = field(default_factory=list)
+    date: str | None = None
 
 
 class Boilerplate(Stage[BoilerplateConfig]):
@@ -160,8 +206,8 @@ class Boilerplate(Stage[BoilerplateConfig]):
                 rule = block_matcher.search(block.text, len(block.text.split()))
                 if rule is not None:
                     for line in lines:
-                        if line.block == pos:
-                            line.verdict = (rule.id, rule.reason, "drop_line")
+                        if line.position == pos:
+                            line.verdict = Verdict(rule.id, rule.reason, "drop_line")
         total = sum(len(line.text) + 1 for line in lines)
         offset = 0
         for i, line in enumerate(lines):
@@ -171,18 +217,26 @@ class Boilerplate(Stage[BoilerplateConfig]):
             rule = line_matcher.search(line.text, line.words, line.folded)
             if rule is None:
                 continue
-            if rule.action == "drop_rest" and offset >= REST_AFTER * total:
-                for rest in lines[i:]:
-                    rest.verdict = rest.verdict or (rule.id, rule.reason, "drop_line")
-                return
-            verdict = (rule.id, rule.reason, "drop_line" if rule.action.startswith("drop_") else rule.action)
+            if rule.id.endswith("-date") and i > 0 and lines[i - 1].text.endswith(":"):
+                continue  # the value of a label ("Beginn:", "Date :"): an event's date, not the page's
+            if rule.action == "drop_rest":
+                if offset >= REST_AFTER * total and (not _is_label(line) or _furniture_follows(lines, i, line_matcher)):
+                    for rest in lines[i:]:
+                        rest.verdict = rest.verdict or Verdict(rule.id, rule.reason, "drop_line")
+                    return
+                if i + 1 < len(lines) and _is_prose(lines[i + 1]):
+                    continue  # a section heading ("Réactions", "Comment"): the article goes on after it
+            action: Action = "drop_line" if rule.action.startswith("drop_") else rule.action
+            verdict = Verdict(rule.id, rule.reason, action)
             if rule.action == "drop_block":
                 for other in lines:
-                    if other.block == line.block:
+                    if other.position == line.position:
                         other.verdict = other.verdict or verdict
             elif rule.action == "drop_run":
-                for other in itertools.takewhile(lambda x: not _is_content(x), lines[i + 1 :]):
-                    other.verdict = other.verdict or verdict
+                for j in range(i + 1, len(lines)):
+                    if _article_resumes(lines, j):
+                        break
+                    lines[j].verdict = lines[j].verdict or verdict
             line.verdict = verdict
 
     def _edge_rules(self, lines: list[_Line], scope: Literal["head", "tail"]) -> None:
@@ -194,47 +248,50 @@ class Boilerplate(Stage[BoilerplateConfig]):
             if line.verdict is None:
                 rule = matcher.search(line.text, line.words, line.folded)
                 if rule is not None:
-                    line.verdict = (rule.id, rule.reason, rule.action)
+                    line.verdict = Verdict(rule.id, rule.reason, rule.action)
 
     def _structure(self, doc: Document, lines: list[_Line], first: int | None, last: int | None,
                    struct: set[str]) -> None:
-        if "struct.page-title" in struct and doc.content_type != "text/html" and lines[0].verdict is None \
-                and _TITLE_SEPARATOR.search(lines[0].text) and not lines[0].text.endswith("."):
-            lines[0].verdict = ("struct.page-title", STRUCTURAL["struct.page-title"], "drop_line")
+        plain = doc.content_type != "text/html"
+        page_title = lines[0] if plain and lines[0].verdict is None and _TITLE_SEPARATOR.search(lines[0].text) \
+            and not lines[0].text.endswith(".") else None
         if "struct.outside" in struct and first is not None and last is not None:
             for i, line in enumerate(lines):
-                if line.verdict is None and ((i < first and _is_content(line)) or i > last + TAIL_GRACE):
-                    line.verdict = ("struct.outside", STRUCTURAL["struct.outside"], "drop_line")
+                outside = (i < first and _is_content(line)) or i > last + TAIL_GRACE
+                # Running text out there is removed on a second piece of evidence: it stands alone between
+                # furniture (a teaser between links), where text of the article comes in paragraphs.
+                if line is not page_title and line.verdict is None and outside \
+                        and (not _is_prose(line) or _alone(lines, i)):
+                    line.verdict = Verdict("struct.outside", STRUCTURAL["struct.outside"], "drop_line")
         live = [line for line in lines if line.verdict is None]
-        headline = _headline(doc, live)
+        title: _Line | None = None
         if first is not None and last is not None:
             head = [line for line in live if _before(line, lines[first])]
-            # The headline is the last title-like line before the article; other non-sentence lines there are
-            # navigation, site names and labels.
-            title = next((line for line in reversed(head) if not line.sentence and line.words >= 3
-                          and not _NAME.match(line.text)), None)
+            title = _title(head, page_title)
+            # The page title goes only when the headline repeats it (two pieces of evidence: the site name
+            # beside it, and the repeat); alone, it is the only headline the text has.
+            if "struct.page-title" in struct and page_title is not None and title is not page_title \
+                    and title is not None:
+                page_title.verdict = Verdict("struct.page-title", STRUCTURAL["struct.page-title"], "drop_line")
+            headline = title.text if title is not None else doc.metadata.title
             for i, line in enumerate(head):
+                if line is title or line.verdict is not None:
+                    continue
                 if "struct.byline" in struct and _NAME.match(line.text) and _beside(head, i, headline):
-                    line.verdict = ("struct.byline", STRUCTURAL["struct.byline"], "byline")
-                elif "struct.head" in struct and (_is_tag(line) or (line is not title and not line.sentence
-                                                                    and line.words <= 15 and i < len(head) - 1)):
-                    line.verdict = ("struct.head", STRUCTURAL["struct.head"], "drop_line")
+                    line.verdict = Verdict("struct.byline", STRUCTURAL["struct.byline"], "byline")
+                elif "struct.head" in struct and not _is_prose(line) and (_is_tag(line) or (
+                        not line.sentence and line.words <= 15 and i < len(head) - 1)):
+                    line.verdict = Verdict("struct.head", STRUCTURAL["struct.head"], "drop_line")
             if "struct.tail" in struct:
-                for line in live:
-                    if _before(lines[last], line) and not line.sentence and line.words <= 12:
-                        line.verdict = ("struct.tail", STRUCTURAL["struct.tail"], "drop_line")
+                for line, after in itertools.zip_longest(live, live[1:]):
+                    # A short line before running text is the heading of more article text.
+                    if _before(lines[last], line) and not line.sentence and line.words <= 12 \
+                            and (after is None or not _is_prose(after)) and not _phrase(line):
+                        line.verdict = Verdict("struct.tail", STRUCTURAL["struct.tail"], "drop_line")
         if "struct.menu" in struct:
             self._menus([line for line in live if line.verdict is None])
-        if "struct.title-repeat" in struct and headline is not None:
-            seen = False
-            key = _key(headline)
-            words = len(key.split())
-            for line in live:
-                # Same word count first: it is known, and it spares building the key of every paragraph.
-                if line.verdict is None and line.words == words and _key(line.text) == key:
-                    if seen or doc.metadata.title is not None:
-                        line.verdict = ("struct.title-repeat", STRUCTURAL["struct.title-repeat"], "drop_line")
-                    seen = True
+        if plain and first is not None and last is not None:
+            _mark_structure(doc, lines[: last + TAIL_GRACE + 1], title)
 
     def _menus(self, live: list[_Line]) -> None:
         run: list[_Line] = []
@@ -244,7 +301,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
                 continue
             if len(run) >= self.config.menu_lines:
                 for item in run:
-                    item.verdict = ("struct.menu", STRUCTURAL["struct.menu"], "drop_line")
+                    item.verdict = Verdict("struct.menu", STRUCTURAL["struct.menu"], "drop_line")
             run = []
 
     def _apply(self, doc: Document, lines: list[_Line]) -> None:
@@ -252,11 +309,16 @@ class Boilerplate(Stage[BoilerplateConfig]):
         in one block as one record."""
         outcome = _Outcome()
         blocks: list[Block] = []
-        for pos, mine in itertools.groupby(lines, key=lambda line: line.block):
+        for pos, mine in itertools.groupby(lines, key=lambda line: line.position):
             block = doc.blocks[pos]
             kept: list[str] = []
             changed = False
             for line in mine:
+                if line.verdict is None and line.kind is not None and line.kind != block.kind:
+                    _flush(blocks, block, kept)
+                    blocks.append(dataclasses.replace(block, kind=line.kind, text=line.text, segments=[]))
+                    changed = True
+                    continue
                 if line.verdict is None:
                     kept.append(line.text)
                     continue
@@ -267,9 +329,11 @@ class Boilerplate(Stage[BoilerplateConfig]):
                     blocks.append(dataclasses.replace(block, kind="caption", text=line.text))
                     continue
                 if action == "byline":
-                    name = _byline_name(line.text)
-                    outcome.author = outcome.author or name
-                    reason = f"{reason} (author: {name})"
+                    names = _byline_names(line.text)
+                    outcome.authors += [name for name in names if name not in outcome.authors]
+                    reason = f"{reason} (author: {'; '.join(names)})"
+                elif rule_id.endswith("-date") and outcome.date is None:
+                    outcome.date = iso_date(line.text)
                 _record(outcome.removed, Removal(stage=self.name, rule=rule_id, reason=reason, text=line.text,
                                                  block=block.index, line=line.number))
             if changed:
@@ -278,8 +342,10 @@ class Boilerplate(Stage[BoilerplateConfig]):
                 blocks.append(block)
         doc.blocks = blocks
         doc.removed.extend(outcome.removed)
-        if outcome.author and doc.metadata.author is None:
-            doc.metadata.author = outcome.author
+        if outcome.authors and doc.metadata.author is None:
+            doc.metadata.author = "; ".join(outcome.authors)
+        if outcome.date and doc.metadata.date is None:
+            doc.metadata.date = outcome.date
         for removal in outcome.removed:
             self.counters[f"removed:{removal.rule}"] += 1
 
@@ -295,9 +361,9 @@ class Boilerplate(Stage[BoilerplateConfig]):
         return StageWarning(stage=self.name, message=message)
 
 
-def _line(text: str, block: int, number: int) -> _Line:
+def _line(text: str, position: int, number: int) -> _Line:
     text = text.strip()
-    return _Line(text, block, number, len(text.split()), bool(_SENTENCE_END.search(text)), fold(text))
+    return _Line(text, position, number, texts.word_count(text), texts.ends_clause(text), fold(text))
 
 
 def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
@@ -317,12 +383,56 @@ def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
     return best[0], best[-1]
 
 
+def _is_label(line: _Line) -> bool:
+    """A bare label ("Comments", "Réactions (3)", "Related News"): it may name a section of the article, where
+    a phrase ("Leave a reply", "Kommentar schreiben") cannot."""
+    return len(_WORD.findall(line.text)) <= 2
+
+
+def _furniture_follows(lines: list[_Line], i: int, matcher: Matcher) -> bool:
+    """Whether what follows the comment header `lines[i]` is a comment section, not more article: comment
+    structure (dates, "says:", reply links, form labels, a comment count, another comment-form line) or no
+    running text at all within the next lines, or little
+    running text left after it compared with the running text before it."""
+    window = lines[i + 1 : i + 1 + COMMENT_WINDOW]
+    if not any(map(_is_prose, window)) or any(_COMMENT_STRUCTURE.search(line.text) for line in window):
+        return True
+    if any(getattr(matcher.search(line.text, line.words, line.folded), "action", None) == "drop_rest"
+           for line in window):
+        return True
+    before = sum(line.words for line in lines[:i] if _is_prose(line))
+    after = sum(line.words for line in lines[i + 1 :] if _is_prose(line))
+    return after <= REST_PROSE * before
+
+
+def _article_resumes(lines: list[_Line], j: int) -> bool:
+    """Whether the article goes on at `lines[j]`: a content line, or two lines of running text in a row (a
+    teaser under a related link is one such line between links)."""
+    return _is_content(lines[j]) or (_is_prose(lines[j]) and j + 1 < len(lines) and _is_prose(lines[j + 1]))
+
+
+def _phrase(line: _Line) -> bool:
+    """A line of eight words or more with three function words: a phrase of running text (a heading or a
+    sentence without its full stop), not a label."""
+    return line.words >= 8 and texts.function_words(line.text) >= 3
+
+
+def _alone(lines: list[_Line], i: int) -> bool:
+    """Neither neighbour of `lines[i]` is running text."""
+    return not any(_is_prose(lines[j]) for j in (i - 1, i + 1) if 0 <= j < len(lines))
+
+
+def _is_prose(line: _Line) -> bool:
+    """The line reads as a sentence of running text (see `stages.text.reads_as_sentence`)."""
+    return line.sentence and texts.reads_as_sentence(line.text, line.words)
+
+
 def _is_content(line: _Line) -> bool:
     return line.words >= CONTENT_WORDS and line.sentence
 
 
 def _before(a: _Line, b: _Line) -> bool:
-    return (a.block, a.number) < (b.block, b.number)
+    return (a.position, a.number) < (b.position, b.number)
 
 
 def _is_tag(line: _Line) -> bool:
@@ -330,11 +440,52 @@ def _is_tag(line: _Line) -> bool:
     return line.words <= 4 and not line.sentence and all(_TITLE_CASE.match(w) for w in words)
 
 
-def _headline(doc: Document, live: list[_Line]) -> str | None:
-    """The page title when extraction found one, else the first title-like line (3+ words, no full stop)."""
-    if doc.metadata.title:
-        return doc.metadata.title
-    return next((line.text for line in live if line.words >= 3 and not line.text.endswith(".")), None)
+def _title(head: list[_Line], page_title: _Line | None) -> _Line | None:
+    """The headline among the lines before the article: the line that repeats the page title's headline
+    part, else the page title itself, else the first line when it is title-like (3 or more words, no
+    sentence end, not a name or a tag), else the last title-like line of at most 15 words (a longer one
+    after the headline is its standfirst)."""
+    if page_title is not None:
+        parts = {texts.key(part) for part in _TITLE_SEPARATOR.split(page_title.text) if len(part.split()) >= 2}
+        whole = texts.key(page_title.text)
+        for line in head:
+            if line is not page_title and line.words >= 2 and (
+                    texts.key(line.text) in parts or (whole.startswith(texts.key(line.text)) and line.words >= 4)):
+                return line
+        return page_title
+    if head and _title_like(head[0]) and head[0].words <= 30:
+        return head[0]
+    return next((line for line in reversed(head) if _title_like(line) and line.words <= 15), None)
+
+
+def _title_like(line: _Line) -> bool:
+    return line.words >= 3 and not line.sentence and not line.text.endswith(",") and not _NAME.match(line.text) \
+        and not _is_tag(line)
+
+
+def _mark_structure(doc: Document, lines: list[_Line], title: _Line | None) -> None:
+    """Plain text has no markup: the headline becomes a `title` block (and `metadata.title`), and a short
+    title-like line after it and up to the end of the article (its last content line and `TAIL_GRACE`
+    lines more), followed by running text, a `heading` block."""
+    if title is not None and title.verdict is None:
+        title.kind = "title"
+        if doc.metadata.title is None:
+            parts = [part.strip() for part in _TITLE_SEPARATOR.split(title.text)]
+            doc.metadata.title = max(parts, key=len) if _TITLE_SEPARATOR.search(title.text) else title.text
+    live = [line for line in lines if line.verdict is None]
+    if title in live:  # headings follow the headline; what stands before it is the page's, not the article's
+        live = live[live.index(title) + 1 :]
+    for this, after in itertools.pairwise(live):
+        if this.kind is None and this is not title and _is_heading(this) and (_is_prose(after) or _is_content(after)):
+            this.kind = "heading"
+
+
+def _is_heading(line: _Line) -> bool:
+    """A short line that names a section: 1 to 12 words, capitalised, no end punctuation, no bullet."""
+    text = line.text
+    return 1 <= line.words <= 12 and not line.sentence and text[-1] not in ",-–—" and (text[0].isupper()
+                                                                                      or text[0].isdigit()) \
+        and _LIST_START.match(text) is None and _HEADING_WORD.search(text) is not None
 
 
 def _beside(head: list[_Line], i: int, headline: str | None) -> bool:
@@ -342,12 +493,32 @@ def _beside(head: list[_Line], i: int, headline: str | None) -> bool:
     return headline is not None and any(line.text == headline for line in neighbours)
 
 
-def _key(text: str) -> str:
-    return " ".join(text.casefold().split())
+def _byline_names(text: str) -> list[str]:
+    """Every author a byline names ("Von Anna Schmidt und Jan Berg, Berlin" → both names, not the place)."""
+    body = _BYLINE_END.sub("", _BYLINE_PREFIX.sub("", text)).strip()
+    parts = [part.strip() for part in _BYLINE_SPLIT.split(body) if part.strip()]
+    names = [part for part in parts if _NAME.match(part)]
+    return names or [_BYLINE_CUT.sub("", body).strip() or text]
 
 
-def _byline_name(text: str) -> str:
-    return _BYLINE_END.sub("", _BYLINE_PREFIX.sub("", text)).strip() or text
+def iso_date(text: str) -> str | None:
+    """The date a date line states, as YYYY-MM-DD (day-first numeric dates, as in French and German; day
+    and month names of French, German and English); None when it states none plainly."""
+    found = _ISO_DATE.search(text)
+    if found:
+        year, month, day = int(found["y"]), int(found["m"]), int(found["d"])
+    elif found := _NUMERIC_DATE.search(text):
+        day, month, year = int(found["d"]), int(found["m"]), int(found["y"])
+        year += 2000 if year < 100 else 0
+    elif found := _DAY_MONTH.search(text) or _MONTH_DAY.search(text):
+        name = found["month"].lower().rstrip(".")
+        month = _MONTHS.get(name[:4]) or _MONTHS.get(name[:3], 0)
+        day, year = int(found["d"]), int(found["y"])
+    else:
+        return None
+    if not (1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def _flush(blocks: list[Block], block: Block, kept: list[str]) -> None:

@@ -6,21 +6,21 @@ Blocks without any word (separators such as "***") are never duplicates. Each re
 rule says what was repeated — `repeated_title` (the first occurrence is the document's first block, a
 title or heading block, or `metadata.title`), `repeated_paragraph`, or `near_duplicate` — and whose
 reason names the kept block's `index`. With `mark_only: true` the repeats stay in `blocks` with
-`duplicate_of` set (they are left out of the clean text either way). Filters nothing.
+`duplicate_of` set (they are left out of the clean text either way). This is the one stage that removes
+repeated titles (`boilerplate` marks a plain-text headline as a `title` block and leaves its repeats here).
+The comparison key is `stages.text.key`. Filters nothing.
 
 YAML: `dedupe: {near: true, mark_only: false}`
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from pipeline.document import Block, Document, Removal
 from pipeline.stage import Stage
+from stages import text
 
-# Spaces and common punctuation; a class of literal characters scans faster than the Unicode-aware \W.
-_NOT_WORD = re.compile(r"[\s!-/:-@\[-`{-~«»“”„‘’‚‹›–—…·•¡¿]+")
 _TITLE_KINDS = ("title", "heading")
 
 
@@ -38,10 +38,10 @@ class Dedupe(Stage[DedupeConfig]):
     def process(self, doc: Document) -> Document:
         exact: dict[str, Block] = {}
         near: dict[str, Block] = {}
-        titles = {words(doc.metadata.title)} if doc.metadata.title else set()
+        titles = {text.key(doc.metadata.title)} if doc.metadata.title else set()
         kept: list[Block] = []
         for position, block in enumerate(doc.blocks):
-            key = words(block.text)
+            key = text.key(block.text)
             if block.duplicate_of is not None or not key:
                 kept.append(block)
                 continue
@@ -71,8 +71,3 @@ class Dedupe(Stage[DedupeConfig]):
         else:
             rule, reason = ("repeated_title" if title else "repeated_paragraph"), f"repeats {what}"
         return Removal(stage=self.name, rule=rule, reason=reason, text=block.text, block=block.index)
-
-
-def words(text: str) -> str:
-    """The comparison key: lower-cased words, one space apart."""
-    return _NOT_WORD.sub(" ", text.casefold()).strip()

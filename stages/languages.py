@@ -13,7 +13,14 @@ across blocks, when they agree; else the one in its own block) only with that mu
 and when it is uncertain, it takes the context's language. An uncertain or name-heavy sentence between
 disagreeing neighbours takes the document's main language. Consecutive sentences of one language then
 merge into one `Segment` (offsets into the block text). `Block.lang` / `Block.confidence` come from its
-segments by characters; `doc.lang` is the main language by characters.
+segments by characters; `doc.lang` is the main language by characters of prose, or `other` when most of the
+text is outside the set (a Spanish, Portuguese or Chinese page). Around `other` text, a sentence that the
+restricted detector puts in the set joins `other` unless that language is sure of itself (strong
+evidence, and less than half the unrestricted probability outside the set). Words of scripts without
+spaces are counted by characters (`stages.text`).
+
+Code, shell commands, URLs and bibliography entries are not prose (`stages.text.is_prose`): their segments
+are `keep` whatever their language, and they do not vote for `doc.lang`.
 
 Actions: main-language and uncertain segments `keep`; a foreign language takes its `policy` entry
 (`translate`, `keep`, `drop`, or `separate`: out of the main text, kept in the record), `translate` by
@@ -49,13 +56,14 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pipeline.config import Fraction, LangCode, NonNegativeInt, PositiveFloat
 from pipeline.document import Block, Change, Document, Segment, SegmentAction
 from pipeline.stage import Stage
 from stages.detectors import DETECTORS, Detector, Guess
 from stages.sentences import soft_breaks, split_sentences
+from stages.text import is_prose, unspaced_words
 
 UNCERTAIN = "uncertain"
 OTHER = "other"
@@ -63,7 +71,17 @@ Action = Literal["translate", "keep", "drop", "separate"]
 _WORD_START = re.compile(r"(?<!\w)\w")
 _NUMBER = re.compile(r"\d+(?:[ .,\u00a0\u202f]\d+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
-_Key = tuple[int, int, int]  # block position, start, end
+# A sentence whose unrestricted detector puts this much probability outside the set joins text outside
+# the set around it, whatever the restricted detector says.
+OUTSIDE_DOUBT = 0.5
+
+
+class _Key(NamedTuple):
+    """A piece of text to detect: its block's position in `doc.blocks` (not `Block.index`) and offsets."""
+
+    position: int
+    start: int
+    end: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,7 +147,7 @@ class Languages(Stage[LanguagesConfig]):
             raise RuntimeError("languages: call setup() before process() (a Pipeline does it for you)")
         todo = [doc for doc in docs if not _segmented(doc)]
         plans = [_plan(doc) for doc in todo]
-        wanted = [[(p, a, b) for p, bounds in plan for a, b in _ranges(bounds)] for plan in plans]
+        wanted = [[_Key(p, a, b) for p, bounds in plan for a, b in _ranges(bounds)] for plan in plans]
         texts = [doc.blocks[p].text[a:b] for doc, keys in zip(todo, wanted, strict=True) for p, a, b in keys]
         guesses = iter(self._detector.detect_many(texts, self.config.other_share))
         for doc, plan, keys in zip(todo, plans, wanted, strict=True):
@@ -145,26 +163,29 @@ class Languages(Stage[LanguagesConfig]):
             by_block.setdefault(unit.block, []).append(unit)
         for position, block in enumerate(doc.blocks):
             block.segments = _segments(by_block.get(position, []))
-        doc.lang = _main_language(doc.blocks)
-        for block in doc.blocks:
+        # Code, commands, URLs and references are no prose: kept as they are, and no vote for the language.
+        prose = [[is_prose(block.text[seg.start : seg.end]) for seg in block.segments] for block in doc.blocks]
+        doc.lang = _main_language(doc.blocks, prose)
+        for block, flags in zip(doc.blocks, prose, strict=True):
             _summarise(block)
-            for seg in block.segments:
-                seg.action = self._action(seg.lang, doc.lang)
+            for seg, readable in zip(block.segments, flags, strict=True):
+                seg.action = self._action(seg.lang, doc.lang) if readable else "keep"
                 self.counters[f"segment:{seg.lang}"] += 1
         if self.config.duplicates and doc.lang is not None:
             self._mark_duplicates(doc)
 
     def _unit(self, doc: Document, position: int, start: int, end: int, known: dict[_Key, Guess]) -> _Unit:
         piece = doc.blocks[position].text[start:end]
-        guess = known.get((position, start, end))
+        guess = known.get(_Key(position, start, end))
         if guess is None:  # a merge of soft-split pieces: rare, so detected on its own
             assert self._detector is not None
-            guess = known[position, start, end] = self._detector.detect(piece)
+            guess = known[_Key(position, start, end)] = self._detector.detect(piece)
         initials = _WORD_START.findall(piece)  # one per word
+        words = len(initials) + unspaced_words(piece)  # scripts without spaces count by characters
         letters = sum(map(len, _LETTERS.findall(piece)))
-        if len(initials) < self.config.min_words or letters < self.config.min_letters:
+        if words < self.config.min_words or letters < self.config.min_letters:
             return _Unit(position, start, end, guess, UNCERTAIN, weak=True)
-        if guess.outside >= self.config.other_share and len(initials) >= self.config.other_words:
+        if guess.outside >= self.config.other_share and words >= self.config.other_words:
             return _Unit(position, start, end, guess, OTHER, weak=False)
         # A line of mostly capitalised words (a byline, a list of names) says little about its language.
         names = sum(map(str.isupper, initials)) * 2 > len(initials)
@@ -210,16 +231,27 @@ class Languages(Stage[LanguagesConfig]):
             context = _context(units, before, anchors, i)
             if context is None and (unit.lang == UNCERTAIN or unit.names):
                 context = main
-            if context is None or context == unit.lang or OTHER in (unit.lang, context):
+            if context is None or context == unit.lang or unit.lang == OTHER:
+                continue
+            # Among text outside the set, a sentence joins it unless the set's language is sure of itself:
+            # a Spanish line that the restricted detector calls French is not French text to translate.
+            if context == OTHER and not (unit.lang != UNCERTAIN and self._strong(unit)
+                                         and unit.guess.outside < OUTSIDE_DOUBT):
+                self._relabel(doc, unit, OTHER)
+                continue
+            if context == OTHER:
                 continue
             if unit.lang != UNCERTAIN and unit.guess.log_odds(unit.lang, context) >= self.config.strong_evidence:
                 continue
-            self.counters["smoothed"] += 1
-            block = doc.blocks[unit.block]
-            text = block.text[unit.start : unit.end][:60]
-            doc.changes.append(Change(stage=self.name, rule="context", block=block.index,
-                                      detail=f"{unit.lang} → {context} (neighbours): {text!r}"))
-            unit.lang = context
+            self._relabel(doc, unit, context)
+
+    def _relabel(self, doc: Document, unit: _Unit, lang: str) -> None:
+        self.counters["smoothed"] += 1
+        block = doc.blocks[unit.block]
+        text = block.text[unit.start : unit.end][:60]
+        doc.changes.append(Change(stage=self.name, rule="context", block=block.index,
+                                  detail=f"{unit.lang} → {lang} (neighbours): {text!r}"))
+        unit.lang = lang
 
     def _strong(self, unit: _Unit) -> bool:
         """The sentence's language beats every other language of the set by `strong_evidence` nats."""
@@ -341,14 +373,18 @@ def _summarise(block: Block) -> None:
     block.confidence = round(sum(s.confidence * (s.end - s.start) for s in chosen) / total, 4)
 
 
-def _main_language(blocks: list[Block]) -> str | None:
-    """The language of the set with most characters; `other` only when no text is in the set."""
+def _main_language(blocks: list[Block], prose: list[list[bool]]) -> str | None:
+    """The language of the set with most characters of prose (all text when none is prose), or `other`
+    when most of it is outside the set."""
     sizes: Counter[str] = Counter()
-    for block in blocks:
-        for seg in block.segments:
-            if seg.lang != UNCERTAIN:
+    anything = not any(map(any, prose))
+    for block, flags in zip(blocks, prose, strict=True):
+        for seg, readable in zip(block.segments, flags, strict=True):
+            if seg.lang != UNCERTAIN and (readable or anything):
                 sizes[seg.lang] += seg.end - seg.start
     inside = Counter({lang: n for lang, n in sizes.items() if lang != OTHER})
+    if sizes[OTHER] * 2 > sum(sizes.values()):
+        return OTHER
     return _largest(inside or sizes)
 
 

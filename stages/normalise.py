@@ -44,6 +44,7 @@ from typing import Literal
 from pipeline.config import Fraction, PositiveInt
 from pipeline.document import Block, BlockKind, Change, Document
 from pipeline.stage import Stage
+from stages.text import continues, ends_sentence
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,9 +67,6 @@ _ODD_SPACE = re.compile(r"[^\S\n]{2,}|[^\S\n \xa0\u202f\u2007]")
 _ODD_SPACE_CHAR = re.compile(r"[\t\x0b\x0c\r\x1c-\x1f\x85\u1680\u2000-\u2006\u2008-\u200a\u205f\u3000]")
 _SPACE_PAIRS = tuple(a + b for a in " \xa0\u202f\u2007" for b in " \xa0\u202f\u2007")
 _BULLET = re.compile(r"(?:[•◦▪▫‣∙●○■□►▸➢✓✔*+–—-]|(\d{1,3}[.)]))\s+(?=\S)")
-_ENDS_SENTENCE = re.compile(r"[.!?…][\"»”’)\]\s]*$")
-_FIRST_LETTER = re.compile(r"[^\W\d_]")
-_STARTS_CONTINUATION = re.compile(r"[,;)\]]")
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-$")
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -168,10 +166,7 @@ class Normalise(Stage[NormaliseConfig]):
 
 def _continues(previous: str, line: str, full: float) -> bool:
     """Whether `line` is the hard-wrapped continuation of `previous` (see the module docstring)."""
-    first = _FIRST_LETTER.search(line)
-    if (first is not None and first.start() == 0 and first.group().islower()) or _STARTS_CONTINUATION.match(line):
-        return True
-    return len(previous) >= full and not _ENDS_SENTENCE.search(previous)
+    return continues(previous, line) or (len(previous) >= full and not ends_sentence(previous))
 
 
 def _join(previous: str, line: str, vocabulary: set[str], joined: list[tuple[str, str]]) -> str:

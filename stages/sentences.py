@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from stages.text import CLOSERS, SENTENCE_PUNCT, continues
+
 # Abbreviations that never end a sentence, compared as written (case matters: "Me." is Maître, "me." is not).
 _ABBREVIATIONS = frozenset({
     "M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Me", "Mgr", "Dr", "Drs", "Pr", "Prof", "Mr", "Mrs", "Ms", "St",
@@ -42,11 +44,10 @@ _MONTHS = frozenset({
 })
 
 # A candidate end: terminal punctuation, then closing quotes/brackets (French spacing allowed), then space.
-_END = re.compile(r"[.!?…]+(?:[ \u00a0\u202f]*[»\"”’'\)\]])*(?=\s)")
+_END = re.compile(f"[{SENTENCE_PUNCT}]+(?:[ \u00a0\u202f]*[{CLOSERS}])*(?=\\s)")
 _TOKEN_BEFORE = re.compile(r"[^\s(«\"“„'\[]*$")
 _TOKEN_WINDOW = 40
 _STARTER = re.compile(r"[\w«\"“„‚'‘(\[¿¡•·▪◦‣*–—-]")
-_LINE_END_PUNCT = re.compile(r"[.!?…:;»\"”’)]\s*$")
 _SPACE = re.compile(r"\s")
 # Initials and dotted abbreviations: "J.-P", "G.W", "z.B", "e.g", "U.S".
 _DOTTED = re.compile(r"[^\W\d](?:\.-?[^\W\d])+")
@@ -93,16 +94,11 @@ def _logical_lines(text: str) -> list[tuple[int, int]]:
         pos = end + 1
         if not line.strip():
             continue
-        if ranges and _continues(text[ranges[-1][0] : ranges[-1][1]], line):
+        if ranges and continues(text[ranges[-1][0] : ranges[-1][1]], line.lstrip()):
             ranges[-1] = (ranges[-1][0], end)
         else:
             ranges.append((start, end))
     return ranges
-
-
-def _continues(previous: str, line: str) -> bool:
-    first = line.lstrip()[:1]
-    return first.islower() and not _LINE_END_PUNCT.search(previous)
 
 
 def _cuts(text: str, start: int, end: int) -> list[int]:

@@ -52,8 +52,9 @@ def test_seed_junk_goes_and_everything_else_stays(name: str) -> None:
 def test_case(case: dict[str, Any]) -> None:
     doc = run(case["input"].encode(), **dict(case.get("config") or {}))
     assert [r.rule for r in doc.removed] == case["removed"]
-    if "author" in case:
-        assert doc.metadata.author == case["author"]
+    for name in ("author", "title", "date"):
+        if name in case:
+            assert getattr(doc.metadata, name) == case[name]
     if "kinds" in case:
         assert [b.kind for b in doc.blocks] == case["kinds"]
     assert (doc.status, doc.reason) == (("filtered", case["filtered"]) if "filtered" in case else ("ok", None))

@@ -1,0 +1,131 @@
+"""Text helpers shared by the stages: where a sentence ends, how many words a line has, whether a line
+reads as prose, whether a line continues the previous one, and the key under which two texts count as
+the same. One home for each, so that `boilerplate`, `normalise`, `dedupe` and `sentences` agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Sentence-final punctuation (Latin and CJK full-width forms) and what may close a sentence after it.
+SENTENCE_PUNCT = ".!?…。！？"
+CLOSERS = "\"'»”’)\\]」』"
+ENDS_SENTENCE = re.compile(f"[{SENTENCE_PUNCT}][{CLOSERS}\\s]*$")
+# A clause may also end with a colon or semicolon: a line ending so introduces or continues text.
+ENDS_CLAUSE = re.compile(f"[{SENTENCE_PUNCT}:;][{CLOSERS}]*$")
+
+# Scripts written without spaces between words: a run of their characters holds several words.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
+                       r"\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff]+")
+# Characters per word in such a run (Chinese and Japanese words average about two characters).
+_CHARS_PER_WORD = 2
+
+_FIRST_LETTER = re.compile(r"[^\W\d_]")
+_STARTS_CONTINUATION = re.compile(r"[,;)\]]")
+# Spaces and common punctuation; a class of literal characters scans faster than the Unicode-aware \W.
+_NOT_WORD = re.compile(r"[\s!-/:-@\[-`{-~«»“”„‘’‚‹›–—…·•¡¿。、，！？：；「」『』（）]+")
+_TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
+
+# Short function words of French, German and English (articles, pronouns, auxiliaries, prepositions,
+# conjunctions): a line with several of them is running text, not a label, a name or a menu entry.
+_FUNCTION_WORDS_TEXT = """
+le la les l un une des du de d au aux et ou mais est sont a ont été était qui que qu ne pas plus il elle ils
+elles on nous vous se sa son ses leur leurs ce cette ces dans pour par sur avec sans en y comme lors selon
+der die das den dem des ein eine einen einem einer und oder aber ist sind war hat haben wird werden nicht
+sich er sie es wir ihr man mit von zu zum zur auf für bei nach aus im am an als auch noch wie dass
+the a an and or but is are was were has have had be been will would not it he she they we you his her
+their its of to in on for with by from at as that this which who than also after
+"""
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
+
+
+def word_count(text: str) -> int:
+    """Words of `text`: whitespace-separated tokens, and in scripts without spaces (Chinese, Japanese, Thai)
+    one word per two characters, so that a paragraph of such a script is long, not one word."""
+    return len(text.split()) + unspaced_words(text)
+
+
+def unspaced_words(text: str) -> int:
+    """The words that runs of scripts without spaces hold beyond the one a whitespace split sees in each."""
+    if text.isascii():
+        return 0
+    return sum(max(0, len(run) // _CHARS_PER_WORD - 1) for run in _UNSPACED.findall(text))
+
+
+def unspaced_share(text: str) -> float:
+    """The share of the non-space characters of `text` that are in scripts written without spaces."""
+    if text.isascii():
+        return 0.0
+    letters = len(text) - text.count(" ")
+    return sum(map(len, _UNSPACED.findall(text))) / letters if letters else 0.0
+
+
+def ends_sentence(text: str) -> bool:
+    """`text` ends with sentence-final punctuation (quotes and brackets after it allowed)."""
+    return ENDS_SENTENCE.search(text) is not None
+
+
+def ends_clause(text: str) -> bool:
+    """`text` ends with sentence-final punctuation, a colon or a semicolon."""
+    return ENDS_CLAUSE.search(text) is not None
+
+
+def function_words(text: str) -> int:
+    """How many tokens of `text` are French, German or English function words."""
+    return sum(1 for token in _TOKEN.findall(text.lower()) if token in FUNCTION_WORDS)
+
+
+def reads_as_sentence(text: str, words: int | None = None) -> bool:
+    """Whether `text` reads as a sentence of running text: six words or more, final punctuation, and
+    function words (or, in scripts without spaces, final punctuation alone). A line that reads so is
+    article text unless two independent pieces of evidence say otherwise."""
+    words = word_count(text) if words is None else words
+    if words < 6 or not ends_sentence(text):
+        return False
+    if unspaced_share(text) >= 0.5:
+        return True
+    return function_words(text) >= 2
+
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.]+")
+_SHELL = re.compile(r"^(?:[$#>]\s+\S|(?:sudo|pip3?|python3?|npm|npx|yarn|git|cd|ls|cat|curl|wget|docker|apt(?:-get)?|"
+                    r"brew|make|cargo|go|conda|mkdir|rm|cp|mv|chmod|export|echo)\s+\S)")
+_OPTION = re.compile(r"\s--?[a-zA-Z][\w-]*(?:[=\s]|$)")  # a command-line option: "--input", "-v"
+_CODE_SYMBOLS = re.compile(r"[{}()\[\];=<>_*#|\\/`]")
+_CODE_WORDS = re.compile(r"^\s*(?:def|class|import|from|return|if|for|while|function|const|let|var|public|private|"
+                         r"#include|SELECT|INSERT)\b|[;{}]\s*$|\b\w+\([^)]*\)\s*[:{;]?\s*$")
+# "Dupont, J. (2020). Title." and "[3] Smith, A. B., 1999", or a DOI or ISBN anywhere.
+_REFERENCE = re.compile(r"^\s*(?:\[\d+\]\s*)?[A-ZÀ-ÖØ-Þ][\w'’-]+,\s+(?:[A-ZÀ-ÖØ-Þ]\.\s*)+.*\b(?:1[89]|20)\d{2}\b"
+                        r"|\b(?:doi:\s*10\.\d+|ISBN[\s:-]*[\dX-]{10,})")
+
+
+def is_prose(text: str) -> bool:
+    """Whether `text` is prose to read (and translate), not a URL, an e-mail address, a shell command, a
+    line of code or a bibliography entry, which stay as they are."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    urls = sum(len(m) for m in _URL.findall(stripped))
+    if urls * 2 >= len(stripped):
+        return False
+    lines = stripped.split("\n")
+    if all(_SHELL.match(line) or _CODE_WORDS.search(line) or (_OPTION.search(line) and not ends_sentence(line))
+           for line in lines if line.strip()):
+        return False
+    if len(_CODE_SYMBOLS.findall(stripped)) * 8 >= len(stripped):
+        return False
+    return _REFERENCE.search(stripped) is None
+
+
+def continues(previous: str, line: str) -> bool:
+    """Whether `line` goes on with the sentence of `previous` (a hard wrap): it starts in lower case or
+    with a comma, semicolon or closing bracket, after a line that ends no sentence."""
+    first = _FIRST_LETTER.search(line)
+    starts_low = (first is not None and first.start() == 0 and first.group().islower()) \
+        or _STARTS_CONTINUATION.match(line) is not None
+    return starts_low and not ends_clause(previous)
+
+
+def key(text: str) -> str:
+    """The comparison key of a text: case-folded words, one space apart, punctuation ignored."""
+    return _NOT_WORD.sub(" ", text.casefold()).strip()
