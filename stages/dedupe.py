@@ -7,14 +7,12 @@ rule says what was repeated — `repeated_title` (the first occurrence is the do
 title or heading block, or `metadata.title`), `repeated_paragraph`, or `near_duplicate` — and whose
 reason names the kept block's `index`. With `mark_only: true` the repeats stay in `blocks` with
 `duplicate_of` set (they are left out of the clean text either way). Filters nothing.
-
-YAML: `dedupe: {near: true, mark_only: false}`
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.document import Block, Document, Removal
 from pipeline.stage import Stage
@@ -26,13 +24,14 @@ _TITLE_KINDS = ("title", "heading")
 
 @dataclass(frozen=True, kw_only=True)
 class DedupeConfig:
-    near: bool = True
-    mark_only: bool = False
+    near: bool = field(default=True, metadata={
+        "help": "also drop repeats differing only in case, spacing, punctuation"})
+    mark_only: bool = field(default=False, metadata={
+        "help": "keep repeats in blocks with duplicate_of set, instead of dropping them"})
 
 
 class Dedupe(Stage[DedupeConfig]):
     name = "dedupe"
-    Config = DedupeConfig
     requires = ("blocks",)
 
     def process(self, doc: Document) -> Document:
