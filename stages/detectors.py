@@ -154,5 +154,5 @@ class _Registered(Mapping[str, type[Detector]]):
 
 
 DETECTORS: Mapping[str, type[Detector]] = _Registered()
-DetectorName = Annotated[str, Check("a registered detector (tamis registers py3langid, langdetect, lingua)",
+DetectorName = Annotated[str, Check("one of the registered detectors (tamis registers py3langid, langdetect, lingua)",
                                     lambda v: v in DETECTORS)]

@@ -148,5 +148,5 @@ def test_detectors_are_registered_like_stages(plugin_path: Path) -> None:
 def test_an_unknown_detector_is_a_config_error() -> None:
     with pytest.raises(config.ConfigError) as caught:
         config.load(None, ["languages.detector=nope"])
-    assert caught.value.problems == ["stages.languages.detector: expected a registered detector (tamis registers "
-                                     "py3langid, langdetect, lingua), got 'nope'"]
+    assert caught.value.problems == ["stages.languages.detector: expected one of the registered detectors (tamis "
+                                     "registers py3langid, langdetect, lingua), got 'nope'"]
