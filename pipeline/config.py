@@ -438,5 +438,10 @@ def _name(key: Any) -> str:
 
 def _short_error(exc: Exception) -> str:
     """A YAML error in one line: PyYAML's messages quote the source over several lines."""
-    text = " ".join(str(exc).split())
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        text = " ".join(f"{exc.context + ': ' if exc.context else ''}{exc.problem}{where}".split())
+    else:
+        text = " ".join(str(exc).split())
     return text if len(text) <= 200 else text[:199] + "…"
