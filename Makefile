@@ -1,15 +1,21 @@
 # Two commands on a fresh machine: `make run` (the default pipeline over the bundled fixtures) and `make test`.
+# Installs use the pip that Python ships: no pip upgrade, so what works here works for a new user.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The extras the tests exercise: argos (tamis models with argostranslate; torch pinned to the CPU build by
+# the constraints), ray, dev (pytest, hypothesis, jsonschema, ruff, mypy).
+EXTRAS := argos,ray,dev
+# Every Python tamis supports (requires-python), from pyenv; `make test-pythons` runs the fast tests on each.
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYTHONS ?= 3.10.13 3.11.7 3.12.1 3.13.0
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-pythons install-check lint bench clean
 
 $(STAMP): pyproject.toml .ci/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c .ci/constraints.txt -e '.[translate,ray,dev]'
+	$(BIN)/python -m pip install --quiet -c .ci/constraints.txt -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -18,6 +24,26 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# One venv per Python under .venvs/ (core and dev only: the argos extra's torch wheel exists for one Python
+# here, and ray's for some), then the tests not marked slow. A Python that pyenv lacks fails the target.
+test-pythons:
+	@set -e; for v in $(PYTHONS); do \
+	  py=$(PYENV_ROOT)/versions/$$v/bin/python; venv=.venvs/$$v; \
+	  test -x $$venv/bin/python || $$py -m venv $$venv; \
+	  $$venv/bin/python -m pip install --quiet -e '.[dev]'; \
+	  echo "== Python $$v"; \
+	  $$venv/bin/python -m pytest -q -m 'not slow' -p no:cacheprovider; \
+	done
+
+# What a new user gets: a fresh venv, the bundled pip, `pip install .` with no extra. It must pull no torch
+# and clean the fixtures (5 ok records), run from outside the checkout.
+install-check:
+	rm -rf .venvs/plain && $(PYTHON) -m venv .venvs/plain
+	.venvs/plain/bin/python -m pip install --quiet .
+	@! .venvs/plain/bin/python -c "import torch" 2>/dev/null || { echo "install-check: torch was installed"; exit 1; }
+	cd /tmp && $(CURDIR)/.venvs/plain/bin/tamis run $(CURDIR)/fixtures/articles -o $(CURDIR)/out/plain.jsonl
+	@.venvs/plain/bin/python -c "import json; s = [json.loads(l)['status'] for l in open('out/plain.jsonl')]; assert s == ['ok'] * 5, s; print('install-check: 5 ok, no torch')"
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline stages tests bench

@@ -46,7 +46,7 @@ import corpus
 from pipeline import config as config_module
 from pipeline import runner
 from pipeline.config import PipelineConfig
-from stages import detectors
+from stages import langid_batch
 
 TARGETS = {"text_docs_per_second_per_core": 300.0, "overhead": 0.15, "jobs_speedup": 1.8, "help_seconds": 0.3,
            "stream_rss_growth": 1.10}
@@ -133,15 +133,15 @@ def record_calls(cfg: PipelineConfig, inputs: list[str]) -> list[Call]:
         module = importlib.import_module(module_name)
         patched.append((module, attribute, getattr(module, attribute)))
         setattr(module, attribute, recording(getattr(module, attribute)))
-    identifier = detectors._py3langid_model()  # noqa: SLF001 - the unrestricted py3langid model
-    detect_many = detectors.Py3langid.detect_many
+    identifier = langid_batch._py3langid_model()  # noqa: SLF001 - the unrestricted py3langid model
+    detect_many = langid_batch.Py3langid.detect_many
 
     def recording_detect(self: Any, texts: Any, other_share: float = 0.0) -> Any:
         calls.append((_rank_each, (identifier, list(texts)), {}))
         return detect_many(self, texts, other_share)
 
-    patched.append((detectors.Py3langid, "detect_many", detect_many))
-    detectors.Py3langid.detect_many = recording_detect  # type: ignore[method-assign]
+    patched.append((langid_batch.Py3langid, "detect_many", detect_many))
+    langid_batch.Py3langid.detect_many = recording_detect  # type: ignore[method-assign]
     try:
         runner.run(cfg, inputs)
     finally:

@@ -21,7 +21,6 @@ from typing import Any
 from pipeline.errors import DocumentFailed, TamisError, WriteError
 
 EXIT_OK, EXIT_DOCUMENTS_FAILED, EXIT_USAGE, EXIT_WRITE_FAILED, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 3, 130, 141
-DEFAULT_CONFIG = "config.yaml"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,16 +52,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tamis", description="Clean scraped multilingual news articles.")
+    parser.add_argument("--version", action="version", version=f"tamis {_version()}")
     sub = parser.add_subparsers(metavar="COMMAND")
 
     def add_config(p: argparse.ArgumentParser) -> None:
-        p.add_argument("-c", "--config",
-                       help=f"pipeline YAML (default: ./{DEFAULT_CONFIG} if present, else built-in defaults)")
+        p.add_argument("-c", "--config", metavar="FILE",
+                       help="pipeline YAML over the built-in defaults; it may be partial (default: none is read, "
+                            "not even ./config.yaml; `tamis stages --yaml` prints the defaults)")
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override an option: INSTANCE.OPTION=VALUE or run.OPTION=VALUE (repeatable)")
+                       help="override an option, over the config: INSTANCE.OPTION=VALUE, "
+                            "INSTANCE.OPTION.KEY=VALUE or run.OPTION=VALUE; VALUE is YAML (repeatable)")
 
     p = sub.add_parser("run", help="clean documents: files, directories, JSONL, or - for stdin")
-    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="a file (HTML, text or JSONL), a directory (read recursively), or - for stdin")
     add_config(p)
     p.add_argument("-o", "--output", help="JSONL file; for --format txt/md a directory, or a .md/.txt file for one "
                                           "document (default: stdout)")
@@ -76,12 +79,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="complete an interrupted run's output (refused if the inputs or the config changed)")
     p.set_defaults(command=cmd_run)
 
-    p = sub.add_parser("validate", help="check a config without reading any document")
+    p = sub.add_parser("validate", help="check a config as run would, stages set up, without reading any document")
     add_config(p)
     p.set_defaults(command=cmd_validate)
 
     p = sub.add_parser("stages", help="list stages with their options, defaults and docs")
-    p.add_argument("name", nargs="?", help="show one stage")
+    p.add_argument("name", nargs="?", help="show one stage (default: every registered stage)")
+    p.add_argument("--yaml", action="store_true",
+                   help="print the built-in defaults as a commented config instead (the repository's config.yaml)")
     p.set_defaults(command=cmd_stages)
 
     p = sub.add_parser("explain", help="show what each stage did to documents")
@@ -93,30 +98,36 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="manage offline translation models (Argos Translate packages)")
     models = p.add_subparsers(metavar="ACTION", required=True)
     m = models.add_parser("install", help="install a .argosmodel file")
-    m.add_argument("path")
+    m.add_argument("path", help="the .argosmodel file")
     m.set_defaults(command=cmd_models, action="install")
     m = models.add_parser("list", help="list installed models")
     m.set_defaults(command=cmd_models, action="list")
     m = models.add_parser("remove", help="remove an installed model, by code (e.g. de_en)")
-    m.add_argument("code")
+    m.add_argument("code", help="the model's code, as `tamis models list` shows it")
     m.set_defaults(command=cmd_models, action="remove")
     m = models.add_parser("download", help="download and install a model from the Argos index (needs internet)")
-    m.add_argument("source")
-    m.add_argument("target")
+    m.add_argument("source", help="source language code, e.g. de")
+    m.add_argument("target", help="target language code, e.g. fr")
     m.set_defaults(command=cmd_models, action="download")
     return parser
 
 
 def _load(args: argparse.Namespace, **run_overrides: Any) -> Any:
+    """The built-in defaults, under `-c FILE` if given (no file is read otherwise), under `--set` and the
+    command's own options."""
     from pipeline import config
 
-    path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
     overrides = list(args.set) + [f"run.{k}={json.dumps(v)}" for k, v in run_overrides.items() if v is not None]
-    if path is None:
-        from stages import BUILTIN
+    return config.load(args.config, overrides)
 
-        overrides.insert(0, f"pipeline={json.dumps(list(BUILTIN))}")
-    return config.load(path, overrides)
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tamis")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -140,7 +151,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from pipeline import config
+
     cfg = _load(args)
+    config.check(cfg)
     names = " → ".join(s.instance if s.instance == s.stage else f"{s.instance} ({s.stage})" for s in cfg.stages)
     print(f"{cfg.source}: ok: {names}")
     return EXIT_OK
@@ -149,7 +163,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_stages(args: argparse.Namespace) -> int:
     from pipeline import describe
 
-    print(describe.stages(args.name))
+    if args.yaml:
+        sys.stdout.write(describe.reference_config())
+    else:
+        print(describe.stages(args.name))
     return EXIT_OK
 
 

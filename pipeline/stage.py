@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
 from pipeline.document import Document
 
@@ -25,8 +25,9 @@ C = TypeVar("C")
 class Stage(Generic[C]):
     """Base class of every stage.
 
-    Subclasses set `name` (the registry and YAML name), `Config` (a frozen keyword-only dataclass: the
-    schema and the only place defaults live), and implement `process`. `requires` names what must be
+    Subclasses set `name` (the registry and YAML name), state their config type once as the generic
+    argument (`class Dedupe(Stage[DedupeConfig])`: a frozen keyword-only dataclass, the schema and the only
+    place defaults live), which becomes `Config`, and implement `process`. `requires` names what must be
     produced earlier in the pipeline (`decoded`, `blocks`, `segments`); `provides` what this stage adds.
     `counters` is a place for stage-specific figures; the runner adds them to `stats.json`.
     """
@@ -35,6 +36,12 @@ class Stage(Generic[C]):
     Config: ClassVar[type[Any]] = NoConfig
     requires: ClassVar[tuple[str, ...]] = ()
     provides: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            if get_origin(base) is Stage and isinstance(get_args(base)[0], type):
+                cls.Config = get_args(base)[0]
 
     def __init__(self, config: C) -> None:
         self.config = config

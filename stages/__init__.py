@@ -1,16 +1,6 @@
-"""Built-in stages, by name, in default pipeline order. Imports nothing: `pipeline.registry` imports a
-stage when it is used.
+"""The built-in stages, one module per stage, named as the stage (`stages.dedupe` holds `dedupe`).
 
-The name is the YAML name, the registry name and the module stem.
+They are registered like any plugin, as entry points of tamis's own distribution in the `tamis.stages` group
+(see `pyproject.toml`); the default pipeline is in `pipeline/defaults.yaml`. Importing this package imports
+no stage.
 """
-
-BUILTIN: dict[str, str] = {
-    "decode": "stages.decode:Decode",
-    "extract": "stages.extract:Extract",
-    "repair": "stages.repair:Repair",
-    "boilerplate": "stages.boilerplate:Boilerplate",
-    "normalise": "stages.normalise:Normalise",
-    "dedupe": "stages.dedupe:Dedupe",
-    "languages": "stages.languages:Languages",
-    "translate": "stages.translate:Translate",
-}

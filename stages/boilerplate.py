@@ -28,15 +28,6 @@ every line is removed is filtered with reason `only boilerplate` (its removals s
 rule that runs longer than `rule_timeout` on a text is skipped there, with a warning on the document; the
 other rules still apply. `setup()` must run before `process()` (a Pipeline sees to it).
 
-YAML:
-    boilerplate:
-      languages: [fr, de, en]  # rule files used besides common.yaml (documents may mix them)
-      captions: drop           # drop | keep (as caption blocks)
-      structure: auto          # struct.* rules: auto = on for text input, only struct.byline after HTML extraction
-      menu_lines: 4            # this many short non-sentence lines in a row are a menu
-      disable: []              # rule ids to switch off, e.g. [en.navigation, struct.tail]
-      rules: []                # your own rules: {id, pattern, reason, scope, action, max_words, case_sensitive}
-      rule_timeout: 0.05       # seconds one of your rules may spend on one text
 """
 
 from __future__ import annotations
@@ -49,9 +40,9 @@ from typing import Literal, NamedTuple
 
 import regex
 
-from pipeline.config import LangCode, PositiveFloat, PositiveInt
 from pipeline.document import Block, BlockKind, Document, Removal, StageWarning
 from pipeline.stage import Stage
+from pipeline.types import LangCode, PositiveFloat, PositiveInt
 from stages import text as texts
 from stages.rulebook import Action, Matcher, Rule, builtin, fold, matchers
 
@@ -107,13 +98,20 @@ _MONTHS = {name: number for number, names in enumerate((
 
 @dataclass(frozen=True, kw_only=True)
 class BoilerplateConfig:
-    languages: tuple[LangCode, ...] = ("fr", "de", "en")
-    captions: Literal["drop", "keep"] = "drop"
-    structure: Literal["auto", "on", "off"] = "auto"
-    menu_lines: PositiveInt = 4
-    disable: tuple[str, ...] = ()
-    rules: tuple[Rule, ...] = ()
-    rule_timeout: PositiveFloat = 0.05
+    languages: tuple[LangCode, ...] = field(default=("fr", "de", "en"), metadata={
+        "help": "rule files used besides common.yaml (documents may mix them)"})
+    captions: Literal["drop", "keep"] = field(default="drop", metadata={
+        "help": "keep them as caption blocks, or drop them"})
+    structure: Literal["auto", "on", "off"] = field(default="auto", metadata={
+        "help": "struct.* rules: auto = on for text input, only struct.byline after HTML extraction"})
+    menu_lines: PositiveInt = field(default=4, metadata={
+        "help": "this many short non-sentence lines in a row are a menu"})
+    disable: tuple[str, ...] = field(default=(), metadata={
+        "help": "rule ids to switch off, e.g. [en.navigation, struct.tail]"})
+    rules: tuple[Rule, ...] = field(default=(), metadata={
+        "help": "your own: {id, pattern, reason, scope, action, max_words, case_sensitive}"})
+    rule_timeout: PositiveFloat = field(default=0.05, metadata={
+        "help": "seconds one of your rules may spend on one text"})
 
     def __post_init__(self) -> None:
         known = {r.id for r in builtin_rules(self.languages)} | set(STRUCTURAL)
@@ -159,7 +157,6 @@ class _Outcome:
 
 class Boilerplate(Stage[BoilerplateConfig]):
     name = "boilerplate"
-    Config = BoilerplateConfig
     requires = ("blocks",)
 
     def __init__(self, config: BoilerplateConfig) -> None:

@@ -10,15 +10,13 @@ JSON defines as UTF-8) gets `utf-8`.
 
 Binary formats (images, PDF, archives) are filtered with reason `unsupported content`. HTML goes to `html`,
 anything else to `plain_text`.
-
-YAML: `decode: {fallback_encoding: cp1252, detect: true}`
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.document import Document
 from pipeline.stage import Stage
@@ -68,8 +66,10 @@ _MAX_ACCENTED_SHARE = 0.3
 
 @dataclass(frozen=True, kw_only=True)
 class DecodeConfig:
-    fallback_encoding: str = "cp1252"
-    detect: bool = True
+    fallback_encoding: str = field(default="cp1252", metadata={
+        "help": "used when neither BOM, charset, UTF-8 nor detection decides"})
+    detect: bool = field(default=True, metadata={
+        "help": "Western check (cp1252 / iso8859-15 / iso8859-1), then charset_normalizer"})
 
     def __post_init__(self) -> None:
         try:
@@ -80,7 +80,6 @@ class DecodeConfig:
 
 class Decode(Stage[DecodeConfig]):
     name = "decode"
-    Config = DecodeConfig
     provides = ("decoded",)
 
     def process(self, doc: Document) -> Document:

@@ -9,13 +9,11 @@ reason names the kept block's `index`. With `mark_only: true` the repeats stay i
 `duplicate_of` set (they are left out of the clean text either way). This is the one stage that removes
 repeated titles (`boilerplate` marks a plain-text headline as a `title` block and leaves its repeats here).
 The comparison key is `stages.text.key`. Filters nothing.
-
-YAML: `dedupe: {near: true, mark_only: false}`
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.document import Block, Document, Removal
 from pipeline.stage import Stage
@@ -26,13 +24,14 @@ _TITLE_KINDS = ("title", "heading")
 
 @dataclass(frozen=True, kw_only=True)
 class DedupeConfig:
-    near: bool = True
-    mark_only: bool = False
+    near: bool = field(default=True, metadata={
+        "help": "also drop repeats differing only in case, spacing, punctuation"})
+    mark_only: bool = field(default=False, metadata={
+        "help": "keep repeats in blocks with duplicate_of set, instead of dropping them"})
 
 
 class Dedupe(Stage[DedupeConfig]):
     name = "dedupe"
-    Config = DedupeConfig
     requires = ("blocks",)
 
     def process(self, doc: Document) -> Document:

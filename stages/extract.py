@@ -11,20 +11,12 @@ tables → one paragraph per row (cells tab-separated); a `<br>` stays a line br
 author, date, site name and URL go to `metadata` where they are still empty. A page where trafilatura finds
 no main text is filtered with reason `no main text`. `boilerplate` runs on the blocks afterwards, because
 trafilatura leaves ad labels, share-button text and captions in.
-
-YAML:
-    extract:
-      favor: balanced   # balanced | precision | recall: trafilatura's trade-off
-      comments: false   # keep the page's comment section (as paragraphs after the article)
-      tables: true      # keep table text
-      metadata: true    # read title, author, date, site and URL from the page
-      fast: false       # skip trafilatura's fallback extractors: faster, a little less accurate
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pipeline.document import Block, BlockKind, Document
@@ -40,16 +32,18 @@ _METADATA_FIELDS = (("title", "title"), ("author", "author"), ("date", "date"), 
 
 @dataclass(frozen=True, kw_only=True)
 class ExtractConfig:
-    favor: Literal["balanced", "precision", "recall"] = "balanced"
-    comments: bool = False
-    tables: bool = True
-    metadata: bool = True
-    fast: bool = False
+    favor: Literal["balanced", "precision", "recall"] = field(default="balanced", metadata={
+        "help": "trafilatura's trade-off on HTML"})
+    comments: bool = field(default=False, metadata={
+        "help": "keep the page's comment section (paragraphs after the article)"})
+    tables: bool = field(default=True, metadata={"help": "keep table text (one paragraph per row)"})
+    metadata: bool = field(default=True, metadata={"help": "read title, author, date, site and URL from the page"})
+    fast: bool = field(default=False, metadata={
+        "help": "skip trafilatura's fallback extractors: faster, a little less accurate"})
 
 
 class Extract(Stage[ExtractConfig]):
     name = "extract"
-    Config = ExtractConfig
     requires = ("decoded",)
     provides = ("blocks",)
 

@@ -31,21 +31,6 @@ adjacent main-language block says (evidence: sentence count, length ratio, share
 cognates; see `translation_evidence`) gets `Block.duplicate_of`, which leaves it out of `doc.text`; a run
 that is only part of its block is first split off into its own block piece (same `index`). Every
 duplicate, smoothing and soft split is recorded in `changes`. Filters nothing.
-
-YAML:
-```
-languages:
-  languages: [fr, de, en]
-  detector: py3langid
-  policy: {}
-  min_words: 2
-  min_letters: 8
-  strong_evidence: 2.0
-  other_share: 0.99
-  other_words: 6
-  duplicates: true
-  duplicate_threshold: 0.3
-```
 """
 
 from __future__ import annotations
@@ -58,10 +43,10 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Literal, NamedTuple
 
-from pipeline.config import Fraction, LangCode, NonNegativeInt, PositiveFloat
 from pipeline.document import Block, Change, Document, Segment, SegmentAction
 from pipeline.stage import Stage
-from stages.detectors import DETECTORS, Detector, Guess
+from pipeline.types import Fraction, LangCode, NonNegativeInt, PositiveFloat
+from stages.detectors import DETECTORS, Detector, DetectorName, Guess
 from stages.sentences import soft_breaks, split_sentences
 from stages.text import is_prose, unspaced_words
 
@@ -86,20 +71,25 @@ class _Key(NamedTuple):
 
 @dataclass(frozen=True, kw_only=True)
 class LanguagesConfig:
-    """`languages`: the set, in order of preference on ties. `detector`: see `stages.detectors`.
-    `policy`: action per foreign language or `other`. `strong_evidence`: log-odds (nats) a sentence needs
-    to keep its language against its neighbours'. `duplicate_threshold`: minimum `translation_evidence`."""
-
-    languages: tuple[LangCode, ...] = ("fr", "de", "en")
-    detector: Literal["py3langid", "langdetect", "lingua"] = "py3langid"
-    policy: dict[str, Action] = field(default_factory=dict)
-    min_words: NonNegativeInt = 2
-    min_letters: NonNegativeInt = 8
-    strong_evidence: PositiveFloat = 2.0
-    other_share: Fraction = 0.99
-    other_words: NonNegativeInt = 6
-    duplicates: bool = True
-    duplicate_threshold: Fraction = 0.3
+    languages: tuple[LangCode, ...] = field(default=("fr", "de", "en"), metadata={
+        "help": "the language set, in order of preference on ties; anything else is `other`"})
+    detector: DetectorName = field(default="py3langid", metadata={
+        "help": "py3langid | langdetect | lingua (pip install 'tamis[lingua]'), or a plugin's (stages.detectors)"})
+    policy: dict[str, Action] = field(default_factory=dict, metadata={
+        "help": "per foreign language or `other`: translate | keep | drop | separate; "
+                "unlisted: translate (other: keep)"})
+    min_words: NonNegativeInt = field(default=2, metadata={
+        "help": "fewer words (or fewer than min_letters letters): `uncertain`, takes its context"})
+    min_letters: NonNegativeInt = field(default=8, metadata={"help": "see min_words"})
+    strong_evidence: PositiveFloat = field(default=2.0, metadata={
+        "help": "log-odds (nats) a sentence needs to keep its language against its neighbours'"})
+    other_share: Fraction = field(default=0.99, metadata={
+        "help": "unrestricted probability outside the set needed for `other` ..."})
+    other_words: NonNegativeInt = field(default=6, metadata={"help": "... and at least this many words"})
+    duplicates: bool = field(default=True, metadata={
+        "help": "mark foreign blocks that translate an adjacent main-language block (duplicate_of)"})
+    duplicate_threshold: Fraction = field(default=0.3, metadata={
+        "help": "minimum translation evidence (0-1, `translation_evidence`) for that"})
 
     def __post_init__(self) -> None:
         if not self.languages:
@@ -126,7 +116,6 @@ class _Unit:
 
 class Languages(Stage[LanguagesConfig]):
     name = "languages"
-    Config = LanguagesConfig
     requires = ("blocks",)
     provides = ("segments",)
 

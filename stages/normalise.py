@@ -26,10 +26,6 @@ hyphen between spaces → –), `unify_ellipsis` (... → …), `french_spacing`
 punctuation made ASCII; other scripts untouched). Each change is a `Change` (rules `form`, `whitespace`,
 `straight_quotes`, `unify_dashes`, `unify_ellipsis`, `french_spacing`, `ascii_fold`, `hyphenation`,
 `lines`). Filters nothing.
-
-YAML:
-  normalise: {form: NFC, straight_quotes: false, unify_dashes: false, unify_ellipsis: false,
-              french_spacing: false, ascii_fold: false, max_wrap_width: 120, wrap_fill: 0.7}
 """
 
 from __future__ import annotations
@@ -38,25 +34,29 @@ import dataclasses
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from pipeline.config import Fraction, PositiveInt
 from pipeline.document import Block, BlockKind, Change, Document
 from pipeline.stage import Stage
+from pipeline.types import Fraction, PositiveInt
 from stages.text import continues, ends_sentence
 
 
 @dataclass(frozen=True, kw_only=True)
 class NormaliseConfig:
-    form: Literal["NFC", "NFKC"] = "NFC"
-    straight_quotes: bool = False
-    unify_dashes: bool = False
-    unify_ellipsis: bool = False
-    french_spacing: bool = False
-    ascii_fold: bool = False
-    max_wrap_width: PositiveInt = 120
-    wrap_fill: Fraction = 0.7
+    form: Literal["NFC", "NFKC"] = field(default="NFC", metadata={"help": "Unicode normal form"})
+    straight_quotes: bool = field(default=False, metadata={"help": """’ ‘ “ ” „ « » → ' \""""})
+    unify_dashes: bool = field(default=False, metadata={"help": '‒ – — ― and " - " → –'})
+    unify_ellipsis: bool = field(default=False, metadata={"help": "... → …"})
+    french_spacing: bool = field(default=False, metadata={
+        "help": "narrow no-break space before ; : ! ? and inside « »"})
+    ascii_fold: bool = field(default=False, metadata={
+        "help": "drop diacritics of Latin letters, ASCII punctuation (never default)"})
+    max_wrap_width: PositiveInt = field(default=120, metadata={
+        "help": "blocks with longer lines were not hard-wrapped"})
+    wrap_fill: Fraction = field(default=0.7, metadata={
+        "help": "a line this full (share of the longest) continues on the next"})
 
 
 _NO_BREAK = "\u202f\xa0\u2007"
@@ -88,7 +88,6 @@ _ASCII = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "s
 
 class Normalise(Stage[NormaliseConfig]):
     name = "normalise"
-    Config = NormaliseConfig
     requires = ("blocks",)
 
     def __init__(self, config: NormaliseConfig) -> None:

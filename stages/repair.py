@@ -14,16 +14,6 @@ Every change is a `Change`: the ftfy step (`fix_encoding` with ftfy's explanatio
 `encode sloppy-windows-1252, decode utf-8`, `unescape_html`, `normalization`, ...) or the tamis rule
 (`zero_width`, `soft_hyphens`, `control_chars`, `blank_lines`). A block left empty is removed with a
 `Removal` (rule `empty`). Filters nothing.
-
-YAML:
-  repair:
-    zero_width: true
-    soft_hyphens: true
-    control_chars: true
-    ftfy: {unescape_html: auto, fix_encoding: true, restore_byte_a0: true, replace_lossy_sequences: true,
-           decode_inconsistent_utf8: true, fix_c1_controls: true, fix_latin_ligatures: true,
-           fix_character_width: true, uncurl_quotes: false, fix_line_breaks: true, fix_surrogates: true,
-           remove_terminal_escapes: true, remove_control_chars: true, normalization: NFC}
 """
 
 from __future__ import annotations
@@ -44,28 +34,33 @@ from pipeline.stage import Stage
 class FtfyOptions:
     """ftfy's `TextFixerConfig` fields under the same names (see ftfy's documentation)."""
 
-    unescape_html: bool | Literal["auto"] = "auto"
-    fix_encoding: bool = True
-    restore_byte_a0: bool = True
-    replace_lossy_sequences: bool = True
-    decode_inconsistent_utf8: bool = True
-    fix_c1_controls: bool = True
-    fix_latin_ligatures: bool = True
-    fix_character_width: bool = True
-    uncurl_quotes: bool = False
-    fix_line_breaks: bool = True
-    fix_surrogates: bool = True
-    remove_terminal_escapes: bool = True
-    remove_control_chars: bool = True
-    normalization: Literal["NFC", "NFKC"] | None = "NFC"
+    unescape_html: bool | Literal["auto"] = field(default="auto", metadata={
+        "help": 'HTML entities; auto: off where a "<" shows real markup'})
+    fix_encoding: bool = field(default=True, metadata={"help": "mojibake, also double-encoded"})
+    restore_byte_a0: bool = field(default=True, metadata={"help": "mojibake whose no-break space became a space"})
+    replace_lossy_sequences: bool = field(default=True, metadata={"help": "mojibake that lost bytes, as U+FFFD"})
+    decode_inconsistent_utf8: bool = field(default=True, metadata={"help": "UTF-8 mojibake inside correct text"})
+    fix_c1_controls: bool = field(default=True, metadata={"help": "C1 controls read as Windows-1252"})
+    fix_latin_ligatures: bool = field(default=True, metadata={"help": "ﬁ ﬂ … → fi fl"})
+    fix_character_width: bool = field(default=True, metadata={"help": "full-width and half-width forms"})
+    uncurl_quotes: bool = field(default=False, metadata={"help": "off: keeps ’ “ ” (ftfy's default is true)"})
+    fix_line_breaks: bool = field(default=True, metadata={"help": "CRLF, CR, U+2028 … → newline"})
+    fix_surrogates: bool = field(default=True, metadata={"help": "UTF-16 surrogate pairs → characters"})
+    remove_terminal_escapes: bool = field(default=True, metadata={"help": "ANSI terminal escapes"})
+    remove_control_chars: bool = field(default=True, metadata={"help": "controls that are never text"})
+    normalization: Literal["NFC", "NFKC"] | None = field(default="NFC", metadata={
+        "help": "Unicode normal form, or null"})
 
 
 @dataclass(frozen=True, kw_only=True)
 class RepairConfig:
-    zero_width: bool = True
-    soft_hyphens: bool = True
-    control_chars: bool = True
-    ftfy: FtfyOptions = field(default_factory=FtfyOptions)
+    zero_width: bool = field(default=True, metadata={
+        "help": "remove ZWSP, word joiner, stray BOM (ZWJ/ZWNJ only next to ASCII)"})
+    soft_hyphens: bool = field(default=True, metadata={"help": "remove U+00AD"})
+    control_chars: bool = field(default=True, metadata={
+        "help": "remove C0/C1 controls except tab and newline; form feed → newline"})
+    ftfy: FtfyOptions = field(default_factory=FtfyOptions, metadata={
+        "help": "ftfy's TextFixerConfig, same names and defaults except uncurl_quotes"})
 
 
 _ZERO_WIDTH = r"[\u200b\u2060\ufeff\u180e]|(?<=[\x00-\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\x00-\x7f])"
@@ -82,7 +77,6 @@ _METADATA_FIELDS = ("title", "author", "site")
 
 class Repair(Stage[RepairConfig]):
     name = "repair"
-    Config = RepairConfig
     requires = ("blocks",)
 
     def __init__(self, config: RepairConfig) -> None:

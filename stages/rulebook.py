@@ -28,7 +28,7 @@ from typing import Any, Literal
 import regex
 import yaml
 
-from pipeline.config import PositiveInt
+from pipeline.types import PositiveInt
 
 Scope = Literal["line", "block", "head", "tail"]
 Action = Literal["drop_line", "drop_block", "drop_rest", "drop_run", "caption", "byline"]

@@ -22,35 +22,21 @@ log warning per pair per worker process. `error` stops the run in `setup()`, bef
 pair among `languages` (into `target`, or each into each when `target` is null) has no model, naming the
 commands that install it; a pair outside `languages` met later fails only its document. Counters:
 `segments`, `sentences`, `cache_hits`, `no_model:<source>-<target>`. Filters nothing.
-
-YAML:
-```
-translate:
-  target: null           # null: each document's main language
-  languages: [fr, de, en]
-  models_dir: null       # null: argostranslate's (ARGOS_PACKAGES_DIR)
-  on_missing: keep       # keep | error
-  beam_size: 2
-  compute_type: int8
-  threads: 1
-  batch_size: 32
-  max_decoding_length: 256
-```
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from pipeline import models
-from pipeline.config import LangCode, PositiveInt
 from pipeline.document import Document, Segment, StageWarning, Translation
 from pipeline.errors import SetupError
 from pipeline.stage import Stage
+from pipeline.types import LangCode, PositiveInt
 from stages.sentences import split_sentences
 
 log = logging.getLogger(__name__)
@@ -62,20 +48,23 @@ ComputeType = Literal["int8", "int8_float32", "int16", "float32", "auto", "defau
 
 @dataclass(frozen=True, kw_only=True)
 class TranslateConfig:
-    """`target`: null = each document's main language. `languages`: the pairs `on_missing: error` checks
-    at start-up. `threads`: CTranslate2 threads per worker process (the runner already runs one worker
-    per core). `batch_size`: sentences per CTranslate2 batch. `max_decoding_length`: tokens per
-    translated sentence at most."""
-
-    target: LangCode | None = None
-    languages: tuple[LangCode, ...] = ("fr", "de", "en")
-    models_dir: str | None = None
-    on_missing: Literal["keep", "error"] = "keep"
-    beam_size: PositiveInt = 2
-    compute_type: ComputeType = "int8"
-    threads: PositiveInt = 1
-    batch_size: PositiveInt = 32
-    max_decoding_length: PositiveInt = 256
+    target: LangCode | None = field(default=None, metadata={
+        "help": "language to translate into; null = each document's main language"})
+    languages: tuple[LangCode, ...] = field(default=("fr", "de", "en"), metadata={
+        "help": "with on_missing: error, every pair among these must have a model at start-up"})
+    models_dir: str | None = field(default=None, metadata={
+        "help": "Argos packages; null = argostranslate's (ARGOS_PACKAGES_DIR, else "
+                "~/.local/share/argos-translate/packages)"})
+    on_missing: Literal["keep", "error"] = field(default="keep", metadata={
+        "help": "keep leaves the segment as it is (status no-model, one warning per pair); error stops before "
+                "the first document, naming the install commands"})
+    beam_size: PositiveInt = field(default=2, metadata={
+        "help": "CTranslate2 beam; Argos uses 4 (about half the speed)"})
+    compute_type: ComputeType = field(default="int8", metadata={"help": "CTranslate2's computation type on CPU"})
+    threads: PositiveInt = field(default=1, metadata={
+        "help": "CTranslate2 threads per worker (run.jobs already uses every core)"})
+    batch_size: PositiveInt = field(default=32, metadata={"help": "sentences per CTranslate2 batch"})
+    max_decoding_length: PositiveInt = field(default=256, metadata={"help": "tokens per translated sentence at most"})
 
 
 @dataclass
@@ -123,7 +112,6 @@ class _Engine:
 
 class Translate(Stage[TranslateConfig]):
     name = "translate"
-    Config = TranslateConfig
     requires = ("segments",)
     provides = ("translations",)
 

@@ -1,24 +1,44 @@
-"""The registry: built-ins by name, third-party stages through the `tamis.stages` entry point group."""
+"""The registry: built-in and third-party stages alike through the `tamis.stages` entry-point group, and
+detectors through `tamis.detectors`; the core (`pipeline/`) knows no stage."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import subprocess
 import sys
+from dataclasses import dataclass
+from importlib.metadata import distribution
 from pathlib import Path
 
 import pytest
 
-from pipeline import config, registry
+from pipeline import Document, Stage, config, registry
 from pipeline.errors import RegistryError
-from stages import BUILTIN
+from stages import detectors
 from tests.conftest import FIXTURES, ROOT, jsonl, tamis
 
 
-def test_builtin_names_are_module_stems_and_class_names() -> None:
-    for name, target in BUILTIN.items():
+def _tamis_entry_points(group: str) -> dict[str, str]:
+    return {ep.name: ep.value for ep in distribution("tamis").entry_points if ep.group == group}
+
+
+def test_builtin_stages_are_entry_points_of_tamis_named_as_their_module() -> None:
+    builtin = _tamis_entry_points("tamis.stages")
+    assert sorted(builtin) == sorted(config.default_pipeline())
+    for name, target in builtin.items():
         module, _, _ = target.partition(":")
         assert module == f"stages.{name}"
         assert registry.get(name).name == name
+        assert registry.available()[name] == target
+
+
+def test_the_default_pipeline_is_written_in_one_place() -> None:
+    """Only pipeline/defaults.yaml lists the stages in order; no Python module holds a second list."""
+    order = ", ".join(config.default_pipeline())
+    holders = [str(path.relative_to(ROOT)) for path in [*ROOT.glob("pipeline/*"), *ROOT.glob("stages/*.py")]
+               if path.is_file() and order in path.read_text(encoding="utf-8", errors="replace")]
+    assert holders == ["pipeline/defaults.yaml"]
 
 
 def test_unknown_name_lists_the_available_ones() -> None:
@@ -26,12 +46,47 @@ def test_unknown_name_lists_the_available_ones() -> None:
         registry.get("nope")
 
 
+def test_the_core_imports_nothing_from_stages() -> None:
+    """No module under pipeline/ imports `stages` (at the top or inside a function)."""
+    offenders = []
+    for path in sorted((ROOT / "pipeline").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.name}:{node.lineno} {n}" for n in names if n == "stages" or n.startswith("stages.")]
+    assert offenders == []
+
+
 def test_importing_the_cli_imports_no_heavy_library() -> None:
     code = ("import sys, pipeline.cli, pipeline.registry; pipeline.registry.available(); "
             "heavy = {'trafilatura', 'ftfy', 'langdetect', 'py3langid', 'ctranslate2', 'torch', 'ray', 'regex', "
-            "'argostranslate', 'sentencepiece', 'numpy'}; print(sorted(heavy & set(sys.modules)))")
+            "'argostranslate', 'sentencepiece', 'numpy', 'stages'}; print(sorted(heavy & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _EchoConfig:
+    word: str = "x"
+
+
+def test_a_stage_states_its_config_type_once() -> None:
+    """`Stage[EchoConfig]` is the whole declaration: `Config` is derived from the generic argument."""
+
+    class Echo(Stage[_EchoConfig]):
+        name = "echo"
+
+        def process(self, doc: Document) -> Document:
+            return doc
+
+    assert Echo.Config is _EchoConfig
+    for name in config.default_pipeline():
+        cls = registry.get(name)
+        body = ast.parse(inspect.getsource(cls)).body[0]
+        assert isinstance(body, ast.ClassDef)
+        assert not [n for n in body.body if isinstance(n, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "Config" for t in n.targets)], name
+        assert cls.Config.__name__ == f"{name.capitalize()}Config"
 
 
 def test_plugin_stage_runs_from_yaml(plugin_path: Path) -> None:
@@ -56,14 +111,42 @@ def test_plugin_through_the_cli_isolates_its_error(plugin_path: Path, tmp_path: 
     assert records[0]["extra"] == {"failon": "passed"}
 
 
-def test_a_plugin_cannot_take_a_builtin_name(plugin_path: Path, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def _evil(tmp_path: Path, group: str, line: str, monkeypatch: pytest.MonkeyPatch) -> None:
     dist = tmp_path / "evil-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: evil\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[tamis.stages]\ndecode = evil:Decode\n")
+    (dist / "entry_points.txt").write_text(f"[{group}]\n{line}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     registry.available.cache_clear()
-    twice = "stage name 'decode' is registered twice: stages.decode:Decode and evil:Decode"
-    with pytest.raises(RegistryError, match=twice):
+    detectors.available.cache_clear()
+
+
+def test_a_plugin_cannot_take_a_builtin_name(plugin_path: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    _evil(tmp_path, "tamis.stages", "decode = evil:Decode", monkeypatch)
+    twice = ("stage name 'decode' is registered twice: evil:Decode (distribution evil) and stages.decode:Decode "
+             "(distribution tamis), in entry-point group 'tamis.stages'")
+    with pytest.raises(RegistryError, match=f"^{twice}$".replace("(", r"\(").replace(")", r"\)")):
         registry.available()
+
+
+def test_detectors_are_registered_like_stages(plugin_path: Path) -> None:
+    detectors.available.cache_clear()
+    try:
+        assert _tamis_entry_points("tamis.detectors") == {
+            "py3langid": "stages.langid_batch:Py3langid", "langdetect": "stages.detectors:Langdetect",
+            "lingua": "stages.detectors:Lingua"}
+        assert sorted(detectors.DETECTORS) == ["constant", "langdetect", "lingua", "py3langid"]
+        loaded = config.load(None, ["languages.detector=constant"])
+        stage = next(s for s in loaded.stages if s.instance == "languages")
+        assert stage.config.detector == "constant"
+        assert detectors.DETECTORS["constant"](("fr", "de")).detect("Guten Tag").lang == "fr"
+    finally:
+        detectors.available.cache_clear()
+
+
+def test_an_unknown_detector_is_a_config_error() -> None:
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(None, ["languages.detector=nope"])
+    assert caught.value.problems == ["stages.languages.detector: expected one of the registered detectors (tamis "
+                                     "registers py3langid, langdetect, lingua), got 'nope'"]

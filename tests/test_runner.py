@@ -30,7 +30,6 @@ class TrapConfig:
 
 class Trap(Stage[TrapConfig]):
     name = "trap"
-    Config = TrapConfig
 
     def process(self, doc: Document) -> Document:
         if self.config.word in doc.text:

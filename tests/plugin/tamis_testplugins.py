@@ -4,6 +4,7 @@ import time
 from dataclasses import dataclass
 
 from pipeline import Document, NoConfig, Stage
+from stages.detectors import Detector, Guess
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -15,7 +16,6 @@ class FailOn(Stage[FailOnConfig]):
     """failon: raises on documents whose text contains `marker`; tags the others."""
 
     name = "failon"
-    Config = FailOnConfig
     requires = ("blocks",)
 
     def process(self, doc: Document) -> Document:
@@ -34,7 +34,6 @@ class Slow(Stage[SlowConfig]):
     """slow: sleeps `seconds` per document, so a test can interrupt a run midway."""
 
     name = "slow"
-    Config = SlowConfig
 
     def process(self, doc: Document) -> Document:
         time.sleep(self.config.seconds)
@@ -46,10 +45,18 @@ class Node(Stage[NoConfig]):
     test can see which nodes of a cluster did the work."""
 
     name = "node"
-    Config = NoConfig
 
     def process(self, doc: Document) -> Document:
         import ray
 
         doc.extra["node"] = ray.get_runtime_context().get_node_id() if ray.is_initialized() else "local"
         return doc
+
+
+class Constant(Detector):
+    """constant: a detector plugin that calls every text its set's first language."""
+
+    name = "constant"
+
+    def detect(self, text: str) -> Guess:
+        return Guess(probs={lang: float(i == 0) for i, lang in enumerate(self.languages)})

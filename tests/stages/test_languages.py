@@ -96,7 +96,7 @@ _TEXTS = [
 
 
 def test_py3langid_batch_gives_py3langids_numbers() -> None:
-    from stages.detectors import _py3langid_model
+    from stages.langid_batch import _py3langid_model
 
     model = _py3langid_model()
     columns = [list(model.nb_classes).index(lang) for lang in ("fr", "de", "en")]

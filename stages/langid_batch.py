@@ -1,0 +1,229 @@
+"""py3langid's model, computed for a batch of texts at once with numpy: the default detector.
+
+The numbers are py3langid's own (`LanguageIdentifier` with `norm_probs`); only the way of computing them
+differs. This module reads the model's arrays (`tk_nextmove`, `tk_output`, `nb_ptc`, ...), so tamis bounds
+the py3langid version it accepts, and `tests/test_install.py` fails loudly if a release changes them.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import SetupError
+from stages.detectors import Detector, Guess
+
+
+class Py3langid(Detector):
+    """py3langid's model and numbers (`LanguageIdentifier` with `norm_probs`: a softmax over the naive
+    Bayes scores tempered by the square root of the byte length), computed for a batch at once with numpy:
+    the automaton steps every byte of the batch together (`_Automaton`), and the products use only the
+    columns the answer needs (`_Scorer`)."""
+
+    name = "py3langid"
+
+    def __init__(self, languages: tuple[str, ...]) -> None:
+        super().__init__(languages)
+        unknown = set(languages) - set(_py3langid_model().nb_classes)
+        if unknown:
+            raise SetupError(f"py3langid does not know language(s) {', '.join(sorted(unknown))}")
+        self._automaton = _automaton()
+        self._scorer = _scorer(languages)
+
+    def detect(self, text: str) -> Guess:
+        return self.detect_many([text])[0]
+
+    def detect_many(self, texts: Sequence[str], other_share: float = 0.0) -> list[Guess]:
+        encoded = [_encode(text) for text in texts]
+        found = self._automaton.features(encoded)
+        temperature = np.sqrt(np.maximum([len(e) for e in encoded], 1))
+        probs, outside = self._scorer.score(found, len(texts), temperature, other_share)
+        flat = self.flat()
+        return [Guess(probs=dict(zip(self.languages, row, strict=True)), outside=out)
+                if any(map(str.isalpha, text)) else flat
+                for text, row, out in zip(texts, probs.tolist(), outside.tolist(), strict=True)]
+
+
+@cache
+def _py3langid_model() -> Any:
+    """One unrestricted model per process, shared by every stage instance (loading takes half a second);
+    it is never restricted in place, so sharing it is safe."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def _encode(text: str) -> bytes:
+    """The bytes py3langid scores: all-capital text lower-cased, NFC, UTF-8."""
+    if text.isupper():
+        text = text.lower()
+    return unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
+
+
+_SEPARATOR = 0xFF  # never in UTF-8
+
+
+@dataclass(frozen=True)
+class _Automaton:
+    """py3langid's n-gram automaton as arrays, stepped for every byte of a batch at once.
+
+    Its state after a text is the longest suffix of the text that starts an n-gram, so it depends only on
+    the last `window` bytes (the deepest state's depth): each byte's state is found by `window` numpy
+    steps from the start state over the whole batch, instead of one Python step per byte. The byte 0xFF
+    leads every state back to the start and emits nothing, so it separates the texts of a batch."""
+
+    nextmove: np.ndarray  # [row << 8 | byte] → state
+    rowbase: np.ndarray  # state → row << 8
+    output: np.ndarray  # state → feature emitted on entering it, or -1
+    window: int
+
+    def features(self, encoded: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(text, feature, count) for each feature found in each text, ordered by text."""
+        separator = bytes([_SEPARATOR])
+        joined = separator.join(encoded)
+        data = np.frombuffer(separator * (self.window - 1) + joined, dtype=np.uint8)
+        size = len(joined)
+        state = np.zeros(size, dtype=np.uint32)
+        for k in range(self.window):
+            state = self.nextmove[self.rowbase[state] + data[k : k + size]]
+        feature = self.output[state]
+        text = np.repeat(np.arange(len(encoded)), [len(e) + 1 for e in encoded])[:size]
+        found = feature >= 0
+        n_features = int(self.output.max()) + 1
+        keys, counts = np.unique(text[found] * n_features + feature[found], return_counts=True)
+        return keys // n_features, keys % n_features, counts
+
+
+@cache
+def _automaton() -> _Automaton:
+    model = _py3langid_model()
+    nextmove = np.frombuffer(model.tk_nextmove, dtype=np.uint32)
+    rowbase = np.asarray(model.tk_row, dtype=np.uint32) << 8
+    output = np.asarray(model.tk_output, dtype=np.intp)
+    if nextmove[rowbase + _SEPARATOR].any() or output[0] >= 0:
+        raise SetupError("py3langid model: byte 0xFF does not lead back to the start state; cannot batch")
+    return _Automaton(nextmove, rowbase, output, _depth(nextmove, rowbase))
+
+
+def _depth(nextmove: np.ndarray, rowbase: np.ndarray) -> int:
+    """The largest number of bytes needed to reach a state from the start (breadth-first). States share
+    transition rows, so each step gathers the frontier's distinct rows, whole."""
+    table, rows = nextmove.reshape(-1, 256), rowbase >> 8
+    seen = np.zeros(len(rows), dtype=bool)
+    seen[0] = True
+    frontier, depth = np.array([0]), 0
+    while True:
+        reached = np.zeros(len(rows), dtype=bool)
+        reached[table[np.unique(rows[frontier])]] = True
+        frontier = np.flatnonzero(reached & ~seen)
+        if not len(frontier):
+            return depth
+        seen[frontier] = True
+        depth += 1
+
+
+_GROUPS = 24  # bound columns for the languages outside the set: more is tighter but slower
+_GROUPING_FEATURES = 5000  # the n-grams the set's languages use most decide which outside languages group well
+_MARGIN = 0.05  # nats of slack for float32 sums before a bound rules `other` out
+
+
+@dataclass(frozen=True)
+class _Scorer:
+    """Scores restricted to a language set, and a cheap upper bound on the mass outside it.
+
+    `table` holds the set's columns (several per language when py3langid splits one by script), then per
+    group of outside languages the highest value of its members, so `score` needs one gather of a few
+    columns; the naive Bayes score is a sum of non-negative weights times these values, so a group's
+    column bounds each member's score, and the group, with its size, bounds its share of the mass."""
+
+    table: np.ndarray  # n-gram → [set columns | group maxima], float16 like the model
+    priors: np.ndarray
+    fold: np.ndarray  # set column → language, 0/1
+    log_sizes: np.ndarray  # log of each group's number of languages
+    full_table: np.ndarray
+    full_priors: np.ndarray
+
+    def score(self, found: tuple[np.ndarray, np.ndarray, np.ndarray], n: int, temperature: np.ndarray,
+              other_share: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per text: the probabilities of the set's languages, and the mass outside the set where it may
+        reach `other_share` (else 0.0)."""
+        text, feature, counts = found
+        weights = np.log1p(counts.astype(np.float32))
+        scaled = _sums(self.table, self.priors, text, feature, weights, n) / temperature[:, None]
+        k = len(self.fold)
+        log_inside = _logsumexp(scaled[:, :k])
+        probs = np.exp(scaled[:, :k] - log_inside[:, None]) @ self.fold
+        log_bound = _logsumexp(scaled[:, k:] + self.log_sizes)
+        outside = np.zeros(n)
+        if other_share >= 1.0:  # the mass outside is below 1 whenever the set has any
+            return probs, outside
+        need = np.ones(n, dtype=bool)
+        if other_share > 0.0:
+            need = log_bound - log_inside >= math.log(other_share / (1.0 - other_share)) - _MARGIN
+        if need.any():
+            keep = need[text]
+            full = _sums(self.full_table, self.full_priors, text[keep], feature[keep], weights[keep], n)[need]
+            log_all = _logsumexp(full / temperature[need, None])
+            outside[need] = np.maximum(0.0, 1.0 - np.exp(log_inside[need] - log_all))
+        return probs, outside
+
+
+def _sums(table: np.ndarray, priors: np.ndarray, text: np.ndarray, feature: np.ndarray, weights: np.ndarray,
+          n: int) -> np.ndarray:
+    """Naive Bayes scores per text (rows) and column: weighted n-gram values plus the prior; a text
+    without n-grams scores 0 everywhere, as in py3langid."""
+    out = np.zeros((n, table.shape[1]))
+    if not len(text):
+        return out
+    starts = np.flatnonzero(np.diff(text, prepend=-1))
+    rows = table[feature].astype(np.float32)
+    rows *= weights[:, None]
+    out[text[starts]] = np.add.reduceat(rows, starts, axis=0) + priors
+    return out
+
+
+def _logsumexp(x: np.ndarray) -> np.ndarray:
+    top: np.ndarray = x.max(axis=1)
+    total: np.ndarray = top + np.log(np.exp(x - top[:, None]).sum(axis=1))
+    return total
+
+
+@cache
+def _scorer(languages: tuple[str, ...]) -> _Scorer:
+    model = _py3langid_model()
+    classes = list(model.nb_classes)
+    inside = [i for i, c in enumerate(classes) if c in languages]
+    outside = [i for i, c in enumerate(classes) if c not in languages]
+    ptc, pc = np.asarray(model.nb_ptc), np.asarray(model.nb_pc, dtype=np.float64)
+    groups = _group(ptc, inside, outside)
+    maxima = [ptc[:, g].max(axis=1) for g in groups]
+    fold = np.array([[float(classes[i] == lang) for lang in languages] for i in inside])
+    return _Scorer(table=np.ascontiguousarray(np.column_stack([ptc[:, inside], *maxima])),
+                   priors=np.concatenate([pc[inside], [pc[g].max() for g in groups]]), fold=fold,
+                   log_sizes=np.log([len(g) for g in groups]), full_table=ptc, full_priors=pc)
+
+
+def _group(ptc: np.ndarray, inside: list[int], outside: list[int]) -> list[list[int]]:
+    """Outside languages in `_GROUPS` groups of languages that score alike on the n-grams the set's own
+    languages use most (k-means++ with a fixed seed, so every worker builds the same groups): a group's
+    maximum then stays close to each member on the set's text, which keeps the bound tight."""
+    common = np.argsort(-ptc[:, inside].max(axis=1), kind="stable")[:_GROUPING_FEATURES]
+    points = ptc[common][:, outside].T.astype(np.float64)
+    count = min(_GROUPS, len(outside))
+    rng = np.random.default_rng(0)
+    centre = points[[rng.integers(len(points))]]
+    far = ((points - centre[0]) ** 2).sum(axis=1)
+    while len(centre) < count:
+        chosen = points[rng.choice(len(points), p=far / far.sum())]
+        centre = np.vstack([centre, chosen])
+        far = np.minimum(far, ((points - chosen) ** 2).sum(axis=1))
+    for _ in range(20):
+        label = ((centre**2).sum(axis=1)[None] - 2 * points @ centre.T).argmin(axis=1)
+        centre = np.array([points[label == g].mean(axis=0) if (label == g).any() else centre[g] for g in range(count)])
+    return [[outside[i] for i in np.flatnonzero(label == g)] for g in range(count) if (label == g).any()]
