@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml .ci/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c .ci/constraints.txt -e '.[translate,ray,dev]'
+	$(BIN)/pip install --quiet -c .ci/constraints.txt -e '.[translate,ray,warc,parquet,zstd,dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
