@@ -306,12 +306,12 @@ def _read_jsonl(stream: IO[bytes], source: str, name: str, max_bytes: int | None
         doc_id = f"{name}:{number}"
         body = line.rstrip(b"\r\n")
         if max_bytes is not None and len(body) > max_bytes:
-            size = len(line)
+            size = len(body)
             while not line.endswith(b"\n"):
                 line = stream.readline(_SKIP_CHUNK)
+                size += len(line.rstrip(b"\r\n"))
                 if not line:
                     break
-                size += len(line)
             yield _oversize(doc_id, source, UNKNOWN, f"{size} bytes", max_bytes, warnings)
             continue
         if body.strip():
