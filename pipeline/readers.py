@@ -153,7 +153,8 @@ class Reader:
             if kind == "jsonl":
                 yield from _read_jsonl(stream, source, Path(doc_id).name, self.max_bytes, warnings)
             elif kind == "warc":
-                yield from warc.documents(stream, source, self.max_bytes, warnings, self.skipped.add)
+                for page in warc.documents(stream, source, self.max_bytes, warnings, self.skipped.add):
+                    yield self._within_limit(page)
             elif kind == "parquet":
                 yield from self._parquet(path if compression is None else None, doc_id, source, warnings)
             else:
@@ -166,11 +167,16 @@ class Reader:
         content_type = CONTENT_TYPES.get(kind, UNKNOWN)
         limit = self.max_bytes
         if limit is not None and size is not None and size > limit:
-            return _oversize(doc_id, source, content_type, f"{size} bytes", limit, warnings)
+            return _oversize(doc_id, source, content_type, size, limit, warnings)
         data = stream.read() if limit is None else stream.read(limit + 1)
-        if limit is not None and len(data) > limit:
-            return _oversize(doc_id, source, content_type, f"over {limit} bytes", limit, warnings)
-        return Document(id=doc_id, source=source, content_type=content_type, raw=data, warnings=warnings)
+        return self._within_limit(Document(id=doc_id, source=source, content_type=content_type, raw=data,
+                                           warnings=warnings))
+
+    def _within_limit(self, doc: Document) -> Document:
+        """`doc`, or its error record when its bytes (read up to `max_bytes + 1`) are over the limit."""
+        if self.max_bytes is not None and doc.raw is not None and len(doc.raw) > self.max_bytes:
+            return doc.failed(READ_STAGE, f"document is over the limit run.max_bytes={self.max_bytes}")
+        return doc
 
     def _parquet(self, path: Path | None, doc_id: str, source: str,
                  warnings: list[StageWarning]) -> Iterator[Document]:
@@ -312,7 +318,7 @@ def _read_jsonl(stream: IO[bytes], source: str, name: str, max_bytes: int | None
                 size += len(line.rstrip(b"\r\n"))
                 if not line:
                     break
-            yield _oversize(doc_id, source, UNKNOWN, f"{size} bytes", max_bytes, warnings)
+            yield _oversize(doc_id, source, UNKNOWN, size, max_bytes, warnings)
             continue
         if body.strip():
             yield from_line(body, number, doc_id, source, warnings)
@@ -351,10 +357,10 @@ def _error(doc_id: str, source: str, warnings: list[StageWarning], message: str)
     return Document(id=doc_id, source=source, warnings=list(warnings)).failed(READ_STAGE, message)
 
 
-def _oversize(doc_id: str, source: str, content_type: str, size: str, max_bytes: int,
+def _oversize(doc_id: str, source: str, content_type: str, size: int, max_bytes: int,
               warnings: list[StageWarning]) -> Document:
     doc = Document(id=doc_id, source=source, content_type=content_type, warnings=list(warnings))
-    return doc.failed(READ_STAGE, f"document is {size}, over the limit run.max_bytes={max_bytes}")
+    return doc.failed(READ_STAGE, f"document is {size} bytes, over the limit run.max_bytes={max_bytes}")
 
 
 def _compression_warning(found: str | None, named: str | None) -> StageWarning:
