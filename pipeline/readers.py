@@ -134,22 +134,27 @@ class Reader:
         warnings = list(id_warnings or [])
         claimed, claimed_compression = sniff.parse_name(path.name) if path is not None and named else (None, None)
         try:
-            magic = _read_upto(raw, sniff.MAGIC_BYTES)
-            compression = sniff.compression(magic)
-            stream: IO[bytes] = _replay(magic, raw)
+            head = _read_upto(raw, sniff.HEAD_BYTES)
+            compression = sniff.compression(head)
+            stream: IO[bytes] = _replay(head, raw)
             if named and compression != claimed_compression:
                 warnings.append(_compression_warning(compression, claimed_compression))
-            if compression is not None:
+            if compression == "gzip" and _inflate_start(head).startswith(b"WARC/"):
+                # warcio inflates a .warc.gz record by record itself, a third faster than one GzipFile over all
+                head = _inflate_start(head)
+            elif compression is not None:
                 stream = _decompress(stream, compression)
                 size = None
-            head = _read_upto(stream, sniff.HEAD_BYTES)
+                head = _read_upto(stream, sniff.HEAD_BYTES)
+                stream = _replay(head, stream)
             if head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").startswith(b"{") and b"\n" not in head:
-                head += stream.readline(-1 if self.max_bytes is None else self.max_bytes + 1)
+                # Sniffing JSONL needs the whole first line: read it again through the replay, then replay it.
+                head = stream.readline(-1 if self.max_bytes is None else max(self.max_bytes + 1, len(head)))
+                stream = _replay(head, stream)
             kind = sniff.sniff(head, claimed)
             if claimed is not None and kind != claimed:
                 warnings.append(StageWarning(stage=READ_STAGE, message=f"content is {sniff.LABELS[kind]}, not the "
                                              f"{sniff.LABELS[claimed]} its name says: read as {sniff.LABELS[kind]}"))
-            stream = _replay(head, stream)
             if kind == "jsonl":
                 yield from _read_jsonl(stream, source, Path(doc_id).name, self.max_bytes, warnings)
             elif kind == "warc":
@@ -408,6 +413,14 @@ class _Replay(io.RawIOBase):
 
 def _replay(head: bytes, rest: IO[bytes]) -> IO[bytes]:
     return io.BufferedReader(_Replay(head, rest), buffer_size=sniff.HEAD_BYTES)
+
+
+def _inflate_start(head: bytes) -> bytes:
+    """The start of what the gzip data `head` holds, as far as `head` goes."""
+    try:
+        return zlib.decompressobj(wbits=31).decompress(head, sniff.HEAD_BYTES)
+    except zlib.error:
+        return b""
 
 
 def _decompress(stream: IO[bytes], compression: str) -> IO[bytes]:
