@@ -193,7 +193,9 @@ class Reader:
             return
         name = Path(doc_id).name
         for number, row in parquet.rows(path):
-            yield from_record(row, f"{name}:{number}", source, f"row {number}", warnings=warnings)
+            # Arrow strings are valid UTF-8: no lone surrogates to look for.
+            yield from_record(row, f"{name}:{number}", source, f"row {number}", warnings=warnings,
+                              check_surrogates=False)
 
 
 def read(inputs: Iterable[str], glob: str = "**/*", max_bytes: int | None = None) -> Iterator[Document]:
@@ -229,9 +231,9 @@ def from_record(record: dict[str, Any], doc_id: str, source: str, where: str = "
     metadata, extra = _metadata(record, doc_warnings, where)
     if isinstance(html, str) and "text" in record:
         extra["text"] = text
-    given_id = record.get("id", doc_id)
-    doc = Document(id=given_id if isinstance(given_id, str) else json.dumps(given_id), source=source,
-                   metadata=metadata, extra=extra, warnings=doc_warnings)
+    given_id = record.get("id")
+    doc = Document(id=doc_id if given_id is None else given_id if isinstance(given_id, str) else json.dumps(given_id),
+                   source=source, metadata=metadata, extra=extra, warnings=doc_warnings)
     if isinstance(record.get("lang"), str):
         doc.lang = record["lang"]
     if isinstance(html, str):

@@ -254,9 +254,11 @@ def test_jsonl_metadata_fields_and_a_metadata_object_become_metadata(tmp_path: P
     rows = [{"id": "a", "text": "Un.", "url": "https://ex.test/a", "title": "Titre", "date": "2024-05-01",
              "lang": "fr", "section": "monde"},
             {"id": "b", "html": "<p>Deux.</p>", "metadata": {"author": "A. Auteur", "site": "Ex", "tags": ["x"]}},
-            {"id": "c", "text": "Trois.", "date": 20240501}]
+            {"id": "c", "text": "Trois.", "date": 20240501},
+            {"id": None, "text": "Quatre."}, {"id": 5, "text": "Cinq."}]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    a, b, c = readers.read([str(path)])
+    a, b, c, d, e = readers.read([str(path)])
+    assert (d.id, e.id) == ("in.jsonl:4", "5")
     assert (a.metadata, a.lang, a.extra) == (
         Metadata(title="Titre", date="2024-05-01", url="https://ex.test/a"), "fr", {"section": "monde"})
     assert (b.metadata, b.extra) == (Metadata(author="A. Auteur", site="Ex"), {"metadata": {"tags": ["x"]}})
