@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The extras the tests exercise: argos (tamis models with argostranslate; torch pinned to the CPU build by
 # the constraints), ray, dev (pytest, hypothesis, jsonschema, ruff, mypy).
-EXTRAS := argos,ray,dev
+EXTRAS := argos,ray,warc,parquet,zstd,dev
 # Every Python tamis supports (requires-python), from pyenv; `make test-pythons` runs the fast tests on each.
 PYENV_ROOT ?= $(HOME)/.pyenv
 PYTHONS ?= 3.10.13 3.11.7 3.12.1 3.13.0

@@ -28,7 +28,6 @@ _COMPRESSION_MAGIC = (
     (b"\xfd7zXZ\x00", "xz"),
     (b"\x28\xb5\x2f\xfd", "zstd"),
 )
-MAGIC_BYTES = 6  # enough for every compression magic above
 HEAD_BYTES = 65_536  # what sniffing looks at (a JSONL head is extended to its first whole line)
 LABELS: dict[Kind, str] = {"html": "HTML", "text": "plain text", "jsonl": "JSONL", "warc": "WARC",
                            "parquet": "Parquet", "binary": "binary data"}

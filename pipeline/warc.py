@@ -24,7 +24,8 @@ SKIPPED = "WARC record not an HTML page"
 
 def documents(stream: IO[bytes], source: str, max_bytes: int | None, warnings: list[StageWarning],
               skip: Callable[[str, str], None]) -> Iterator[Document]:
-    """The HTML pages of the (decompressed) WARC `stream`; `skip(name, reason)` hears of the others."""
+    """The HTML pages of the (decompressed) WARC `stream`, each payload read up to `max_bytes + 1` bytes;
+    `skip(name, reason)` hears of the other records."""
     try:
         from warcio.archiveiterator import ArchiveIterator
         from warcio.exceptions import ArchiveLoadFailed
@@ -78,9 +79,7 @@ def _page(record: Any, uri: str, source: str, max_bytes: int | None, warnings: l
     if mime not in HTML_TYPES and not (not mime and sniff.sniff(payload[: sniff.HEAD_BYTES], None) == "html"):
         skip(f"{source}: {uri} ({mime or 'no Content-Type'})", SKIPPED)
         return None
-    if max_bytes is not None and len(payload) > max_bytes:
-        return doc.failed("read", f"document is over {max_bytes} bytes, over the limit run.max_bytes={max_bytes}")
-    doc.raw = payload
+    doc.raw = payload  # up to max_bytes + 1: the reader refuses what is over the limit
     return doc
 
 

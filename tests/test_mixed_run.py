@@ -26,9 +26,9 @@ def test_a_mixed_folder_yields_one_record_per_document_and_reports_what_it_skipp
             for i, p in enumerate(articles[1:3])]
     dump = "".join(json.dumps(row) + "\n" for row in rows)
     (source / "d_dump.jsonl.gz").write_bytes(gzip.compress(dump.encode()))
-    write_warc(source / "e_crawl.warc.gz", [Capture("https://news.test/mieter", page,
-                                                    content_type="text/html; charset=iso-8859-1"),
-                                            Capture("https://news.test/logo.png", b"\x89PNG", content_type="image/png")])
+    write_warc(source / "e_crawl.warc.gz", [
+        Capture("https://news.test/mieter", page, content_type="text/html; charset=iso-8859-1"),
+        Capture("https://news.test/logo.png", b"\x89PNG", content_type="image/png")])
     (source / "f_notes.docx").write_bytes(b"PK\x03\x04")
     (source / "g_saved_page.txt").write_bytes(page)
     out = tmp_path / "out" / "clean.jsonl"

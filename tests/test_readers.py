@@ -134,7 +134,7 @@ def test_a_corrupt_compressed_file_is_an_error_record(tmp_path: Path) -> None:
 def test_a_compressed_document_over_max_bytes_is_refused_without_inflating_it(tmp_path: Path) -> None:
     (tmp_path / "bomb.txt.gz").write_bytes(gzip.compress(b"a" * 5_000_000))
     [doc] = readers.read([str(tmp_path)], max_bytes=1000)
-    assert (doc.status, doc.reason) == ("error", "document is over 1000 bytes, over the limit run.max_bytes=1000")
+    assert (doc.status, doc.reason) == ("error", "document is over the limit run.max_bytes=1000")
 
 
 # --- Skipped inputs and empty runs ------------------------------------------------------------------------
@@ -255,9 +255,11 @@ def test_jsonl_metadata_fields_and_a_metadata_object_become_metadata(tmp_path: P
     rows = [{"id": "a", "text": "Un.", "url": "https://ex.test/a", "title": "Titre", "date": "2024-05-01",
              "lang": "fr", "section": "monde"},
             {"id": "b", "html": "<p>Deux.</p>", "metadata": {"author": "A. Auteur", "site": "Ex", "tags": ["x"]}},
-            {"id": "c", "text": "Trois.", "date": 20240501}]
+            {"id": "c", "text": "Trois.", "date": 20240501},
+            {"id": None, "text": "Quatre."}, {"id": 5, "text": "Cinq."}]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    a, b, c = readers.read([str(path)])
+    a, b, c, d, e = readers.read([str(path)])
+    assert (d.id, e.id) == ("in.jsonl:4", "5")
     assert (a.metadata, a.lang, a.extra) == (
         Metadata(title="Titre", date="2024-05-01", url="https://ex.test/a"), "fr", {"section": "monde"})
     assert (b.metadata, b.extra) == (Metadata(author="A. Auteur", site="Ex"), {"metadata": {"tags": ["x"]}})

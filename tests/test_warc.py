@@ -79,3 +79,13 @@ def test_a_broken_warc_ends_with_an_error_record_after_its_good_pages(tmp_path: 
     assert [(d.id, d.status) for d in docs] == [("https://news.test/a", "ok"), ("crawl.warc", "error")]
     assert docs[1].reason is not None
     assert docs[1].reason.startswith("read failed: FormatError: WARC unreadable after record 3: ")
+
+
+def test_a_page_over_max_bytes_is_an_error_record_that_keeps_its_url(tmp_path: Path) -> None:
+    path = write_warc(tmp_path / "big.warc.gz", [Capture("https://news.test/big", b"<p>" + b"x" * 5000 + b"</p>"),
+                                                 Capture("https://news.test/small", b"<p>Petit.</p>")])
+    big, small = readers.read([str(path)], max_bytes=1000)
+    assert (big.id, big.status, big.metadata.url, big.raw) == ("https://news.test/big", "error",
+                                                              "https://news.test/big", None)
+    assert big.reason == "document is over the limit run.max_bytes=1000"
+    assert (small.status, small.raw) == ("ok", b"<p>Petit.</p>")
