@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The extras the tests exercise: argos (tamis models with argostranslate; torch pinned to the CPU build by
-# the constraints), ray, dev (pytest, hypothesis, jsonschema, ruff, mypy).
+# the constraints), ray, the input formats (warc, parquet, zstd), dev (pytest, hypothesis, jsonschema, ruff, mypy).
 EXTRAS := argos,ray,warc,parquet,zstd,dev
 # Every Python tamis supports (requires-python), from pyenv; `make test-pythons` runs the fast tests on each.
 PYENV_ROOT ?= $(HOME)/.pyenv
