@@ -47,7 +47,7 @@ class RunConfig:
     """
 
     output: str = "-"
-    format: Literal["jsonl", "txt", "md"] = "jsonl"
+    format: Literal["jsonl", "txt", "md", "parquet"] = "jsonl"
     glob: str = "**/*"
     jobs: NonNegativeInt = 0
     batch_size: PositiveInt = 32
