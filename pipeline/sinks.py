@@ -11,8 +11,9 @@
 - Markdown or text to a name with the format's suffix (`-o one.md`): that file, for one document.
 - Parquet to a file: rows (`pipeline.columns`) to `OUT.part`, moved over `OUT` with its footer at the end.
 
-Beside the output (`OUT` → `OUT-stem.stats.json` and `OUT-stem.manifest.json`; in a directory output,
-`stats.json` and `manifest.json`) go the run's stats and the manifest `--resume` checks (`pipeline.manifest`).
+Beside the output, named after it (`out.jsonl` → `out.stats.json` and `out.manifest.json`; in a directory
+output, `stats.json` and `manifest.json`), go the run's stats and the manifest `--resume` checks
+(`pipeline.manifest`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _STATUS = re.compile(rb'"status": "(ok|filtered|error)"')  # the first key of th
 _ID_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
 _NAME_BYTES = 150  # a file name's stem; file systems allow 255 bytes, the hash and suffix need a few
 _RESUME_AGAIN = "run again without --resume"
+_DESCRIPTORS = ("/dev/stdout", "/dev/stderr")
 
 
 class Sink:
@@ -70,6 +72,8 @@ def open_sink(config: PipelineConfig, inputs: list[str], *, resume: bool = False
     if run.output == STDOUT or _is_device(Path(run.output)):
         if resume:
             raise OutputError("--resume completes an output file: give it with -o")
+        if run.format == "parquet":
+            raise OutputError("run.format=parquet writes a file: give it with -o")
         if run.format != "jsonl":
             raise OutputError(f"run.format={run.format} writes files: give a directory as --output "
                               f"(or a .{run.format} file name for one document)")
@@ -108,9 +112,9 @@ def _sidecar(output: Path, role: str) -> Path:
 
 
 def _is_device(path: Path) -> bool:
-    """A character device, a pipe or a socket, or a name under /dev (`/dev/stdout` may stand for a file):
-    written as a stream, never replaced or resumed."""
-    if path.is_absolute() and path.parts[1:2] == ("dev",):
+    """A character device, a pipe or a socket, or a name of a descriptor (`/dev/stdout` may stand for a
+    file the shell opened): written as a stream, never replaced or resumed."""
+    if str(path) in _DESCRIPTORS or str(path).startswith("/dev/fd/"):
         return True
     try:
         mode = path.stat().st_mode
@@ -218,7 +222,8 @@ class _Stream(Sink):
     def __init__(self, path: str | None) -> None:
         super().__init__()
         self.name = path or "<stdout>"
-        self._stream: BinaryIO = sys.stdout.buffer if path is None else _create(Path(path), Path(path))
+        # Appending truncates nothing: `/dev/stdout` may be a file the shell opened with `>>`.
+        self._stream: BinaryIO = sys.stdout.buffer if path is None else _create(Path(path), Path(path), "ab")
 
     def write(self, batch: list[Encoded]) -> None:
         try:

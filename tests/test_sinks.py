@@ -236,3 +236,13 @@ def test_parquet_output_cannot_be_resumed(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.decode() == (f"tamis: --resume: {out}: a Parquet output is written whole and cannot be "
                                     "resumed; run again without --resume\n")
+
+
+def test_dev_stdout_redirected_to_a_file_is_written_as_a_stream(tmp_path: Path) -> None:
+    target = tmp_path / "shell.jsonl"
+    with target.open("wb") as stdout:
+        done = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ARTICLES), "-o", "/dev/stdout", *FAST],
+                              cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(jsonl(target)) == 5
+    assert not Path("/dev/stdout.part").exists() and not Path("/dev/stdout.stats.json").exists()
