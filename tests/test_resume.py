@@ -99,3 +99,18 @@ def test_a_torn_last_line_is_cut_without_reading_the_file_into_memory(tmp_path: 
     tracemalloc.stop()
     assert path.stat().st_size == len(line) * 500_000
     assert peak < 1_000_000
+
+
+def test_a_file_name_that_is_not_utf8_is_written_and_resumed(tmp_path: Path) -> None:
+    source, out = tmp_path / "in", tmp_path / "out.jsonl"
+    source.mkdir()
+    (source / "a.txt").write_text("Texte a.")
+    with open(bytes(source) + b"/\xff.txt", "wb") as stream:
+        stream.write(b"Texte ff.")
+    assert tamis("run", str(source), "-o", str(out), *FAST).returncode == 0
+    before = out.read_bytes()
+    before.decode("utf-8")  # valid UTF-8: the name's stray byte is an escape
+    assert len(before.splitlines()) == 2
+    done = tamis("run", str(source), "-o", str(out), "--resume", *FAST)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == before
