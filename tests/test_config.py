@@ -37,7 +37,7 @@ def problems_of(raw: dict, overrides: tuple[str, ...] = ()) -> list[str]:
         ({"pipeline": ["decode"], "stages": {"decode": {"fallback_encoding": "klingon"}}},
          "stages.decode: fallback_encoding: unknown encoding 'klingon'"),
         ({"pipeline": ["decode"], "run": {"format": "xml"}},
-         "run.format: expected one of 'jsonl', 'txt', 'md', got 'xml'"),
+         "run.format: expected one of 'jsonl', 'txt', 'md', 'parquet', got 'xml'"),
         ({"pipeline": ["decode"], "run": {"jobs": -1}}, "run.jobs: expected a non-negative integer, got -1"),
         ({"pipeline": ["decode"], "run": {"timeout": True}}, "run.timeout: expected a positive number, got True"),
         ({"pipeline": ["decode"], "stages": {"extractt": {}}}, "stages.extractt: not in pipeline (pipeline: decode)"),
@@ -65,7 +65,7 @@ def test_every_problem_is_reported_at_once() -> None:
             "stages.decode.detect: expected bool, got 'yes'",
             "stages.decode.colour: unknown option; valid options: fallback_encoding, detect",
             f"pipeline[2]: unknown stage 'nope'; available: {', '.join(sorted(registry.available()))}",
-            "run.format: expected one of 'jsonl', 'txt', 'md', got 'xml'",
+            "run.format: expected one of 'jsonl', 'txt', 'md', 'parquet', got 'xml'",
             "run.jobs: expected a non-negative integer, got -1",
         ]
     ]
@@ -122,5 +122,5 @@ def test_config_yaml_is_the_default_pipeline_with_every_option_at_its_default() 
 def test_describe_reads_like_prose() -> None:
     hints = typing.get_type_hints(config.RunConfig, include_extras=True)
     assert config.describe(hints["stats"]) == "str or null"
-    assert config.describe(hints["format"]) == "one of 'jsonl', 'txt', 'md'"
+    assert config.describe(hints["format"]) == "one of 'jsonl', 'txt', 'md', 'parquet'"
     assert config.describe(tuple[str, ...]) == "list of str"
