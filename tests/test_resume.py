@@ -76,6 +76,7 @@ def test_resume_completes_a_directory_output(tmp_path: Path) -> None:
     assert {p.name: p.read_bytes() for p in cut.iterdir() if p.suffix == ".md"} == \
         {p.name: p.read_bytes() for p in full.iterdir() if p.suffix == ".md"}
     assert (cut / "index.jsonl").read_bytes() == (full / "index.jsonl").read_bytes()
+    assert json.loads((cut / "stats.json").read_text())["documents"] == 5
 
 
 @pytest.mark.parametrize(("bad", "problem"), [("\n", "is blank"), ('{"id": "x", "stat\n', "is not a tamis record")])
