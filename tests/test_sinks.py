@@ -246,3 +246,13 @@ def test_dev_stdout_redirected_to_a_file_is_written_as_a_stream(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert len(jsonl(target)) == 5
     assert not Path("/dev/stdout.part").exists() and not Path("/dev/stdout.stats.json").exists()
+
+
+def test_a_new_run_into_a_directory_replaces_the_previous_runs_files(tmp_path: Path) -> None:
+    out = tmp_path / "md"
+    assert tamis("run", str(ARTICLES), "--format", "md", "-o", str(out), *FAST).returncode == 0
+    (out / "mine.md").write_text("not tamis's")
+    first = sorted(ARTICLES.iterdir())[0]
+    assert tamis("run", str(first), "--format", "md", "-o", str(out), *FAST).returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{first.stem}.md", "mine.md", "index.jsonl", "manifest.json", "stats.json"])
