@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     add_config(p)
     p.add_argument("-o", "--output", help="JSONL file; for --format txt/md a directory, or a .md/.txt file for one "
                                           "document (default: stdout)")
-    p.add_argument("--format", choices=["jsonl", "txt", "md"])
+    p.add_argument("--format", choices=["jsonl", "txt", "md", "parquet"])
     p.add_argument("--stats", metavar="PATH", help="write the run's stats there (default: beside the output, "
                                                    "OUT.stats.json or DIR/stats.json; none for stdout)")
     p.add_argument("-j", "--jobs", type=int, help="worker processes (default: all cores)")

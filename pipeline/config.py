@@ -36,15 +36,18 @@ from pipeline.types import BatchSize, Check, Jobs, PositiveFloat, PositiveInt, R
 class RunConfig:
     """How a run reads, writes and fails."""
 
-    output: str = field(default="-", metadata={"help": 'JSONL file, or a directory for txt/md; "-" is standard output'})
-    format: Literal["jsonl", "txt", "md"] = field(default="jsonl", metadata={"help": "output format"})
+    output: str = field(default="-", metadata={
+        "help": 'JSONL or Parquet file, a directory for txt/md (a .md/.txt file for one document); "-" is stdout'})
+    format: Literal["jsonl", "txt", "md", "parquet"] = field(default="jsonl", metadata={
+        "help": "output format; parquet needs pip install 'tamis[parquet]'"})
     glob: RelativeGlob = field(default="**/*", metadata={
         "help": "files taken from an input directory (known suffixes only), relative to it"})
     jobs: Jobs = field(default=0, metadata={"help": "worker processes; 0 = all cores"})
     batch_size: BatchSize = field(default=32, metadata={"help": "documents handed to each stage at once"})
     fail_fast: bool = field(default=False, metadata={
         "help": "stop at the first failing document instead of recording an error"})
-    stats: str | None = field(default=None, metadata={"help": "stats.json path; default: beside a JSONL output file"})
+    stats: str | None = field(default=None, metadata={
+        "help": "stats path; default: beside the output (out.jsonl → out.stats.json, DIR/stats.json)"})
     max_bytes: PositiveInt = field(default=20_000_000, metadata={
         "help": "per-document size limit (error record above it)"})
     timeout: PositiveFloat = field(default=120.0, metadata={

@@ -45,7 +45,8 @@ class Manifest:
         return cls(config=_digest(config), files=files)
 
     def to_text(self) -> str:
-        return json.dumps({"config": self.config, "files": self.files}, ensure_ascii=False) + "\n"
+        # ASCII: a file name that is not UTF-8 holds lone surrogates, which JSON escapes and UTF-8 cannot hold.
+        return json.dumps({"config": self.config, "files": self.files}) + "\n"
 
     @classmethod
     def read(cls, path: str | Path) -> Manifest:

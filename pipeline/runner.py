@@ -258,8 +258,10 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
     for _ in range(sink.done):
         if next(docs, None) is None:
             break
-    every_record = dataclasses.replace(config, run=dataclasses.replace(config.run, fail_fast=False))
-    processed = stream(every_record, docs)
+    # The stream records every failure, so that the first one in input order is found here, and no worker
+    # raises past the records already processed.
+    stream_config = dataclasses.replace(config, run=dataclasses.replace(config.run, fail_fast=False))
+    processed = stream(stream_config, docs)
     started_up, error = False, False  # until a first batch is back, the stages may still fail to set up
     try:
         for out, stage_stats in processed:

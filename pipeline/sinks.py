@@ -9,9 +9,11 @@
   tells apart ids that would share a name), and `index.jsonl` listing every document in input order with
   its outcome and its file.
 - Markdown or text to a name with the format's suffix (`-o one.md`): that file, for one document.
+- Parquet to a file: rows (`pipeline.columns`) to `OUT.part`, moved over `OUT` with its footer at the end.
 
-Beside the output (`OUT` → `OUT-stem.stats.json` and `OUT-stem.manifest.json`; in a directory output,
-`stats.json` and `manifest.json`) go the run's stats and the manifest `--resume` checks (`pipeline.manifest`).
+Beside the output, named after it (`out.jsonl` → `out.stats.json` and `out.manifest.json`; in a directory
+output, `stats.json` and `manifest.json`), go the run's stats and the manifest `--resume` checks
+(`pipeline.manifest`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, cast
 
+from pipeline import columns
 from pipeline.config import PipelineConfig
 from pipeline.encoders import Encoded
 from pipeline.errors import OutputError, WriteError
@@ -37,6 +40,7 @@ _STATUS = re.compile(rb'"status": "(ok|filtered|error)"')  # the first key of th
 _ID_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
 _NAME_BYTES = 150  # a file name's stem; file systems allow 255 bytes, the hash and suffix need a few
 _RESUME_AGAIN = "run again without --resume"
+_DESCRIPTORS = ("/dev/stdout", "/dev/stderr")
 
 
 class Sink:
@@ -68,6 +72,8 @@ def open_sink(config: PipelineConfig, inputs: list[str], *, resume: bool = False
     if run.output == STDOUT or _is_device(Path(run.output)):
         if resume:
             raise OutputError("--resume completes an output file: give it with -o")
+        if run.format == "parquet":
+            raise OutputError("run.format=parquet writes a file: give it with -o")
         if run.format != "jsonl":
             raise OutputError(f"run.format={run.format} writes files: give a directory as --output "
                               f"(or a .{run.format} file name for one document)")
@@ -79,6 +85,11 @@ def open_sink(config: PipelineConfig, inputs: list[str], *, resume: bool = False
     manifest = Manifest.of(config, inputs)
     if run.format == "jsonl":
         sink = _JsonlFile(path, manifest, resume, stats_path(run.output, run.stats))
+    elif run.format == "parquet":
+        if resume:
+            raise OutputError(f"--resume: {path}: a Parquet output is written whole and cannot be resumed; "
+                              f"{_RESUME_AGAIN}")
+        sink = _Parquet(path, manifest, stats_path(run.output, run.stats))
     elif path.suffix == f".{run.format}" and not path.is_dir():
         sink = _OneFile(path, manifest, stats_path(run.output, run.stats))
     else:
@@ -101,9 +112,9 @@ def _sidecar(output: Path, role: str) -> Path:
 
 
 def _is_device(path: Path) -> bool:
-    """A character device, a pipe or a socket, or a name under /dev (`/dev/stdout` may stand for a file):
-    written as a stream, never replaced or resumed."""
-    if path.is_absolute() and path.parts[1:2] == ("dev",):
+    """A character device, a pipe or a socket, or a name of a descriptor (`/dev/stdout` may stand for a
+    file the shell opened): written as a stream, never replaced or resumed."""
+    if str(path) in _DESCRIPTORS or str(path).startswith("/dev/fd/"):
         return True
     try:
         mode = path.stat().st_mode
@@ -211,7 +222,8 @@ class _Stream(Sink):
     def __init__(self, path: str | None) -> None:
         super().__init__()
         self.name = path or "<stdout>"
-        self._stream: BinaryIO = sys.stdout.buffer if path is None else _create(Path(path), Path(path))
+        # Appending truncates nothing: `/dev/stdout` may be a file the shell opened with `>>`.
+        self._stream: BinaryIO = sys.stdout.buffer if path is None else _create(Path(path), Path(path), "ab")
 
     def write(self, batch: list[Encoded]) -> None:
         try:
@@ -282,6 +294,54 @@ class _JsonlFile(Sink):
         os.replace(f"{self._manifest}.new", self._manifest)
         os.replace(self._part, self.path)
         _sync_directory(self.path.parent)
+        return True
+
+
+class _Parquet(Sink):
+    """Rows in groups of `columns.ROW_GROUP`, to `OUT.part`, moved over `OUT` once the footer is written."""
+
+    def __init__(self, path: Path, manifest: Manifest, stats_file: str | None) -> None:
+        super().__init__()
+        self.path, self.stats_file = path, stats_file
+        pyarrow = columns.import_pyarrow()
+        if path.is_dir():
+            raise OutputError(f"{path}: is a directory; a Parquet output is a file")
+        _make_dirs(path.parent, path)
+        self._part = Path(f"{path}.part")
+        self._manifest = _sidecar(path, "manifest")
+        self._text = manifest.to_text()
+        self._schema = columns.schema()
+        self._table = pyarrow.Table.from_pylist
+        try:
+            self._writer = pyarrow.parquet.ParquetWriter(self._part, self._schema)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot create the output: {exc.strerror or exc}") from None
+        self._rows: list[dict[str, object]] = []
+
+    def write(self, batch: list[Encoded]) -> None:
+        self._rows += [columns.row(item.data) for item in batch if item.data is not None]
+        if len(self._rows) >= columns.ROW_GROUP:
+            self._flush()
+        self.written += len(batch)
+
+    def _flush(self) -> None:
+        try:
+            self._writer.write_table(self._table(self._rows, schema=self._schema))
+        except OSError as exc:
+            raise WriteError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
+        self._rows = []
+
+    def close(self, keep: bool) -> bool:
+        try:
+            if keep and self._rows:
+                self._flush()
+        finally:
+            self._writer.close()
+        if not keep:
+            self._part.unlink()
+            return False
+        write_atomically(self._manifest, self._text)
+        os.replace(self._part, self.path)
         return True
 
 

@@ -39,7 +39,7 @@ def problems_of(raw: dict, overrides: tuple[str, ...] = ()) -> list[str]:
         ({"pipeline": ["decode"], "stages": {"decode": {"fallback_encoding": "klingon"}}},
          "stages.decode: fallback_encoding: unknown encoding 'klingon'"),
         ({"pipeline": ["decode"], "run": {"format": "xml"}},
-         "run.format: expected one of 'jsonl', 'txt', 'md', got 'xml'"),
+         "run.format: expected one of 'jsonl', 'txt', 'md', 'parquet', got 'xml'"),
         ({"pipeline": ["decode"], "run": {"jobs": -1}}, "run.jobs: expected an integer from 0 to 1024, got -1"),
         ({"pipeline": ["decode"], "run": {"jobs": 5000}}, "run.jobs: expected an integer from 0 to 1024, got 5000"),
         ({"pipeline": ["decode"], "run": {"batch_size": 10**9}},
@@ -74,7 +74,7 @@ def test_every_problem_is_reported_at_once() -> None:
             "stages.decode.detect: expected bool, got 'yes'",
             "stages.decode.colour: unknown option; valid options: fallback_encoding, detect",
             f"pipeline[2]: unknown stage 'nope'; available: {', '.join(sorted(registry.available()))}",
-            "run.format: expected one of 'jsonl', 'txt', 'md', got 'xml'",
+            "run.format: expected one of 'jsonl', 'txt', 'md', 'parquet', got 'xml'",
             "run.jobs: expected an integer from 0 to 1024, got -1",
         ]
     ]

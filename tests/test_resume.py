@@ -76,6 +76,7 @@ def test_resume_completes_a_directory_output(tmp_path: Path) -> None:
     assert {p.name: p.read_bytes() for p in cut.iterdir() if p.suffix == ".md"} == \
         {p.name: p.read_bytes() for p in full.iterdir() if p.suffix == ".md"}
     assert (cut / "index.jsonl").read_bytes() == (full / "index.jsonl").read_bytes()
+    assert json.loads((cut / "stats.json").read_text())["documents"] == 5
 
 
 @pytest.mark.parametrize(("bad", "problem"), [("\n", "is blank"), ('{"id": "x", "stat\n', "is not a tamis record")])
@@ -99,3 +100,18 @@ def test_a_torn_last_line_is_cut_without_reading_the_file_into_memory(tmp_path: 
     tracemalloc.stop()
     assert path.stat().st_size == len(line) * 500_000
     assert peak < 1_000_000
+
+
+def test_a_file_name_that_is_not_utf8_is_written_and_resumed(tmp_path: Path) -> None:
+    source, out = tmp_path / "in", tmp_path / "out.jsonl"
+    source.mkdir()
+    (source / "a.txt").write_text("Texte a.")
+    with open(bytes(source) + b"/\xff.txt", "wb") as stream:
+        stream.write(b"Texte ff.")
+    assert tamis("run", str(source), "-o", str(out), *FAST).returncode == 0
+    before = out.read_bytes()
+    before.decode("utf-8")  # valid UTF-8: the name's stray byte is an escape
+    assert len(before.splitlines()) == 2
+    done = tamis("run", str(source), "-o", str(out), "--resume", *FAST)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == before

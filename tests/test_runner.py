@@ -12,6 +12,7 @@ import pytest
 from pipeline import Document, Stage
 from pipeline import config as config_module
 from pipeline.encoders import Encoded
+from pipeline.errors import ConfigError
 from pipeline.runner import Pipeline, process_stream
 from stages.decode import Decode, DecodeConfig
 from stages.extract import Extract
@@ -116,3 +117,19 @@ def test_workers_send_every_format_encoded(fmt: str, data: Callable[[str], str])
     assert all(type(e) is Encoded for e in out)
     assert [(e.id, e.status, data(e.data or "")) for e in out] == [("0", "ok", "un"), ("1", "ok", "deux"),
                                                                    ("2", "ok", "trois")]
+
+
+def test_pipeline_run_is_the_cli_run_for_stages_built_in_python(tmp_path) -> None:
+    out = tmp_path / "out.jsonl"
+    stats = pipe(Gate(None)).run([str(ARTICLES)], str(out), jobs=1, batch_size=2)  # type: ignore[arg-type]
+    assert (stats.documents, stats.ok) == (5, 5)
+    assert [r["id"] for r in jsonl(out)] == sorted(p.name for p in ARTICLES.iterdir())
+    assert json.loads((tmp_path / "out.stats.json").read_text())["stages"]["gate"]["in"] == 5
+
+
+def test_pipeline_run_validates_its_options_as_yaml_does(tmp_path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        pipe().run([str(ARTICLES)], str(tmp_path / "out.jsonl"), format="xml", jobs=-1)
+    assert caught.value.problems == ["run.format: expected one of 'jsonl', 'txt', 'md', 'parquet', got 'xml'",
+                                     "run.jobs: expected a non-negative integer, got -1"]
+    assert list(tmp_path.iterdir()) == []

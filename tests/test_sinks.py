@@ -209,3 +209,50 @@ def test_a_broken_pipe_on_stdout_is_a_quiet_exit(tmp_path: Path) -> None:
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 141
     assert err == b""
+
+
+def test_parquet_output_has_the_jsonl_records_as_columns(tmp_path: Path) -> None:
+    parquet = pytest.importorskip("pyarrow.parquet", reason="the parquet extra is not installed")
+    out, reference = tmp_path / "out.parquet", tmp_path / "out.jsonl"
+    args = ("run", str(ARTICLES), "--jobs", "2", "--set", "run.batch_size=2", "--set", "translate.on_missing=keep")
+    assert tamis(*args, "-o", str(reference)).returncode == 0
+    done = tamis(*args, "--format", "parquet", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "out.stats.json").read_text())["documents"] == 5
+
+    def without_nulls(value: object) -> object:  # a JSONL record leaves out None fields; a column holds null
+        if isinstance(value, dict):
+            return {k: without_nulls(v) for k, v in value.items() if v is not None}
+        return [without_nulls(v) for v in value] if isinstance(value, list) else value
+
+    rows = parquet.read_table(out).to_pylist()
+    assert [without_nulls(r) for r in rows] == [without_nulls(r) for r in jsonl(reference)]
+    assert parquet.read_schema(out).field("blocks").type.value_type.get_field_index("segments") >= 0
+
+
+def test_parquet_output_cannot_be_resumed(tmp_path: Path) -> None:
+    out = tmp_path / "out.parquet"
+    done = tamis("run", str(ARTICLES), "--format", "parquet", "-o", str(out), "--resume", *FAST)
+    assert done.returncode == 2
+    assert done.stderr.decode() == (f"tamis: --resume: {out}: a Parquet output is written whole and cannot be "
+                                    "resumed; run again without --resume\n")
+
+
+def test_dev_stdout_redirected_to_a_file_is_written_as_a_stream(tmp_path: Path) -> None:
+    target = tmp_path / "shell.jsonl"
+    with target.open("wb") as stdout:
+        done = subprocess.run([sys.executable, "-m", "pipeline", "run", str(ARTICLES), "-o", "/dev/stdout", *FAST],
+                              cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(jsonl(target)) == 5
+    assert not Path("/dev/stdout.part").exists() and not Path("/dev/stdout.stats.json").exists()
+
+
+def test_a_new_run_into_a_directory_replaces_the_previous_runs_files(tmp_path: Path) -> None:
+    out = tmp_path / "md"
+    assert tamis("run", str(ARTICLES), "--format", "md", "-o", str(out), *FAST).returncode == 0
+    (out / "mine.md").write_text("not tamis's")
+    first = sorted(ARTICLES.iterdir())[0]
+    assert tamis("run", str(first), "--format", "md", "-o", str(out), *FAST).returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{first.stem}.md", "mine.md", "index.jsonl", "manifest.json", "stats.json"])
