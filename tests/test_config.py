@@ -92,7 +92,7 @@ def test_one_stage_twice_under_two_instance_names() -> None:
 def test_describe_reads_like_prose() -> None:
     hints = typing.get_type_hints(config.RunConfig, include_extras=True)
     assert config.expected(hints["stats"]) == "str or null"
-    assert config.expected(hints["format"]) == "one of 'jsonl', 'txt', 'md'"
+    assert config.expected(hints["format"]) == "one of 'jsonl', 'txt', 'md', 'parquet'"
     assert config.expected(tuple[str, ...]) == "list of str"
 
 

@@ -131,5 +131,5 @@ def test_pipeline_run_validates_its_options_as_yaml_does(tmp_path) -> None:
     with pytest.raises(ConfigError) as caught:
         pipe().run([str(ARTICLES)], str(tmp_path / "out.jsonl"), format="xml", jobs=-1)
     assert caught.value.problems == ["run.format: expected one of 'jsonl', 'txt', 'md', 'parquet', got 'xml'",
-                                     "run.jobs: expected a non-negative integer, got -1"]
+                                     "run.jobs: expected an integer from 0 to 1024, got -1"]
     assert list(tmp_path.iterdir()) == []
