@@ -8,6 +8,7 @@ sets its stages up once) and come back in input order, so the output equals that
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -24,6 +25,9 @@ from pipeline.config import PipelineConfig
 from pipeline.document import Document
 from pipeline.stage import Stage
 from pipeline.stats import RunStats, StageStats
+
+log = logging.getLogger(__name__)
+WARNING_COUNTER = "warning:"  # a stage counts `warning:<message>`; the run logs each message once
 
 
 class DocumentTimeout(Exception):
@@ -228,6 +232,7 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
         sinks.truncate_partial_line(run_cfg.output)
         done = sum(1 for _ in sinks.read_records(run_cfg.output))
     stats = RunStats()
+    warned: set[tuple[str, str]] = set()
     started = time.perf_counter()
     writer = sinks.Writer(run_cfg.output, run_cfg.format, append=done > 0)
     docs: Iterator[Document] = readers.read(inputs, run_cfg.glob, run_cfg.max_bytes)
@@ -240,6 +245,7 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
             for doc in out:
                 stats.count(doc.status)
             stats.merge_stages(stage_stats)
+            _log_new_warnings(stage_stats, warned)
             stats.seconds = time.perf_counter() - started
             if on_batch is not None:
                 on_batch(stats)
@@ -251,3 +257,12 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
         if stats_path:
             stats.write(stats_path)
     return stats
+
+
+def _log_new_warnings(stage_stats: dict[str, StageStats], warned: set[tuple[str, str]]) -> None:
+    """Log each stage's `warning:` counters the first time any worker reports them: once per run."""
+    for name, stage in stage_stats.items():
+        for key in stage.counters:
+            if key.startswith(WARNING_COUNTER) and (name, key) not in warned:
+                warned.add((name, key))
+                log.warning("%s: %s", name, key.removeprefix(WARNING_COUNTER))

@@ -1,0 +1,148 @@
+"""Translation duplicates: does a foreign paragraph say what a main-language paragraph says?
+
+Without a model (`languages`, before translation), two rules; either marks a duplicate:
+- `translation_evidence`: an adjacent paragraph with the same numbers, about as many sentences, a length
+  within 1:2, and enough shared cognates and names (four-letter folded stems);
+- `stands_out`: a translation shares more character n-grams with its original than with the rest of the
+  document, even across languages (names, numbers, cognates, punctuation survive translation), while a
+  paragraph on the same story shares about as much with all of it. So the candidate within
+  `distance` blocks must beat every other main-language paragraph of the document (the background) by a
+  margin in `resemblance`: chrF on accent-folded, lower-cased text against the run of the candidate's
+  sentences that matches best, with the length ratio within `LENGTH_RATIO` and the numbers agreeing.
+
+With a model (`translate`, after translation): `best_chrf`, the chrF of the translation against the
+paragraph, or against the run of its sentences it matches best (a partial translation).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+
+from stages.sentences import split_sentences
+
+CHRF_ORDER = 6  # character n-grams of 1..6, and recall weighted twice precision: chrF's standard setting
+CHRF_BETA = 2.0
+LENGTH_RATIO = (0.6, 1.6)  # characters of a translation per character of its original, fr/de/en
+_NUMBER = re.compile(r"\d+(?:[ .,\u00a0\u202f]\d+)*")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_SPELLING = (("ph", "f"), ("th", "t"), ("k", "c"), ("z", "c"), ("qu", "c"), ("y", "i"), ("w", "v"), ("ß", "ss"))
+
+
+def translation_evidence(foreign: str, main: str) -> float:
+    """How much `foreign` looks like a translation of `main`, from 0 to 1, without a translation model.
+
+    Gates (any failing gives 0): sentence counts within one of each other (or a quarter), a character
+    length ratio within 1:2, and, when either side has numbers, at least half of them shared. The score
+    is then the share of content words (4+ letters) of the shorter side that have a cognate on the other:
+    the same first four letters after folding accents and spelling pairs that differ across French,
+    German and English (k/c, z/c, ph/f, ...). Names count too, as they are written alike."""
+    n_foreign, n_main = len(split_sentences(foreign)), len(split_sentences(main))
+    if abs(n_foreign - n_main) > max(1, max(n_foreign, n_main) // 4):
+        return 0.0
+    ratio = len(foreign) / max(1, len(main))
+    if not 0.5 <= ratio <= 2.0:
+        return 0.0
+    numbers_f, numbers_m = _numbers(foreign), _numbers(main)
+    if (numbers_f or numbers_m) and len(numbers_f & numbers_m) * 2 < len(numbers_f | numbers_m):
+        return 0.0
+    stems_f, stems_m = _stems(foreign), _stems(main)
+    small, large = sorted((stems_f, stems_m), key=len)
+    if not small:
+        return 0.0
+    return len(small & large) / len(small)
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers with group separators removed, so "10 000" and "10.000" compare equal."""
+    return {re.sub(r"\D", "", m) for m in _NUMBER.findall(text)}
+
+
+def _stems(text: str) -> set[str]:
+    """Four-letter stems of the content words, folded so that cognates meet."""
+    out: set[str] = set()
+    for word in _LETTERS.findall(text):
+        if len(word) < 4:
+            continue
+        folded = "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+        for a, b in _SPELLING:
+            folded = folded.replace(a, b)
+        out.add(folded[:4])
+    return out
+
+
+def chrf(hypothesis: str, reference: str) -> float:
+    """chrF (Popović 2015) between two texts of one language, from 0 to 1; spaces are not counted."""
+    hyp, ref = "".join(hypothesis.split()), "".join(reference.split())
+    precisions, recalls = [], []
+    for n in range(1, CHRF_ORDER + 1):
+        hyp_grams = Counter(hyp[i : i + n] for i in range(len(hyp) - n + 1))
+        ref_grams = Counter(ref[i : i + n] for i in range(len(ref) - n + 1))
+        if not hyp_grams or not ref_grams:
+            break
+        common = sum((hyp_grams & ref_grams).values())
+        precisions.append(common / sum(hyp_grams.values()))
+        recalls.append(common / sum(ref_grams.values()))
+    if not precisions:
+        return 0.0
+    precision, recall = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
+    beta2 = CHRF_BETA**2
+    return 0.0 if precision + recall == 0 else (1 + beta2) * precision * recall / (beta2 * precision + recall)
+
+
+def best_chrf(translation: str, paragraph: str) -> float:
+    """chrF of `translation` against `paragraph`, or against the run of consecutive sentences of
+    `paragraph` it matches best, so that a translation of part of a paragraph is found too."""
+    spans = split_sentences(paragraph)
+    runs = [paragraph[spans[i].start : spans[j].end] for i in range(len(spans)) for j in range(i, len(spans))]
+    return max((chrf(translation, run) for run in runs), default=chrf(translation, paragraph))
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Öffentlichkeit" and "oeffentlichkeit" come closer, "été" meets "ete"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+def sentence_runs(text: str, longest: int) -> list[str]:
+    """Every run of 1 to `longest` consecutive sentences of `text` (the whole text if it has none)."""
+    spans = split_sentences(text)
+    runs = [text[spans[i].start : spans[j].end]
+            for i in range(len(spans)) for j in range(i, min(len(spans), i + longest))]
+    return runs or [text]
+
+
+def resemblance(foreign: str, paragraph: str, *, gated: bool) -> float:
+    """The chrF of folded `foreign` against the best-matching run of `paragraph`'s sentences (runs up to
+    one sentence longer than `foreign`). `gated`: only runs a translation could be — length ratio within
+    `LENGTH_RATIO`, numbers agreeing as in `translation_evidence` (0 when none is)."""
+    longest = len(split_sentences(foreign)) + 1
+    folded = fold(foreign)
+    numbers = _numbers(foreign)
+    best = 0.0
+    for run in sentence_runs(paragraph, longest):
+        if gated:
+            ratio = len(foreign) / max(1, len(run))
+            theirs = _numbers(run)
+            if not LENGTH_RATIO[0] <= ratio <= LENGTH_RATIO[1] or (
+                    (numbers or theirs) and len(numbers & theirs) * 2 < len(numbers | theirs)):
+                continue
+        best = max(best, chrf(folded, fold(run)))
+    return best
+
+
+def stands_out(foreign: str, candidates: list[str], background: list[str], margin: float) -> tuple[int, float] | None:
+    """The candidate `foreign` translates, by `resemblance`, if it beats every background paragraph (and
+    every other candidate) by `margin`: its position in `candidates` and the margin; None without a
+    background paragraph at least half as long as `foreign` to compare with."""
+    if not candidates:
+        return None
+    scores = [resemblance(foreign, c, gated=True) for c in candidates]
+    best = max(range(len(candidates)), key=scores.__getitem__)
+    others = background + [c for i, c in enumerate(candidates) if i != best]
+    # Only paragraphs of a comparable size measure the background: a name line shares little with anything.
+    rivals = [resemblance(foreign, text, gated=False) for text in others if len(text) * 2 >= len(foreign)]
+    if not rivals:
+        return None
+    lead = scores[best] - max(rivals)
+    return (best, lead) if lead >= margin else None
