@@ -41,7 +41,8 @@ languages:
   duplicates: true
   duplicate_threshold: 0.3
   duplicate_distance: 3
-  duplicate_margin: 0.06
+  duplicate_margin: 0.08
+  duplicate_margin_corroborated: 0.02
 ```
 """
 
@@ -85,7 +86,8 @@ class LanguagesConfig:
     duplicates: bool = True
     duplicate_threshold: Fraction = 0.3
     duplicate_distance: PositiveInt = 3
-    duplicate_margin: Fraction = 0.06
+    duplicate_margin: Fraction = 0.08
+    duplicate_margin_corroborated: Fraction = 0.02
 
     def __post_init__(self) -> None:
         if not self.languages:
@@ -286,7 +288,7 @@ class Languages(Stage[LanguagesConfig]):
         far = [b.main_text() for j, b in main_blocks if abs(j - position) > self.config.duplicate_distance]
         for seg, _ in edges:
             found = stands_out(block.text[seg.start:seg.end], [b.main_text() for b in near], far,
-                               self.config.duplicate_margin)
+                               (self.config.duplicate_margin, self.config.duplicate_margin_corroborated))
             if found is not None and (best is None or found[1] > best[2]):
                 best = (seg, near[found[0]], found[1])
         return best

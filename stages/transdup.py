@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from difflib import SequenceMatcher
 
 from stages.sentences import split_sentences
 
@@ -27,6 +28,8 @@ CHRF_BETA = 2.0
 LENGTH_RATIO = (0.6, 1.6)  # characters of a translation per character of its original, fr/de/en
 _NUMBER = re.compile(r"\d+(?:[ .,\u00a0\u202f]\d+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
+_PUNCTUATION = re.compile(r"[,;:!?()\"«»“”„%]|[-–—](?=\s)")
+_MARKS = {"«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "–": "-", "—": "-"}  # one mark per kind across languages
 _SPELLING = (("ph", "f"), ("th", "t"), ("k", "c"), ("z", "c"), ("qu", "c"), ("y", "i"), ("w", "v"), ("ß", "ss"))
 
 
@@ -112,37 +115,65 @@ def sentence_runs(text: str, longest: int) -> list[str]:
     return runs or [text]
 
 
-def resemblance(foreign: str, paragraph: str, *, gated: bool) -> float:
+def resemblance(foreign: str, paragraph: str, *, gated: bool) -> tuple[float, str]:
     """The chrF of folded `foreign` against the best-matching run of `paragraph`'s sentences (runs up to
-    one sentence longer than `foreign`). `gated`: only runs a translation could be — length ratio within
-    `LENGTH_RATIO`, numbers agreeing as in `translation_evidence` (0 when none is)."""
+    one sentence longer than `foreign`), and that run. `gated`: only runs a translation could be — length
+    ratio within `LENGTH_RATIO`, and when both hold numbers, one at least in common (translations drop or
+    reword a number now and then; they do not replace them all) — (0, "") when none is."""
     longest = len(split_sentences(foreign)) + 1
     folded = fold(foreign)
     numbers = _numbers(foreign)
-    best = 0.0
+    best = (0.0, "")
     for run in sentence_runs(paragraph, longest):
         if gated:
             ratio = len(foreign) / max(1, len(run))
             theirs = _numbers(run)
-            if not LENGTH_RATIO[0] <= ratio <= LENGTH_RATIO[1] or (
-                    (numbers or theirs) and len(numbers & theirs) * 2 < len(numbers | theirs)):
+            if not LENGTH_RATIO[0] <= ratio <= LENGTH_RATIO[1] or (numbers and theirs and not numbers & theirs):
                 continue
-        best = max(best, chrf(folded, fold(run)))
+        score = chrf(folded, fold(run))
+        if score > best[0]:
+            best = (score, run)
     return best
 
 
-def stands_out(foreign: str, candidates: list[str], background: list[str], margin: float) -> tuple[int, float] | None:
-    """The candidate `foreign` translates, by `resemblance`, if it beats every background paragraph (and
-    every other candidate) by `margin`: its position in `candidates` and the margin; None without a
-    background paragraph at least half as long as `foreign` to compare with."""
+def corroborated(foreign: str, run: str) -> bool:
+    """Evidence that survives translation, beyond shared n-grams: a number or a capitalised word (a name)
+    in both, or the same sequence of punctuation marks (at least three, 3/4 alike)."""
+    if _numbers(foreign) & _numbers(run):
+        return True
+    if _names(foreign) & _names(run):
+        return True
+    marks_f, marks_r = _PUNCTUATION.findall(foreign), _PUNCTUATION.findall(run)
+    if min(len(marks_f), len(marks_r)) < 3:
+        return False
+    alike = SequenceMatcher(None, [_MARKS.get(m, m) for m in marks_f], [_MARKS.get(m, m) for m in marks_r])
+    return alike.ratio() >= 0.75
+
+
+def stands_out(foreign: str, candidates: list[str], background: list[str],
+               margins: tuple[float, float]) -> tuple[int, float] | None:
+    """The candidate `foreign` translates, by `resemblance`, if it beats every background paragraph and
+    every other candidate by the first of `margins`, or by the second when `corroborated`: its position
+    in `candidates` and its lead; None without a background paragraph at least half as long as `foreign`
+    to compare with."""
     if not candidates:
         return None
-    scores = [resemblance(foreign, c, gated=True) for c in candidates]
-    best = max(range(len(candidates)), key=scores.__getitem__)
+    scored = [resemblance(foreign, c, gated=True) for c in candidates]
+    best = max(range(len(candidates)), key=lambda i: scored[i][0])
     others = background + [c for i, c in enumerate(candidates) if i != best]
     # Only paragraphs of a comparable size measure the background: a name line shares little with anything.
-    rivals = [resemblance(foreign, text, gated=False) for text in others if len(text) * 2 >= len(foreign)]
+    rivals = [resemblance(foreign, text, gated=False)[0] for text in others if len(text) * 2 >= len(foreign)]
     if not rivals:
         return None
-    lead = scores[best] - max(rivals)
-    return (best, lead) if lead >= margin else None
+    score, run = scored[best]
+    lead = score - max(rivals)
+    strong, corroborated_margin = margins
+    if lead >= strong or (lead >= corroborated_margin and corroborated(foreign, run)):
+        return best, lead
+    return None
+
+
+def _names(text: str) -> set[str]:
+    """Folded capitalised words of 3+ letters: names, and words that start a sentence or are German nouns,
+    which are rarely spelt alike in another language."""
+    return {fold(w) for w in _LETTERS.findall(text) if len(w) >= 3 and w[0].isupper()}
