@@ -7,8 +7,8 @@ Without a model (`languages`, before translation), two rules; either marks a dup
   document, even across languages (names, numbers, cognates, punctuation survive translation), while a
   paragraph on the same story shares about as much with all of it. So the candidate within
   `distance` blocks must beat every other main-language paragraph of the document (the background) by a
-  margin in `resemblance`: chrF on accent-folded, lower-cased text against the run of the candidate's
-  sentences that matches best, with the length ratio within `LENGTH_RATIO` and the numbers agreeing.
+  margin in `resemblance`: chrF on the accent-folded, lower-cased content words and numbers, against the
+  run of the candidate's sentences that matches best, with a plausible length ratio and no contradicting number.
 
 With a model (`translate`, after translation): `best_chrf`, the chrF of the translation against the
 paragraph, or against the run of its sentences it matches best (a partial translation).
@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections import Counter
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from stages.sentences import split_sentences
 
@@ -28,6 +29,8 @@ CHRF_BETA = 2.0
 LENGTH_RATIO = (0.6, 1.6)  # characters of a translation per character of its original, fr/de/en
 _NUMBER = re.compile(r"\d+(?:[ .,\u00a0\u202f]\d+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
+_TOKENS = re.compile(r"[^\W_]+")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 _PUNCTUATION = re.compile(r"[,;:!?()\"«»“”„%]|[-–—](?=\s)")
 _MARKS = {"«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "–": "-", "—": "-"}  # one mark per kind across languages
 _SPELLING = (("ph", "f"), ("th", "t"), ("k", "c"), ("z", "c"), ("qu", "c"), ("y", "i"), ("w", "v"), ("ß", "ss"))
@@ -77,16 +80,25 @@ def _stems(text: str) -> set[str]:
 
 def chrf(hypothesis: str, reference: str) -> float:
     """chrF (Popović 2015) between two texts of one language, from 0 to 1; spaces are not counted."""
-    hyp, ref = "".join(hypothesis.split()), "".join(reference.split())
+    return _chrf(_profile(hypothesis), _profile(reference))
+
+
+@lru_cache(maxsize=4096)
+def _profile(text: str) -> tuple[tuple[Counter[str], int], ...]:
+    """The text's character n-gram counts for n = 1..CHRF_ORDER, with their totals, spaces removed.
+    Cached: one paragraph is compared with many."""
+    chars = "".join(text.split())
+    grams = (Counter(chars[i : i + n] for i in range(len(chars) - n + 1)) for n in range(1, CHRF_ORDER + 1))
+    return tuple((g, g.total()) for g in grams if g)
+
+
+def _chrf(hyp: tuple[tuple[Counter[str], int], ...], ref: tuple[tuple[Counter[str], int], ...]) -> float:
     precisions, recalls = [], []
-    for n in range(1, CHRF_ORDER + 1):
-        hyp_grams = Counter(hyp[i : i + n] for i in range(len(hyp) - n + 1))
-        ref_grams = Counter(ref[i : i + n] for i in range(len(ref) - n + 1))
-        if not hyp_grams or not ref_grams:
-            break
-        common = sum((hyp_grams & ref_grams).values())
-        precisions.append(common / sum(hyp_grams.values()))
-        recalls.append(common / sum(ref_grams.values()))
+    for (hyp_grams, hyp_total), (ref_grams, ref_total) in zip(hyp, ref, strict=False):
+        small, large = (hyp_grams, ref_grams) if len(hyp_grams) <= len(ref_grams) else (ref_grams, hyp_grams)
+        common = sum(min(count, large[gram]) for gram, count in small.items() if gram in large)
+        precisions.append(common / hyp_total)
+        recalls.append(common / ref_total)
     if not precisions:
         return 0.0
     precision, recall = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
@@ -104,24 +116,27 @@ def best_chrf(translation: str, paragraph: str) -> float:
 
 def fold(text: str) -> str:
     """Lower case without accents: "Öffentlichkeit" and "oeffentlichkeit" come closer, "été" meets "ete"."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
-def sentence_runs(text: str, longest: int) -> list[str]:
-    """Every run of 1 to `longest` consecutive sentences of `text` (the whole text if it has none)."""
+@lru_cache(maxsize=1024)
+def sentence_runs(text: str, longest: int) -> tuple[str, ...]:
+    """Every run of 1 to `longest` consecutive sentences of `text` (the whole text if it has none).
+    Cached: a paragraph is compared with each foreign paragraph near it."""
     spans = split_sentences(text)
-    runs = [text[spans[i].start : spans[j].end]
-            for i in range(len(spans)) for j in range(i, min(len(spans), i + longest))]
-    return runs or [text]
+    runs = tuple(text[spans[i].start : spans[j].end]
+                 for i in range(len(spans)) for j in range(i, min(len(spans), i + longest)))
+    return runs or (text,)
 
 
 def resemblance(foreign: str, paragraph: str, *, gated: bool) -> tuple[float, str]:
-    """The chrF of folded `foreign` against the best-matching run of `paragraph`'s sentences (runs up to
-    one sentence longer than `foreign`), and that run. `gated`: only runs a translation could be — length
-    ratio within `LENGTH_RATIO`, and when both hold numbers, one at least in common (translations drop or
-    reword a number now and then; they do not replace them all) — (0, "") when none is."""
+    """The chrF of `foreign`'s content words against those of the best-matching run of `paragraph`'s
+    sentences (runs up to one sentence longer than `foreign`), and that run. `gated`: only runs a
+    translation could be — length ratio within `LENGTH_RATIO`, and when both hold numbers, one at least in
+    common (translations drop or reword a number now and then; they do not replace them all) — (0, "")
+    when none is."""
     longest = len(split_sentences(foreign)) + 1
-    folded = fold(foreign)
+    folded = _content(foreign)
     numbers = _numbers(foreign)
     best = (0.0, "")
     for run in sentence_runs(paragraph, longest):
@@ -130,7 +145,7 @@ def resemblance(foreign: str, paragraph: str, *, gated: bool) -> tuple[float, st
             theirs = _numbers(run)
             if not LENGTH_RATIO[0] <= ratio <= LENGTH_RATIO[1] or (numbers and theirs and not numbers & theirs):
                 continue
-        score = chrf(folded, fold(run))
+        score = chrf(folded, _content(run))
         if score > best[0]:
             best = (score, run)
     return best
@@ -160,17 +175,29 @@ def stands_out(foreign: str, candidates: list[str], background: list[str],
         return None
     scored = [resemblance(foreign, c, gated=True) for c in candidates]
     best = max(range(len(candidates)), key=lambda i: scored[i][0])
-    others = background + [c for i, c in enumerate(candidates) if i != best]
-    # Only paragraphs of a comparable size measure the background: a name line shares little with anything.
-    rivals = [resemblance(foreign, text, gated=False)[0] for text in others if len(text) * 2 >= len(foreign)]
-    if not rivals:
-        return None
     score, run = scored[best]
-    lead = score - max(rivals)
     strong, corroborated_margin = margins
-    if lead >= strong or (lead >= corroborated_margin and corroborated(foreign, run)):
+    others = [c for i, c in enumerate(candidates) if i != best] + background  # nearest first
+    # Only paragraphs of a comparable size measure the background: a name line shares little with anything.
+    rivals = [text for text in others if len(text) * 2 >= len(foreign)]
+    if not rivals or score < corroborated_margin:
+        return None
+    top = 0.0
+    for text in rivals:
+        top = max(top, resemblance(foreign, text, gated=False)[0])
+        if score - top < corroborated_margin:
+            return None  # one rival close enough settles it: most foreign paragraphs stop here
+    lead = score - top
+    if lead >= strong or corroborated(foreign, run):
         return best, lead
     return None
+
+
+@lru_cache(maxsize=4096)
+def _content(text: str) -> str:
+    """The folded content words (4+ letters, as `_stems` counts them) and numbers: what a translation keeps
+    of its original's spelling, without the function words every text of a language shares."""
+    return fold(" ".join(w for w in _TOKENS.findall(text) if len(w) >= 4 or any(c.isdigit() for c in w)))
 
 
 def _names(text: str) -> set[str]:

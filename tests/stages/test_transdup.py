@@ -40,7 +40,8 @@ def test_the_documents_found_on_the_fixture(marked: dict[str, list[tuple[int, in
     assert found == FOUND
 
 
-FOUND = [("td-0004", "pos_partial"), ("td-0019", "pos_en"), ("td-0024", "pos_de"), ("td-0040", "pos_far")]
+FOUND = [("td-0004", "pos_partial"), ("td-0019", "pos_en"), ("td-0024", "pos_de"), ("td-0030", "pos_far"),
+         ("td-0040", "pos_far")]
 
 
 def test_chrf() -> None:
