@@ -245,3 +245,15 @@ def test_download_installs_the_newest_listed_package(archive: Path, tmp_path: Pa
     assert models.download("de", "en", directory=root) == f"installed de_en@1.0 in {root / 'translate-de_en-1_0'}"
     with pytest.raises(TamisError, match="has no de → fr package; tamis pivots through English"):
         models.download("de", "fr", directory=root)
+
+
+@pytest.mark.slow
+def test_cli_download_reads_a_local_index_without_argostranslate(archive: Path, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    index = tmp_path / "index.json"
+    index.write_text(json.dumps([{"from_code": "de", "to_code": "en", "package_version": "1.0",
+                                  "links": [archive.as_uri()]}]))
+    root = tmp_path / "models"
+    assert cli.main(["models", "download", "de", "en", "--index", index.as_uri(), "--models-dir", str(root)]) == 0
+    assert capsys.readouterr().out == f"installed de_en@1.0 in {root / 'translate-de_en-1_0'}\n"
+    assert [m.label for m in models.installed(root)] == ["de_en@1.0"]
