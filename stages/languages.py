@@ -21,10 +21,13 @@ to the `translate` stage; `keep` keeps it as written; `drop` takes it out of the
 (stage `languages`, rule `drop`); `separate` takes it out of the main text and into the record's
 `separated` list (`lang`, `text`, `block`, `start`, `end`; `Document.separated_text()` gives it per language).
 
-Translation duplicates (`duplicates: true`): a foreign run at the edge of a block that says what the
-adjacent main-language block says (evidence: sentence count, length ratio, shared numbers, shared names and
-cognates; see `translation_evidence`) gets `Block.duplicate_of`, which leaves it out of `doc.text`; a run
-that is only part of its block is first split off into its own block piece (same `index`). Every
+Translation duplicates (`duplicates: true`, `stages.transdup`): a foreign run at the edge of a block (one
+that would stand in the text: `translate` or `keep`) that says what a main-language block says gets
+`Block.duplicate_of`, which leaves it out of `doc.text`: the adjacent block by `translation_evidence`
+(sentence count, length ratio, shared numbers, names and cognates; `duplicate_threshold`), or a block within
+`duplicate_distance` that `stands_out` from the document's other main-language blocks by `duplicate_margin`
+(`duplicate_margin_corroborated` when a number, name or punctuation sequence is shared). A run that is only
+part of its block is first split off into its own block piece (same `index`). Every
 duplicate, smoothing and soft split is recorded in `changes`. Filters nothing.
 
 YAML:
@@ -73,7 +76,8 @@ _Key = tuple[int, int, int]  # block position, start, end
 class LanguagesConfig:
     """`languages`: the set, in order of preference on ties. `detector`: see `stages.detectors`.
     `policy`: action per foreign language or `other`. `strong_evidence`: log-odds (nats) a sentence needs
-    to keep its language against its neighbours'. `duplicate_threshold`: minimum `translation_evidence`."""
+    to keep its language against its neighbours'. `duplicate_threshold`: minimum `translation_evidence`.
+    `duplicate_distance`, `duplicate_margin`, `duplicate_margin_corroborated`: see `stages.transdup.stands_out`."""
 
     languages: tuple[LangCode, ...] = ("fr", "de", "en")
     detector: Literal["py3langid", "langdetect", "lingua"] = "py3langid"

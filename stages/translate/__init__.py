@@ -104,6 +104,7 @@ class _Job:
     """A segment to translate: its sentences go along `route`, one package after the other."""
 
     doc: Document
+    position: int  # of the block in `doc.blocks`
     block: Block
     segment: Segment
     source: str
@@ -130,9 +131,6 @@ class _CTranslate2Engine:
             self.tokenizer: tokenizers.Tokenizer = (
                 tokenizers.SentencePiece(path) if model.tokenizer == "sentencepiece.model"
                 else tokenizers.MosesBPE(path, model.source, model.target))
-        except ImportError as exc:
-            raise SetupError(f"translate: {model.label} is a BPE package, which needs sacremoses ({exc}): "
-                             f"pip install 'tamis[translate]'") from None
         except (RuntimeError, ValueError, OSError) as exc:
             raise SetupError(f"translate: cannot load {model.label} from {model.path}: {exc}") from exc
 
@@ -172,6 +170,13 @@ class Translate(Stage[TranslateConfig]):
                              f"pip install 'tamis[translate]'") from None
         # Sorted by version, so the newest of two installed versions of a pair wins.
         self._models = {(m.source, m.target): m for m in models.installed(self.config.models_dir)}
+        bpe = [m.label for m in self._models.values() if m.tokenizer == "bpe.model"]
+        if bpe:
+            try:
+                import sacremoses  # noqa: F401
+            except ImportError:
+                raise SetupError(f"translate: {', '.join(bpe)} tokenise with Moses + BPE, which needs sacremoses: "
+                                 f"pip install 'tamis[translate]'") from None
         if self.config.on_missing == "error":
             self._check_pairs()
 
@@ -205,7 +210,7 @@ class Translate(Stage[TranslateConfig]):
             return []
         jobs: list[_Job] = []
         missing: Counter[str] = Counter()
-        for block in doc.blocks:
+        for position, block in enumerate(doc.blocks):
             if block.duplicate_of is not None:
                 continue
             for seg in block.segments:
@@ -221,8 +226,8 @@ class Translate(Stage[TranslateConfig]):
                     seg.translation = Translation(text=original, source=seg.lang, target=target, status="no-model")
                     missing[seg.lang] += 1
                     continue
-                jobs.append(_Job(doc=doc, block=block, segment=seg, source=seg.lang, target=target, route=route,
-                                 sentences=sentences))
+                jobs.append(_Job(doc=doc, position=position, block=block, segment=seg, source=seg.lang,
+                                 target=target, route=route, sentences=sentences))
         for source, count in sorted(missing.items()):
             doc.warnings.append(StageWarning(stage=self.name, message=(
                 f"no model for {source} → {target}: {count} segment(s) left untranslated; "
@@ -234,8 +239,7 @@ class Translate(Stage[TranslateConfig]):
         translation = job.segment.translation
         if self.config.duplicate_threshold <= 0 or translation is None:
             return
-        blocks = job.doc.blocks
-        here = next(i for i, b in enumerate(blocks) if b is job.block)
+        blocks, here = job.doc.blocks, job.position
         key = words(translation.text)
         found: tuple[float, Block] | None = None
         for j in range(max(0, here - self.config.duplicate_distance),

@@ -4,6 +4,7 @@ installer): the output must be exactly what CTranslate2 computes, checked here w
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -407,3 +408,13 @@ def test_a_translation_with_the_same_words_as_a_block_is_dropped_by_the_dedupe_r
     assert out.text == french
     assert out.removed == [Removal(stage="translate", rule="translation-duplicate", block=1, text=GERMAN[0],
                                    reason="its de → fr translation repeats block 0 (chrF 1.00)")]
+
+
+def test_a_bpe_package_without_sacremoses_fails_at_setup_naming_the_extra(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = tinymodels.build_package(tmp_path, "de", "fr", seed=3, tokenizer="bpe", shape=BPE_SHAPE)
+    models.install(archive, directory=tmp_path / "models")
+    monkeypatch.setitem(sys.modules, "sacremoses", None)  # type: ignore[arg-type]
+    with pytest.raises(SetupError, match=r"translate: de_fr@1\.0 tokenise with Moses \+ BPE, which needs "
+                                         r"sacremoses: pip install 'tamis\[translate\]'"):
+        Translate(TranslateConfig(models_dir=str(tmp_path / "models"))).setup()
