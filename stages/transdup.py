@@ -60,9 +60,10 @@ def translation_evidence(foreign: str, main: str) -> float:
     return len(small & large) / len(small)
 
 
-def _numbers(text: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _numbers(text: str) -> frozenset[str]:
     """Numbers with group separators removed, so "10 000" and "10.000" compare equal."""
-    return {re.sub(r"\D", "", m) for m in _NUMBER.findall(text)}
+    return frozenset(re.sub(r"\D", "", m) for m in _NUMBER.findall(text))
 
 
 def _stems(text: str) -> set[str]:
@@ -135,7 +136,9 @@ def resemblance(foreign: str, paragraph: str, *, gated: bool) -> tuple[float, st
     translation could be — length ratio within `LENGTH_RATIO`, and when both hold numbers, one at least in
     common (translations drop or reword a number now and then; they do not replace them all) — (0, "")
     when none is."""
-    longest = len(split_sentences(foreign)) + 1
+    if gated and len(foreign) > LENGTH_RATIO[1] * len(paragraph):
+        return 0.0, ""  # no run of the paragraph is long enough
+    longest = len(sentence_runs(foreign, 1)) + 1
     folded = _content(foreign)
     numbers = _numbers(foreign)
     best = (0.0, "")
