@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.document import Block, Document
-from stages.languages import UNCERTAIN, Languages, LanguagesConfig, translation_evidence
+from stages.languages import UNCERTAIN, Languages, LanguagesConfig
 from stages.sentences import split_sentences
+from stages.transdup import translation_evidence
 
 _PARAGRAPH = re.compile(r"\S(?:.*\S)?(?:\n(?!\s*\n).*\S)*")
 

@@ -95,19 +95,34 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--html", metavar="REPORT", help="write a self-contained HTML audit report")
     p.set_defaults(command=cmd_explain)
 
-    p = sub.add_parser("models", help="manage offline translation models (Argos Translate packages)")
+    def where() -> argparse.ArgumentParser:
+        """`-c` and `--models-dir`, accepted before and after the ACTION (a new parser each time: parents
+        share their actions, and `set_defaults` on one would change the others)."""
+        common = argparse.ArgumentParser(add_help=False)
+        common.add_argument("-c", "--config", default=argparse.SUPPRESS,
+                            help="pipeline YAML: its translate stage's models_dir is the models directory")
+        common.add_argument("--models-dir", default=argparse.SUPPRESS,
+                            help="the models directory (default: the config's translate.models_dir, else "
+                                 "ARGOS_PACKAGES_DIR, else Argos's own)")
+        return common
+
+    p = sub.add_parser("models", parents=[where()],
+                       help="manage offline translation models (Argos Translate packages)")
+    p.set_defaults(config=None, models_dir=None, set=[])
     models = p.add_subparsers(metavar="ACTION", required=True)
-    m = models.add_parser("install", help="install a .argosmodel file")
-    m.add_argument("path", help="the .argosmodel file")
+    m = models.add_parser("install", parents=[where()], help="install a .argosmodel file")
+    m.add_argument("path", help="an Argos package file (.argosmodel)")
     m.set_defaults(command=cmd_models, action="install")
-    m = models.add_parser("list", help="list installed models")
+    m = models.add_parser("list", parents=[where()], help="print the models directory and the installed models")
     m.set_defaults(command=cmd_models, action="list")
-    m = models.add_parser("remove", help="remove an installed model, by code (e.g. de_en)")
-    m.add_argument("code", help="the model's code, as `tamis models list` shows it")
+    m = models.add_parser("remove", parents=[where()], help="remove an installed model, by code (e.g. de_en)")
+    m.add_argument("code", help="a package code (de_en) or directory name")
     m.set_defaults(command=cmd_models, action="remove")
-    m = models.add_parser("download", help="download and install a model from the Argos index (needs internet)")
-    m.add_argument("source", help="source language code, e.g. de")
-    m.add_argument("target", help="target language code, e.g. fr")
+    m = models.add_parser("download", parents=[where()],
+                          help="download and install a model from the Argos index (needs internet)")
+    m.add_argument("source", help="source language code")
+    m.add_argument("target", help="target language code")
+    m.add_argument("--index", help="the package index URL (default: ARGOS_PACKAGE_INDEX + index.json, as Argos)")
     m.set_defaults(command=cmd_models, action="download")
     return parser
 
@@ -185,18 +200,28 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from pipeline import models
+    from stages.translate import models
 
+    directory = args.models_dir or _translate_models_dir(args)
     if args.action == "install":
-        print(models.install(args.path))
+        print(models.install(args.path, directory=directory))
     elif args.action == "list":
-        for line in models.list_models():
+        for line in models.list_models(directory):
             print(line)
     elif args.action == "remove":
-        print(models.remove(args.code))
+        print(models.remove(args.code, directory=directory))
     else:
-        print(models.download(args.source, args.target))
+        print(models.download(args.source, args.target, directory=directory, index=args.index))
     return EXIT_OK
+
+
+def _translate_models_dir(args: argparse.Namespace) -> str | None:
+    """The `models_dir` of the config's translate stage, resolved as `tamis run` resolves the config."""
+    dirs = {spec.config.models_dir for spec in _load(args).stages if spec.stage == "translate"}
+    if len(dirs) > 1:
+        raise TamisError(f"the config's translate stages use different models directories "
+                         f"({', '.join(sorted(str(d) for d in dirs))}); choose one with --models-dir")
+    return dirs.pop() if dirs else None
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -78,6 +78,18 @@ class Block:
 
 
 @dataclass(slots=True, kw_only=True)
+class Separated:
+    """A segment a `separate` policy keeps out of the main text: its language, its text and where it is
+    (`block` is the `Block.index`, `start`/`end` offsets into that block's text)."""
+
+    lang: str
+    text: str
+    block: int
+    start: int
+    end: int
+
+
+@dataclass(slots=True, kw_only=True)
 class Removal:
     """Text a stage took out, with the rule that matched and why. `block` is the `Block.index` it came
     from (None for text removed before blocks existed), `line` the line within that block."""
@@ -149,6 +161,19 @@ class Document:
         parts = (b.main_text() for b in self.blocks if b.duplicate_of is None)
         return "\n\n".join(p for p in parts if p)
 
+    @property
+    def separated(self) -> list[Separated]:
+        """Segments marked `separate`, in block order: derived from the blocks, so it never drifts from them."""
+        return [Separated(lang=s.lang, text=b.text[s.start : s.end], block=b.index, start=s.start, end=s.end)
+                for b in self.blocks for s in b.segments if s.action == "separate"]
+
+    def separated_text(self) -> dict[str, str]:
+        """The separated text per language, one paragraph per block (what a `<id>.<lang>.md` sibling holds)."""
+        blocks: dict[str, dict[int, list[str]]] = {}
+        for piece in self.separated:
+            blocks.setdefault(piece.lang, {}).setdefault(piece.block, []).append(" ".join(piece.text.split()))
+        return {lang: "\n\n".join(" ".join(parts) for parts in by_block.values()) for lang, by_block in blocks.items()}
+
     def filtered(self, stage: str, reason: str) -> Document:
         return dataclasses.replace(self, status="filtered", stage=stage, reason=reason)
 
@@ -166,6 +191,8 @@ class Document:
         record["content_type"] = self.content_type
         record["metadata"] = _fields(self.metadata)
         record["blocks"] = [_block_json(b) for b in self.blocks]
+        if separated := self.separated:
+            record["separated"] = [_fields(x) for x in separated]
         for name in ("removed", "changes", "warnings"):
             record[name] = [_fields(x) for x in getattr(self, name)]
         if self.html is not None:

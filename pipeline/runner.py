@@ -10,6 +10,7 @@ sets its stages up once) and come back in input order, so the output equals that
 from __future__ import annotations
 
 import dataclasses
+import logging
 import multiprocessing
 import os
 import signal
@@ -29,6 +30,9 @@ from pipeline.document import Document
 from pipeline.errors import ConfigError, DocumentFailed, WriteError
 from pipeline.stage import Stage
 from pipeline.stats import RunStats, StageStats
+
+log = logging.getLogger(__name__)
+WARNING_COUNTER = "warning:"  # a stage counts `warning:<message>`; the run logs each message once
 
 
 class DocumentTimeout(Exception):
@@ -254,6 +258,7 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
         raise
     stats = sink.previous
     stats.skipped = reader.skipped
+    warned: set[tuple[str, str]] = set()
     started = time.perf_counter() - stats.seconds
     for _ in range(sink.done):
         if next(docs, None) is None:
@@ -272,6 +277,7 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
             for item in kept:
                 stats.count(item.status)
             stats.merge_stages(stage_stats)
+            _log_new_warnings(stage_stats, warned)
             stats.seconds = time.perf_counter() - started
             if failure is not None:
                 raise DocumentFailed(failure.id, failure.stage or "unknown", failure.reason or "")
@@ -299,3 +305,12 @@ def _write_stats(path: str, stats: RunStats, *, report: bool) -> None:
     except OSError as exc:
         if report:
             raise WriteError(f"{path}: cannot write the stats: {exc.strerror}") from None
+
+
+def _log_new_warnings(stage_stats: dict[str, StageStats], warned: set[tuple[str, str]]) -> None:
+    """Log each stage's `warning:` counters the first time any worker reports them: once per run."""
+    for name, stage in stage_stats.items():
+        for key in stage.counters:
+            if key.startswith(WARNING_COUNTER) and (name, key) not in warned:
+                warned.add((name, key))
+                log.warning("%s: %s", name, key.removeprefix(WARNING_COUNTER))

@@ -22,39 +22,42 @@ spaces are counted by characters (`stages.text`).
 Code, shell commands, URLs and bibliography entries are not prose (`stages.text.is_prose`): their segments
 are `keep` whatever their language, and they do not vote for `doc.lang`.
 
-Actions: main-language and uncertain segments `keep`; a foreign language takes its `policy` entry
-(`translate`, `keep`, `drop`, or `separate`: out of the main text, kept in the record), `translate` by
-default, and `other` text `keep` unless `policy` names `other`.
+Actions: main-language and uncertain segments `keep`; a foreign language takes its `policy` entry,
+`translate` by default, and `other` text `keep` unless `policy` names `other`. `translate` leaves the segment
+to the `translate` stage; `keep` keeps it as written; `drop` takes it out of the main text with a `Removal`
+(stage `languages`, rule `drop`); `separate` takes it out of the main text and into the record's
+`separated` list (`lang`, `text`, `block`, `start`, `end`; `Document.separated_text()` gives it per language).
 
-Translation duplicates (`duplicates: true`): a foreign run at the edge of a block that says what the
-adjacent main-language block says (evidence: sentence count, length ratio, shared numbers, shared names and
-cognates; see `translation_evidence`) gets `Block.duplicate_of`, which leaves it out of `doc.text`; a run
-that is only part of its block is first split off into its own block piece (same `index`). Every
+Translation duplicates (`duplicates: true`, `stages.transdup`): a foreign run at the edge of a block (one
+that would stand in the text: `translate` or `keep`) that says what a main-language block says gets
+`Block.duplicate_of`, which leaves it out of `doc.text`: the adjacent block by `translation_evidence`
+(sentence count, length ratio, shared numbers, names and cognates; `duplicate_threshold`), or a block within
+`duplicate_distance` that `stands_out` from the document's other main-language blocks by `duplicate_margin`
+(`duplicate_margin_corroborated` when a number, name or punctuation sequence is shared). A run that is only
+part of its block is first split off into its own block piece (same `index`). Every
 duplicate, smoothing and soft split is recorded in `changes`. Filters nothing.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Literal, NamedTuple
 
-from pipeline.document import Block, Change, Document, Segment, SegmentAction
+from pipeline.document import Block, Change, Document, Removal, Segment, SegmentAction
 from pipeline.stage import Stage
-from pipeline.types import Fraction, LangCode, NonNegativeInt, PositiveFloat
+from pipeline.types import Fraction, LangCode, NonNegativeInt, PositiveFloat, PositiveInt
 from stages.detectors import DETECTORS, Detector, DetectorName, Guess
 from stages.sentences import soft_breaks, split_sentences
 from stages.text import is_prose, unspaced_words
+from stages.transdup import stands_out, translation_evidence
 
 UNCERTAIN = "uncertain"
 OTHER = "other"
-Action = Literal["translate", "keep", "drop", "separate"]
 _WORD_START = re.compile(r"(?<!\w)\w")
-_NUMBER = re.compile(r"\d+(?:[ .,\u00a0\u202f]\d+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
 # A sentence whose unrestricted detector puts this much probability outside the set joins text outside
 # the set around it, whatever the restricted detector says.
@@ -75,7 +78,7 @@ class LanguagesConfig:
         "help": "the language set, in order of preference on ties; anything else is `other`"})
     detector: DetectorName = field(default="py3langid", metadata={
         "help": "py3langid | langdetect | lingua (pip install 'tamis[lingua]'), or a plugin's (stages.detectors)"})
-    policy: dict[str, Action] = field(default_factory=dict, metadata={
+    policy: dict[str, SegmentAction] = field(default_factory=dict, metadata={
         "help": "per foreign language or `other`: translate | keep | drop | separate; "
                 "unlisted: translate (other: keep)"})
     min_words: NonNegativeInt = field(default=2, metadata={
@@ -90,6 +93,12 @@ class LanguagesConfig:
         "help": "mark foreign blocks that translate an adjacent main-language block (duplicate_of)"})
     duplicate_threshold: Fraction = field(default=0.3, metadata={
         "help": "minimum translation evidence (0-1, `translation_evidence`) for that"})
+    duplicate_distance: PositiveInt = field(default=3, metadata={
+        "help": "how many blocks away a main-language block may be that a foreign block translates"})
+    duplicate_margin: Fraction = field(default=0.08, metadata={
+        "help": "how much more that block must resemble it than the document's others (`stands_out`)"})
+    duplicate_margin_corroborated: Fraction = field(default=0.02, metadata={
+        "help": "the margin when a number, name or punctuation sequence is shared too"})
 
     def __post_init__(self) -> None:
         if not self.languages:
@@ -160,6 +169,11 @@ class Languages(Stage[LanguagesConfig]):
             for seg, readable in zip(block.segments, flags, strict=True):
                 seg.action = self._action(seg.lang, doc.lang) if readable else "keep"
                 self.counters[f"segment:{seg.lang}"] += 1
+                if seg.action == "drop":
+                    self.counters[f"dropped:{seg.lang}"] += 1
+                    doc.removed.append(Removal(stage=self.name, rule="drop", block=block.index,
+                                               text=block.text[seg.start : seg.end],
+                                               reason=f"{seg.lang} text, and policy says {seg.lang}: drop"))
         if self.config.duplicates and doc.lang is not None:
             self._mark_duplicates(doc)
 
@@ -250,7 +264,7 @@ class Languages(Stage[LanguagesConfig]):
     def _action(self, lang: str, main: str | None) -> SegmentAction:
         if lang in (main, UNCERTAIN):
             return "keep"
-        default: Action = "keep" if lang == OTHER else "translate"
+        default: SegmentAction = "keep" if lang == OTHER else "translate"
         return self.config.policy.get(lang, default)
 
     def _mark_duplicates(self, doc: Document) -> None:
@@ -276,7 +290,9 @@ class Languages(Stage[LanguagesConfig]):
 
     def _duplicate_run(self, blocks: list[Block], position: int,
                        main: str | None) -> tuple[Segment, Block, float] | None:
-        """The foreign edge segment of `blocks[position]` that best duplicates a neighbour block, if any."""
+        """The foreign edge segment of `blocks[position]` that best duplicates a main-language block, if
+        any: the adjacent block by `translation_evidence`, else a block within `duplicate_distance` that
+        `stands_out` from the document's other main-language blocks."""
         block = blocks[position]
         best: tuple[Segment, Block, float] | None = None
         edges = [(s, -1) for s in block.segments[:1] if _is_foreign_run(s, main)]
@@ -288,6 +304,17 @@ class Languages(Stage[LanguagesConfig]):
             score = translation_evidence(block.text[seg.start:seg.end], blocks[j].main_text())
             if score >= self.config.duplicate_threshold and (best is None or score > best[2]):
                 best = (seg, blocks[j], score)
+        if best is not None or not edges or self.config.duplicate_margin >= 1:
+            return best
+        main_blocks = [(j, b) for j, b in enumerate(blocks)
+                       if j != position and b.lang == main and b.duplicate_of is None]
+        near = [b for j, b in main_blocks if abs(j - position) <= self.config.duplicate_distance]
+        far = [b.main_text() for j, b in main_blocks if abs(j - position) > self.config.duplicate_distance]
+        for seg, _ in edges:
+            found = stands_out(block.text[seg.start:seg.end], [b.main_text() for b in near], far,
+                               (self.config.duplicate_margin, self.config.duplicate_margin_corroborated))
+            if found is not None and (best is None or found[1] > best[2]):
+                best = (seg, near[found[0]], found[1])
         return best
 
 
@@ -309,7 +336,8 @@ def _ranges(bounds: list[int]) -> list[tuple[int, int]]:
 
 
 def _is_foreign_run(seg: Segment, main: str | None) -> bool:
-    return seg.lang not in (main, UNCERTAIN, OTHER)
+    """A foreign segment that would stand in the main text (dropped and separated ones do not)."""
+    return seg.lang not in (main, UNCERTAIN, OTHER) and seg.action in ("translate", "keep")
 
 
 def _context(units: list[_Unit], labels: list[str], anchors: list[int], i: int) -> str | None:
@@ -399,48 +427,3 @@ def _split_block(block: Block, seg: Segment) -> list[Block]:
         _summarise(piece)
         pieces.append(piece)
     return pieces if len(pieces) > 1 else [block]
-
-
-def translation_evidence(foreign: str, main: str) -> float:
-    """How much `foreign` looks like a translation of `main`, from 0 to 1, without a translation model.
-
-    Gates (any failing gives 0): sentence counts within one of each other (or a quarter), a character
-    length ratio within 1:2, and, when either side has numbers, at least half of them shared. The score
-    is then the share of content words (4+ letters) of the shorter side that have a cognate on the other:
-    the same first four letters after folding accents and spelling pairs that differ across French,
-    German and English (k/c, z/c, ph/f, ...). Names count too, as they are written alike."""
-    n_foreign, n_main = len(split_sentences(foreign)), len(split_sentences(main))
-    if abs(n_foreign - n_main) > max(1, max(n_foreign, n_main) // 4):
-        return 0.0
-    ratio = len(foreign) / max(1, len(main))
-    if not 0.5 <= ratio <= 2.0:
-        return 0.0
-    numbers_f, numbers_m = _numbers(foreign), _numbers(main)
-    if (numbers_f or numbers_m) and len(numbers_f & numbers_m) * 2 < len(numbers_f | numbers_m):
-        return 0.0
-    stems_f, stems_m = _stems(foreign), _stems(main)
-    small, large = sorted((stems_f, stems_m), key=len)
-    if not small:
-        return 0.0
-    return len(small & large) / len(small)
-
-
-def _numbers(text: str) -> set[str]:
-    """Numbers with group separators removed, so "10 000" and "10.000" compare equal."""
-    return {re.sub(r"\D", "", m) for m in _NUMBER.findall(text)}
-
-
-_SPELLING = (("ph", "f"), ("th", "t"), ("k", "c"), ("z", "c"), ("qu", "c"), ("y", "i"), ("w", "v"), ("ß", "ss"))
-
-
-def _stems(text: str) -> set[str]:
-    """Four-letter stems of the content words, folded so that cognates meet."""
-    out: set[str] = set()
-    for word in _LETTERS.findall(text):
-        if len(word) < 4:
-            continue
-        folded = "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
-        for a, b in _SPELLING:
-            folded = folded.replace(a, b)
-        out.add(folded[:4])
-    return out

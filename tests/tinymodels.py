@@ -1,8 +1,10 @@
 """Real Argos Translate packages, small enough to build in a test.
 
 No real model can be downloaded where the tests run, so tests build their own `.argosmodel` files: a
-SentencePiece model trained on a few lines, a CTranslate2 Transformer with deterministic random weights
-(`ctranslate2.specs`), a `metadata.json`, all zipped under one top-level directory as Argos packages are.
+tokenizer trained on a few lines — a SentencePiece model, or (`tokenizer="bpe"`) subword-nmt BPE codes
+learnt here on the Moses-tokenised lines, as Argos's older packages ship them in `bpe.model` — a CTranslate2
+Transformer with deterministic random weights (`ctranslate2.specs`), a `metadata.json`, all zipped under one
+top-level directory as Argos packages are.
 The translations are nonsense, but they are exactly what CTranslate2 computes, which is what the tests
 check. `bench/translate.py` builds its Argos-sized model with the same function.
 """
@@ -13,8 +15,10 @@ import io
 import json
 import tempfile
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -44,13 +48,16 @@ class Shape:
 
 def build_package(out_dir: Path, source: str, target: str, *, seed: int, shape: Shape = Shape(),
                   lines: tuple[str, ...] = LINES, version: str = "1.0", quantization: str | None = None,
-                  target_prefix: str = "") -> Path:
+                  target_prefix: str = "", tokenizer: Literal["sentencepiece", "bpe"] = "sentencepiece") -> Path:
     """Write `out_dir/translate-<source>_<target>-<version>.argosmodel` and return its path."""
     name = f"translate-{source}_{target}-{version.replace('.', '_')}"
     with tempfile.TemporaryDirectory() as work:
         root = Path(work) / name
         root.mkdir()
-        pieces = _train_sentencepiece(root / "sentencepiece.model", lines, shape.vocab_size, target_prefix)
+        if tokenizer == "bpe":
+            pieces = _learn_bpe(root / "bpe.model", lines, source, shape.vocab_size, target_prefix)
+        else:
+            pieces = _train_sentencepiece(root / "sentencepiece.model", lines, shape.vocab_size, target_prefix)
         vocabulary = pieces + [f"<filler{i}>" for i in range(shape.vocab_size - len(pieces))]
         _save_transformer(root / "model", vocabulary, shape, seed, quantization)
         metadata = {"package_version": version, "argos_version": "1.9", "type": "translate",
@@ -78,6 +85,43 @@ def _train_sentencepiece(path: Path, lines: tuple[str, ...], vocab_size: int, ta
     path.write_bytes(model.getvalue())
     sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
     return [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+
+
+def _learn_bpe(path: Path, lines: tuple[str, ...], lang: str, vocab_size: int, target_prefix: str) -> list[str]:
+    """Learn subword-nmt (version 0.2) merges on the Moses-normalised and -tokenised `lines`, write them to
+    `path`, and return a vocabulary: the special tokens, then every subword the codes can produce on the
+    lines (`@@` marking the non-final ones) and every single character in both forms, cut to `vocab_size`."""
+    from sacremoses import MosesPunctNormalizer, MosesTokenizer
+
+    normalizer, moses = MosesPunctNormalizer(lang), MosesTokenizer(lang)
+    counts = Counter(w for line in lines for w in moses.tokenize(normalizer.normalize(line)))
+    words = {w: (*w[:-1], w[-1] + "</w>") for w in counts}
+    merges: list[tuple[str, str]] = []
+    while len(merges) < vocab_size // 2:
+        pairs: Counter[tuple[str, str]] = Counter()
+        for word, symbols in words.items():
+            for pair in zip(symbols, symbols[1:], strict=False):
+                pairs[pair] += counts[word]
+        if not pairs:
+            break
+        best = max(pairs, key=lambda p: (pairs[p], p))
+        merges.append(best)
+        for word, symbols in words.items():
+            merged, i = [], 0
+            while i < len(symbols):
+                if symbols[i : i + 2] == best:
+                    merged.append(symbols[i] + symbols[i + 1])
+                    i += 2
+                else:
+                    merged.append(symbols[i])
+                    i += 1
+            words[word] = tuple(merged)
+    path.write_text("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges), encoding="utf-8")
+    units = {u.removesuffix("</w>") if u.endswith("</w>") else u + "@@" for s in words.values() for u in s}
+    chars = sorted({c for w in counts for c in w})
+    vocabulary = ["<unk>", "<s>", "</s>"] + ([target_prefix] if target_prefix else [])
+    vocabulary += sorted(units) + chars + [c + "@@" for c in chars]
+    return list(dict.fromkeys(vocabulary))[:vocab_size]
 
 
 def _save_transformer(model_dir: Path, vocabulary: list[str], shape: Shape, seed: int,

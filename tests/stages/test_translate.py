@@ -3,20 +3,21 @@ installer): the output must be exactly what CTranslate2 computes, checked here w
 
 from __future__ import annotations
 
-import logging
+import json
+import sys
 from pathlib import Path
 
 import pytest
 
-from pipeline import models
 from pipeline.config import build
-from pipeline.document import Block, Document, Segment, Translation
+from pipeline.document import Block, Document, Removal, Segment, Translation
 from pipeline.errors import SetupError
 from pipeline.runner import Pipeline
 from stages.extract import split_paragraphs
-from stages.translate import Translate, TranslateConfig
+from stages.sentences import split_sentences
+from stages.translate import Translate, TranslateConfig, models
 from tests import tinymodels
-from tests.conftest import ARTICLES
+from tests.conftest import ARTICLES, ROOT
 
 # Seed 003: a French article whose standfirst is repeated in German, the French line right under it.
 GERMAN = ["Nordkorea unterstützt Russland im Ukraine-Konflikt mit Truppen und Waffen.",
@@ -38,19 +39,29 @@ def dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def ctranslate2_output(package: Path, sentences: list[str], prefix: str = "") -> list[str]:
-    """What CTranslate2 itself returns for `sentences` with the package's tokenizer and the stage's
-    default decoding options, without the target prefix and surrounding spaces."""
+    """What Argos returns for `sentences` with CTranslate2 itself, argostranslate's own tokenizer classes
+    (SentencePiece or Moses + BPE, as its `Package` picks them) and the stage's default decoding options,
+    the target prefix left out. Argos decodes the prefix token with the rest and then removes the prefix
+    from the text, which fails for `__fr__`-style prefixes because its SentencePiece decoding has turned `_`
+    into spaces by then; the prefix token is left out before decoding here, which is what Argos means."""
     import ctranslate2
-    import sentencepiece
 
+    argos = pytest.importorskip("argostranslate.tokenizer", reason="the independent check uses Argos's tokenizers")
+    BPETokenizer, SentencePieceTokenizer = argos.BPETokenizer, argos.SentencePieceTokenizer  # noqa: N806
+
+    meta = json.loads((package / "metadata.json").read_text(encoding="utf-8"))
+    tokenizer = (SentencePieceTokenizer(package / "sentencepiece.model") if (package / "sentencepiece.model").exists()
+                 else BPETokenizer(package / "bpe.model", meta["from_code"], meta["to_code"]))
     translator = ctranslate2.Translator(str(package / "model"), device="cpu", compute_type="int8")
-    sp = sentencepiece.SentencePieceProcessor(model_file=str(package / "sentencepiece.model"))
-    results = translator.translate_batch([sp.encode(s, out_type=str) for s in sentences], beam_size=2,
+    results = translator.translate_batch([tokenizer.encode(s) for s in sentences], beam_size=2,
                                          replace_unknowns=True, length_penalty=0.2,
                                          target_prefix=[[prefix]] * len(sentences) if prefix else None)
-    outputs = [r.hypotheses[0] for r in results]
-    assert not prefix or all(tokens[0] == prefix for tokens in outputs)
-    return [sp.decode(tokens[1:] if prefix else tokens).strip() for tokens in outputs]
+    outputs = []
+    for result in results:
+        tokens = result.hypotheses[0]
+        assert not prefix or tokens[0] == prefix
+        outputs.append(tokenizer.decode(tokens[1:] if prefix else tokens).strip())
+    return outputs
 
 
 def package_dir(directory: Path, source: str, target: str) -> Path:
@@ -142,12 +153,10 @@ def foreign_document(doc_id: str, lang: str, texts: list[str], main: str | None 
     return Document(id=doc_id, source="test", blocks=blocks, lang=main)
 
 
-def test_missing_model_keeps_the_segment_with_one_warning_per_pair(tmp_path: Path,
-                                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_missing_model_keeps_the_segment_with_one_warning_per_pair(tmp_path: Path) -> None:
     translate = stage(tmp_path)
     docs = [foreign_document(str(i), "de", GERMAN) for i in range(2)]
-    with caplog.at_level(logging.WARNING, logger="stages.translate"):
-        out = translate.process_batch(docs)
+    out = translate.process_batch(docs)
     for doc in out:
         assert doc.text == "\n\n".join(GERMAN)
         assert [b.segments[0].translation for b in doc.blocks] == [
@@ -156,7 +165,30 @@ def test_missing_model_keeps_the_segment_with_one_warning_per_pair(tmp_path: Pat
         assert doc.warnings[0].message.startswith("no model for de → fr: 2 segment(s) left untranslated")
         assert "tamis models download de fr" in doc.warnings[0].message
     assert translate.counters["no_model:de-fr"] == 4
-    assert len(caplog.records) == 1
+    [log_line] = [key for key in translate.counters if key.startswith("warning:")]
+    assert log_line.startswith(f"warning:no model for de → fr in {tmp_path}; such segments stay untranslated")
+
+
+@pytest.mark.slow
+def test_the_no_model_warning_is_logged_once_per_run_not_once_per_worker(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    """Two workers both meet German text with no de → fr model: one log line for the run (in this process or
+    printed by a worker), one warning per record."""
+    from pipeline import load_config, runner
+
+    for i in range(4):
+        (tmp_path / f"{i}.txt").write_text(f"Le gouvernement a présenté son plan numéro {i} hier soir devant les "
+                                           f"députés de l'Assemblée.\n\n{GERMAN[0]}\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    config = load_config(ROOT / "config.yaml", [f"run.output={out}", "run.jobs=2", "run.batch_size=1",
+                                f"translate.models_dir={tmp_path / 'models'}"])
+    runner.run(config, [str(tmp_path / f"{i}.txt") for i in range(4)])
+    lines = [r.getMessage() for r in caplog.records] + capfd.readouterr().err.splitlines()
+    lines = [line for line in lines if "no model for de → fr" in line]
+    assert len(lines) == 1 and lines[0].startswith("translate: no model for de → fr in ")
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    warnings = [[w["message"][:35] for w in r["warnings"]] for r in records]
+    assert warnings == [["no model for de → fr: 1 segment(s) "]] * 4
 
 
 def test_on_missing_error_stops_at_setup_with_the_install_commands(tmp_path: Path) -> None:
@@ -181,10 +213,12 @@ def test_on_missing_error_accepts_a_pivot_and_fails_only_documents_of_unchecked_
 
 
 def test_segments_not_to_translate_are_left_alone(tmp_path: Path) -> None:
+    """Only `translate` segments are sent: `keep` (non-prose such as code or URLs is marked so), `drop`
+    and `separate` are not, and neither are duplicates, main-language text or documents of no language."""
     translate = stage(tmp_path)
-    kept = foreign_document("kept", "de", GERMAN)
-    for b in kept.blocks:
-        b.segments[0].action = "keep"
+    kept = foreign_document("kept", "de", GERMAN + GERMAN)
+    for b, action in zip(kept.blocks, ("keep", "drop", "separate", "keep"), strict=True):
+        b.segments[0].action = action  # type: ignore[assignment]
     main = foreign_document("main", "fr", ["Bonjour à tous."])
     duplicate = foreign_document("dup", "de", GERMAN)
     for b in duplicate.blocks:
@@ -224,3 +258,163 @@ def test_the_default_pipeline_translates_seed_003s_german_standfirst(dirs: dict[
     assert segment.translation == Translation(text=expected, source="de", target="fr", package="de_fr@1.0",
                                               pivot=["de", "fr"])
     assert expected in out.text and GERMAN[0] not in out.text
+
+
+def test_bpe_codes_are_applied_as_subword_nmt_applies_them(tmp_path: Path) -> None:
+    """`BPECodes` against argostranslate's own copy of subword-nmt's `apply_bpe`, on the codes of a built package."""
+    import zipfile
+
+    from stages.translate.tokenizers import BPECodes
+
+    BPE = pytest.importorskip("argostranslate.apply_bpe").BPE  # noqa: N806
+
+    archive = tinymodels.build_package(tmp_path, "de", "fr", seed=3, tokenizer="bpe", shape=BPE_SHAPE)
+    with zipfile.ZipFile(archive) as zf:
+        codes = zf.read("translate-de_fr-1_0/bpe.model").decode()
+    (tmp_path / "codes").write_text(codes, encoding="utf-8")
+    with (tmp_path / "codes").open(encoding="utf-8") as f:
+        reference = BPE(f)
+    words = " ".join(tinymodels.LINES + ("Unbekannte Wörter, x, Überblick!", "a b c")).split()
+    assert BPECodes(codes).segment(words) == reference.segment_tokens(words)
+    assert BPECodes("#version: 0.1\na b\nab c\n").segment(["abc", "a"]) == ["abc", "a"]
+
+
+def test_moses_bpe_tokenizer_encodes_and_decodes_as_argos(tmp_path: Path) -> None:
+    from stages.translate.tokenizers import MosesBPE
+
+    BPETokenizer = pytest.importorskip("argostranslate.tokenizer").BPETokenizer  # noqa: N806
+
+    archive = tinymodels.build_package(tmp_path, "de", "fr", seed=3, tokenizer="bpe", shape=BPE_SHAPE)
+    models.install(archive, directory=tmp_path / "models")
+    path = package_dir(tmp_path / "models", "de", "fr") / "bpe.model"
+    ours, argos = MosesBPE(path, "de", "fr"), BPETokenizer(path, "de", "fr")
+    texts = [*GERMAN, "« Ça coûte 1,5 million d'euros », a-t-il dit : c'est l'été & <pas> \"cher\"…"]
+    tokens = ours.encode(texts)
+    assert tokens == [argos.encode(t) for t in texts]
+    assert ours.decode(tokens) == [argos.decode(t) for t in tokens]
+
+
+BPE_SHAPE = tinymodels.Shape(vocab_size=240)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tokenizer", ["sentencepiece", "bpe"])
+def test_tamis_run_translates_with_either_kind_of_package(tokenizer: str, tmp_path: Path) -> None:
+    """Seed 003 through `tamis run` (the default pipeline) with one de → fr package of each kind: the German
+    standfirst's translation is what CTranslate2 returns for that package with Argos's tokenizer."""
+    import shutil
+
+    from pipeline import cli
+
+    shape = BPE_SHAPE if tokenizer == "bpe" else tinymodels.Shape()
+    archive = tinymodels.build_package(tmp_path, "de", "fr", seed=8, shape=shape,
+                                       tokenizer=tokenizer)  # type: ignore[arg-type]
+    models.install(archive, directory=tmp_path / "models")
+    article = tmp_path / "003.txt"
+    shutil.copy(next(ARTICLES.glob("003_*.txt")), article)
+    out = tmp_path / "out.jsonl"
+    assert cli.main(["run", str(article), "-o", str(out), "-j", "1", "--set", "languages.duplicates=false",
+                     "--set", "translate.duplicate_threshold=0", "--set",
+                     f"translate.models_dir={tmp_path / 'models'}"]) == 0
+    [record] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    [segment] = [s for b in record["blocks"] for s in b["segments"] if s["lang"] == "de"]
+    expected = " ".join(ctranslate2_output(package_dir(tmp_path / "models", "de", "fr"), GERMAN))
+    assert segment["translation"] == {"text": expected, "source": "de", "target": "fr", "package": "de_fr@1.0",
+                                      "pivot": ["de", "fr"], "status": "ok"}
+    assert expected in record["text"] and GERMAN[0] not in record["text"]
+
+
+PUD = [json.loads(line) for line in (ROOT / "fixtures" / "transdup" / "pud_pairs.jsonl").read_text(
+    encoding="utf-8").splitlines()]
+PAIRS = {("de", "fr"): 8, ("en", "fr"): 1, ("fr", "de"): 4, ("en", "de"): 5}
+
+
+@pytest.fixture(scope="module")
+def pud_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    build, root = tmp_path_factory.mktemp("pudbuild"), tmp_path_factory.mktemp("pudmodels")
+    for pair, seed in PAIRS.items():
+        models.install(tinymodels.build_package(build, *pair, seed=seed), directory=root)
+    return root
+
+
+def pud_document(case: dict[str, object]) -> Document:
+    """A fixture document as `languages` leaves it: one block per paragraph, the gold language, the foreign
+    paragraph marked `translate`."""
+    blocks = []
+    for i, para in enumerate(case["paragraphs"]):  # type: ignore[attr-defined]
+        foreign = para["role"] == "foreign"
+        blocks.append(Block(kind="paragraph", text=para["text"], index=i, lang=para["lang"], segments=[
+            Segment(start=0, end=len(para["text"]), lang=para["lang"], action="translate" if foreign else "keep")]))
+    return Document(id=str(case["id"]), source="pud", blocks=blocks, lang=str(case["main_lang"]))
+
+
+class GoldTranslation:
+    """A test double at the engine boundary: the human translation of each sentence where the set has it,
+    the sentence itself (an engine that cannot translate it) where it has not."""
+
+    def __init__(self, translations: dict[str, str]) -> None:
+        self.translations = translations
+
+    def translate(self, texts: list[str]) -> list[str]:
+        return [self.translations.get(t, t) for t in texts]
+
+
+@pytest.mark.slow
+def test_a_translation_that_repeats_a_nearby_block_is_dropped_naming_both_blocks(pud_models: Path) -> None:
+    """Real PUD pairs: each positive whose foreign sentences all have a human translation is dropped with a
+    Removal naming its original (adjacent, far, or a partial translation); no negative, no host block."""
+    translations = {k: v for case in PUD for k, v in case["translations"].items()}
+    translate = stage(pud_models)
+    translate.engine = lambda model: GoldTranslation(translations)  # type: ignore[method-assign]
+    docs = translate.process_batch([pud_document(case) for case in PUD])
+    got, want = {}, {}
+    for case, doc in zip(PUD, docs, strict=True):
+        [foreign] = [i for i, p in enumerate(case["paragraphs"]) if p["role"] == "foreign"]
+        sentences = len(split_sentences(case["paragraphs"][foreign]["text"]))
+        if case["original"] is not None and len(case["translations"]) == sentences:
+            want[case["id"]] = [("translation-duplicate", foreign, case["original"])]
+        found = [(r.rule, r.block, int(r.reason.split("repeats block ")[1].split()[0])) for r in doc.removed]
+        if found:
+            got[case["id"]] = found
+        assert all(s.action == "keep" for i, b in enumerate(doc.blocks) if i != foreign for s in b.segments)
+        assert [s.action for s in doc.blocks[foreign].segments] == ["drop" if found else "translate"]
+    assert got == want
+    assert sorted({case["kind"] for case in PUD if case["id"] in got}) == [
+        "pos_de", "pos_en", "pos_far", "pos_partial"]
+
+
+@pytest.mark.slow
+def test_nonsense_translations_drop_nothing(pud_models: Path) -> None:
+    """The same documents through the tiny models themselves: their output resembles no block."""
+    docs = stage(pud_models).process_batch([pud_document(case) for case in PUD])
+    assert [r for doc in docs for r in doc.removed] == []
+    assert all(s.translation is not None and s.translation.status == "ok"
+               for doc in docs for b in doc.blocks for s in b.segments if s.action == "translate")
+
+
+def test_a_translation_with_the_same_words_as_a_block_is_dropped_by_the_dedupe_rule(tmp_path: Path) -> None:
+    archive = tinymodels.build_package(tmp_path, "de", "fr", seed=8)
+    models.install(archive, directory=tmp_path / "models")
+    translate = stage(tmp_path / "models")
+    french = "Le gouvernement a annoncé de nouvelles mesures, lundi."
+    translate.engine = lambda model: GoldTranslation(  # type: ignore[method-assign]
+        {GERMAN[0]: "le gouvernement a annoncé de nouvelles mesures lundi"})
+    doc = Document(id="d", source="t", lang="fr", blocks=[
+        Block(kind="paragraph", text=french, index=0, lang="fr",
+              segments=[Segment(start=0, end=len(french), lang="fr")]),
+        Block(kind="paragraph", text=GERMAN[0], index=1, lang="de",
+              segments=[Segment(start=0, end=len(GERMAN[0]), lang="de", action="translate")])])
+    [out] = translate.process_batch([doc])
+    assert out.text == french
+    assert out.removed == [Removal(stage="translate", rule="translation-duplicate", block=1, text=GERMAN[0],
+                                   reason="its de → fr translation repeats block 0 (chrF 1.00)")]
+
+
+def test_a_bpe_package_without_sacremoses_fails_at_setup_naming_the_extra(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = tinymodels.build_package(tmp_path, "de", "fr", seed=3, tokenizer="bpe", shape=BPE_SHAPE)
+    models.install(archive, directory=tmp_path / "models")
+    monkeypatch.setitem(sys.modules, "sacremoses", None)  # type: ignore[arg-type]
+    with pytest.raises(SetupError, match=r"translate: de_fr@1\.0 tokenise with Moses \+ BPE, which needs "
+                                         r"sacremoses: pip install 'tamis\[translate\]'"):
+        Translate(TranslateConfig(models_dir=str(tmp_path / "models"))).setup()

@@ -1,0 +1,209 @@
+"""Translation duplicates: does a foreign paragraph say what a main-language paragraph says?
+
+Without a model (`languages`, before translation), two rules; either marks a duplicate:
+- `translation_evidence`: an adjacent paragraph with the same numbers, about as many sentences, a length
+  within 1:2, and enough shared cognates and names (four-letter folded stems);
+- `stands_out`: a translation shares more character n-grams with its original than with the rest of the
+  document, even across languages (names, numbers, cognates, punctuation survive translation), while a
+  paragraph on the same story shares about as much with all of it. So the candidate within
+  `distance` blocks must beat every other main-language paragraph of the document (the background) by a
+  margin in `resemblance`: chrF on the accent-folded, lower-cased content words and numbers, against the
+  run of the candidate's sentences that matches best, with a plausible length ratio and no contradicting number.
+
+With a model (`translate`, after translation): `best_chrf`, the chrF of the translation against the
+paragraph, or against the run of its sentences it matches best (a partial translation).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from stages.sentences import split_sentences
+
+CHRF_ORDER = 6  # character n-grams of 1..6, and recall weighted twice precision: chrF's standard setting
+CHRF_BETA = 2.0
+LENGTH_RATIO = (0.6, 1.6)  # characters of a translation per character of its original, fr/de/en
+_NUMBER = re.compile(r"\d+(?:[ .,\u00a0\u202f]\d+)*")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_TOKENS = re.compile(r"[^\W_]+")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+_PUNCTUATION = re.compile(r"[,;:!?()\"«»“”„%]|[-–—](?=\s)")
+_MARKS = {"«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "–": "-", "—": "-"}  # one mark per kind across languages
+_SPELLING = (("ph", "f"), ("th", "t"), ("k", "c"), ("z", "c"), ("qu", "c"), ("y", "i"), ("w", "v"), ("ß", "ss"))
+
+
+def translation_evidence(foreign: str, main: str) -> float:
+    """How much `foreign` looks like a translation of `main`, from 0 to 1, without a translation model.
+
+    Gates (any failing gives 0): sentence counts within one of each other (or a quarter), a character
+    length ratio within 1:2, and, when either side has numbers, at least half of them shared. The score
+    is then the share of content words (4+ letters) of the shorter side that have a cognate on the other:
+    the same first four letters after folding accents and spelling pairs that differ across French,
+    German and English (k/c, z/c, ph/f, ...). Names count too, as they are written alike."""
+    n_foreign, n_main = len(split_sentences(foreign)), len(split_sentences(main))
+    if abs(n_foreign - n_main) > max(1, max(n_foreign, n_main) // 4):
+        return 0.0
+    ratio = len(foreign) / max(1, len(main))
+    if not 0.5 <= ratio <= 2.0:
+        return 0.0
+    numbers_f, numbers_m = _numbers(foreign), _numbers(main)
+    if (numbers_f or numbers_m) and len(numbers_f & numbers_m) * 2 < len(numbers_f | numbers_m):
+        return 0.0
+    stems_f, stems_m = _stems(foreign), _stems(main)
+    small, large = sorted((stems_f, stems_m), key=len)
+    if not small:
+        return 0.0
+    return len(small & large) / len(small)
+
+
+@lru_cache(maxsize=4096)
+def _numbers(text: str) -> frozenset[str]:
+    """Numbers with group separators removed, so "10 000" and "10.000" compare equal."""
+    return frozenset(re.sub(r"\D", "", m) for m in _NUMBER.findall(text))
+
+
+def _stems(text: str) -> set[str]:
+    """Four-letter stems of the content words, folded so that cognates meet."""
+    out: set[str] = set()
+    for word in _LETTERS.findall(text):
+        if len(word) < 4:
+            continue
+        folded = "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+        for a, b in _SPELLING:
+            folded = folded.replace(a, b)
+        out.add(folded[:4])
+    return out
+
+
+def chrf(hypothesis: str, reference: str) -> float:
+    """chrF (Popović 2015) between two texts of one language, from 0 to 1; spaces are not counted."""
+    return _chrf(_profile(hypothesis), _profile(reference))
+
+
+@lru_cache(maxsize=4096)
+def _profile(text: str) -> tuple[tuple[Counter[str], int], ...]:
+    """The text's character n-gram counts for n = 1..CHRF_ORDER, with their totals, spaces removed.
+    Cached: one paragraph is compared with many."""
+    chars = "".join(text.split())
+    grams = (Counter(chars[i : i + n] for i in range(len(chars) - n + 1)) for n in range(1, CHRF_ORDER + 1))
+    return tuple((g, g.total()) for g in grams if g)
+
+
+def _chrf(hyp: tuple[tuple[Counter[str], int], ...], ref: tuple[tuple[Counter[str], int], ...]) -> float:
+    precisions, recalls = [], []
+    for (hyp_grams, hyp_total), (ref_grams, ref_total) in zip(hyp, ref, strict=False):
+        small, large = (hyp_grams, ref_grams) if len(hyp_grams) <= len(ref_grams) else (ref_grams, hyp_grams)
+        common = sum(min(count, large[gram]) for gram, count in small.items() if gram in large)
+        precisions.append(common / hyp_total)
+        recalls.append(common / ref_total)
+    if not precisions:
+        return 0.0
+    precision, recall = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
+    beta2 = CHRF_BETA**2
+    return 0.0 if precision + recall == 0 else (1 + beta2) * precision * recall / (beta2 * precision + recall)
+
+
+def best_chrf(translation: str, paragraph: str) -> float:
+    """chrF of `translation` against `paragraph`, or against the run of consecutive sentences of
+    `paragraph` it matches best, so that a translation of part of a paragraph is found too."""
+    spans = split_sentences(paragraph)
+    runs = [paragraph[spans[i].start : spans[j].end] for i in range(len(spans)) for j in range(i, len(spans))]
+    return max((chrf(translation, run) for run in runs), default=chrf(translation, paragraph))
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Öffentlichkeit" and "oeffentlichkeit" come closer, "été" meets "ete"."""
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
+
+
+@lru_cache(maxsize=1024)
+def sentence_runs(text: str, longest: int) -> tuple[str, ...]:
+    """Every run of 1 to `longest` consecutive sentences of `text` (the whole text if it has none).
+    Cached: a paragraph is compared with each foreign paragraph near it."""
+    spans = split_sentences(text)
+    runs = tuple(text[spans[i].start : spans[j].end]
+                 for i in range(len(spans)) for j in range(i, min(len(spans), i + longest)))
+    return runs or (text,)
+
+
+def resemblance(foreign: str, paragraph: str, *, gated: bool) -> tuple[float, str]:
+    """The chrF of `foreign`'s content words against those of the best-matching run of `paragraph`'s
+    sentences (runs up to one sentence longer than `foreign`), and that run. `gated`: only runs a
+    translation could be — length ratio within `LENGTH_RATIO`, and when both hold numbers, one at least in
+    common (translations drop or reword a number now and then; they do not replace them all) — (0, "")
+    when none is."""
+    if gated and len(foreign) > LENGTH_RATIO[1] * len(paragraph):
+        return 0.0, ""  # no run of the paragraph is long enough
+    longest = len(sentence_runs(foreign, 1)) + 1
+    folded = _content(foreign)
+    numbers = _numbers(foreign)
+    best = (0.0, "")
+    for run in sentence_runs(paragraph, longest):
+        if gated:
+            ratio = len(foreign) / max(1, len(run))
+            theirs = _numbers(run)
+            if not LENGTH_RATIO[0] <= ratio <= LENGTH_RATIO[1] or (numbers and theirs and not numbers & theirs):
+                continue
+        score = chrf(folded, _content(run))
+        if score > best[0]:
+            best = (score, run)
+    return best
+
+
+def corroborated(foreign: str, run: str) -> bool:
+    """Evidence that survives translation, beyond shared n-grams: a number or a capitalised word (a name)
+    in both, or the same sequence of punctuation marks (at least three, 3/4 alike)."""
+    if _numbers(foreign) & _numbers(run):
+        return True
+    if _names(foreign) & _names(run):
+        return True
+    marks_f, marks_r = _PUNCTUATION.findall(foreign), _PUNCTUATION.findall(run)
+    if min(len(marks_f), len(marks_r)) < 3:
+        return False
+    alike = SequenceMatcher(None, [_MARKS.get(m, m) for m in marks_f], [_MARKS.get(m, m) for m in marks_r])
+    return alike.ratio() >= 0.75
+
+
+def stands_out(foreign: str, candidates: list[str], background: list[str],
+               margins: tuple[float, float]) -> tuple[int, float] | None:
+    """The candidate `foreign` translates, by `resemblance`, if it beats every background paragraph and
+    every other candidate by the first of `margins`, or by the second when `corroborated`: its position
+    in `candidates` and its lead; None without a background paragraph at least half as long as `foreign`
+    to compare with."""
+    if not candidates:
+        return None
+    scored = [resemblance(foreign, c, gated=True) for c in candidates]
+    best = max(range(len(candidates)), key=lambda i: scored[i][0])
+    score, run = scored[best]
+    strong, corroborated_margin = margins
+    others = [c for i, c in enumerate(candidates) if i != best] + background  # nearest first
+    # Only paragraphs of a comparable size measure the background: a name line shares little with anything.
+    rivals = [text for text in others if len(text) * 2 >= len(foreign)]
+    if not rivals or score < corroborated_margin:
+        return None
+    top = 0.0
+    for text in rivals:
+        top = max(top, resemblance(foreign, text, gated=False)[0])
+        if score - top < corroborated_margin:
+            return None  # one rival close enough settles it: most foreign paragraphs stop here
+    lead = score - top
+    if lead >= strong or corroborated(foreign, run):
+        return best, lead
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _content(text: str) -> str:
+    """The folded content words (4+ letters, as `_stems` counts them) and numbers: what a translation keeps
+    of its original's spelling, without the function words every text of a language shares."""
+    return fold(" ".join(w for w in _TOKENS.findall(text) if len(w) >= 4 or any(c.isdigit() for c in w)))
+
+
+def _names(text: str) -> set[str]:
+    """Folded capitalised words of 3+ letters: names, and words that start a sentence or are German nouns,
+    which are rarely spelt alike in another language."""
+    return {fold(w) for w in _LETTERS.findall(text) if len(w) >= 3 and w[0].isupper()}
