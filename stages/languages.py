@@ -45,7 +45,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from pipeline.document import Block, Change, Document, Removal, Segment, SegmentAction
 from pipeline.stage import Stage
