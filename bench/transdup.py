@@ -62,7 +62,8 @@ def predict_with_model(docs: list[dict[str, Any]], work: Path) -> list[dict[str,
     """Predictions of the translate stage's after-translation comparison, the engine replaced by the gold."""
     from pipeline.document import Block, Segment
     from stages.sentences import split_sentences
-    from stages.translate import Translate, TranslateConfig, models
+    from stages.translate import models
+    from stages.translate.stage import Translate, TranslateConfig
     from tests import tinymodels
 
     def sentences(text: str) -> list[str]:

@@ -47,7 +47,8 @@ from pipeline import runner  # noqa: E402
 from pipeline.config import PipelineConfig, RunConfig, StageSpec  # noqa: E402
 from pipeline.document import Block, Document, Segment  # noqa: E402
 from stages.sentences import split_sentences  # noqa: E402
-from stages.translate import LENGTH_PENALTY, Translate, TranslateConfig, models  # noqa: E402
+from stages.translate import models  # noqa: E402
+from stages.translate.stage import LENGTH_PENALTY, Translate, TranslateConfig  # noqa: E402
 from tests import tinymodels  # noqa: E402
 
 ARGOS_SHAPE = tinymodels.Shape(layers=6, d_model=512, heads=8, ffn=2048, vocab_size=32_000, eos_bias=-1e4)

@@ -15,11 +15,14 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import DocumentFailed, TamisError, WriteError
 
+# Packages add subcommands here: a `register(subparsers)` that adds its parser (translate adds `models`).
+COMMANDS_GROUP = "tamis.commands"
 EXIT_OK, EXIT_DOCUMENTS_FAILED, EXIT_USAGE, EXIT_WRITE_FAILED, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 3, 130, 141
 
 
@@ -95,39 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--html", metavar="REPORT", help="write a self-contained HTML audit report")
     p.set_defaults(command=cmd_explain)
 
-    def where() -> argparse.ArgumentParser:
-        """`-c` and `--models-dir`, accepted before and after the ACTION (a new parser each time: parents
-        share their actions, and `set_defaults` on one would change the others)."""
-        common = argparse.ArgumentParser(add_help=False)
-        common.add_argument("-c", "--config", default=argparse.SUPPRESS,
-                            help="pipeline YAML: its translate stage's models_dir is the models directory")
-        common.add_argument("--models-dir", default=argparse.SUPPRESS,
-                            help="the models directory (default: the config's translate.models_dir, else "
-                                 "ARGOS_PACKAGES_DIR, else Argos's own)")
-        return common
-
-    p = sub.add_parser("models", parents=[where()],
-                       help="manage offline translation models (Argos Translate packages)")
-    p.set_defaults(config=None, models_dir=None, set=[])
-    models = p.add_subparsers(metavar="ACTION", required=True)
-    m = models.add_parser("install", parents=[where()], help="install a .argosmodel file")
-    m.add_argument("path", help="an Argos package file (.argosmodel)")
-    m.set_defaults(command=cmd_models, action="install")
-    m = models.add_parser("list", parents=[where()], help="print the models directory and the installed models")
-    m.set_defaults(command=cmd_models, action="list")
-    m = models.add_parser("remove", parents=[where()], help="remove an installed model, by code (e.g. de_en)")
-    m.add_argument("code", help="a package code (de_en) or directory name")
-    m.set_defaults(command=cmd_models, action="remove")
-    m = models.add_parser("download", parents=[where()],
-                          help="download and install a model from the Argos index (needs internet)")
-    m.add_argument("source", help="source language code")
-    m.add_argument("target", help="target language code")
-    m.add_argument("--index", help="the package index URL (default: ARGOS_PACKAGE_INDEX + index.json, as Argos)")
-    m.set_defaults(command=cmd_models, action="download")
+    for command in sorted(entry_points(group=COMMANDS_GROUP), key=lambda ep: ep.name):
+        command.load()(sub)
     return parser
 
 
-def _load(args: argparse.Namespace, **run_overrides: Any) -> Any:
+def load_config(args: argparse.Namespace, **run_overrides: Any) -> Any:
     """The built-in defaults, under `-c FILE` if given (no file is read otherwise), under `--set` and the
     command's own options."""
     from pipeline import config
@@ -150,7 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # SIGTERM ends the run like Ctrl-C: the batch being written is finished, so the output holds whole records.
     signal.signal(signal.SIGTERM, _interrupt)
-    cfg = _load(args, output=args.output, format=args.format, jobs=args.jobs, executor=args.executor,
+    cfg = load_config(args, output=args.output, format=args.format, jobs=args.jobs, executor=args.executor,
                 stats=args.stats, fail_fast=True if args.fail_fast else None)
     progress = _Progress() if sys.stderr.isatty() else None
     run: Callable[..., Any] = runner.run
@@ -168,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from pipeline import config
 
-    cfg = _load(args)
+    cfg = load_config(args)
     config.check(cfg)
     names = " → ".join(s.instance if s.instance == s.stage else f"{s.instance} ({s.stage})" for s in cfg.stages)
     print(f"{cfg.source}: ok: {names}")
@@ -188,7 +164,7 @@ def cmd_stages(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from pipeline import describe
 
-    docs = describe.explain_input(args.input, _load(args))
+    docs = describe.explain_input(args.input, load_config(args))
     if args.html:
         from pipeline import report
 
@@ -197,31 +173,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
     else:
         print(describe.explain(docs))
     return EXIT_DOCUMENTS_FAILED if any(d.status == "error" for d in docs) else EXIT_OK
-
-
-def cmd_models(args: argparse.Namespace) -> int:
-    from stages.translate import models
-
-    directory = args.models_dir or _translate_models_dir(args)
-    if args.action == "install":
-        print(models.install(args.path, directory=directory))
-    elif args.action == "list":
-        for line in models.list_models(directory):
-            print(line)
-    elif args.action == "remove":
-        print(models.remove(args.code, directory=directory))
-    else:
-        print(models.download(args.source, args.target, directory=directory, index=args.index))
-    return EXIT_OK
-
-
-def _translate_models_dir(args: argparse.Namespace) -> str | None:
-    """The `models_dir` of the config's translate stage, resolved as `tamis run` resolves the config."""
-    dirs = {spec.config.models_dir for spec in _load(args).stages if spec.stage == "translate"}
-    if len(dirs) > 1:
-        raise TamisError(f"the config's translate stages use different models directories "
-                         f"({', '.join(sorted(str(d) for d in dirs))}); choose one with --models-dir")
-    return dirs.pop() if dirs else None
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -15,7 +15,8 @@ from pipeline.errors import SetupError
 from pipeline.runner import Pipeline
 from stages.extract import split_paragraphs
 from stages.sentences import split_sentences
-from stages.translate import Translate, TranslateConfig, models
+from stages.translate import models
+from stages.translate.stage import Translate, TranslateConfig
 from tests import tinymodels
 from tests.conftest import ARTICLES, ROOT
 
