@@ -1,5 +1,7 @@
 """Third-party stages, installed through the `tamis.stages` entry point group (see the dist-info beside)."""
 
+import os
+import signal
 import time
 from dataclasses import dataclass
 
@@ -38,4 +40,28 @@ class Slow(Stage[SlowConfig]):
 
     def process(self, doc: Document) -> Document:
         time.sleep(self.config.seconds)
+        return doc
+
+
+@dataclass(frozen=True, kw_only=True)
+class KillerConfig:
+    marker: str = "KILL"
+    once_file: str = ""
+
+
+class Killer(Stage[KillerConfig]):
+    """killer: the process running it kills itself (SIGKILL, as the out-of-memory killer does) on documents
+    whose text contains `marker`; with `once_file`, only while that file does not exist (it creates it)."""
+
+    name = "killer"
+    Config = KillerConfig
+    requires = ("blocks",)
+
+    def process(self, doc: Document) -> Document:
+        if self.config.marker in doc.text:
+            if self.config.once_file:
+                if os.path.exists(self.config.once_file):
+                    return doc
+                open(self.config.once_file, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)
         return doc
