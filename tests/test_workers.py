@@ -54,6 +54,17 @@ def test_a_document_that_kills_its_worker_twice_is_an_error_record_and_resume_co
     assert resumed.returncode == 1, resumed.stderr
     assert out.read_text(encoding="utf-8").splitlines(keepends=True) == lines
 
+def test_a_worker_stuck_where_no_signal_reaches_is_stopped_by_the_parent(tmp_path: Path) -> None:
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_input(source)
+    done = tamis(*kill_run(source, out, "--set", "killer.hang=true", "--set", "run.timeout=1"), env=ENV, timeout=90)
+    assert done.returncode == 1, done.stderr
+    failed = [(r["id"], r["reason"]) for r in jsonl(out) if r["status"] != "ok"]
+    stopped = "a stage ran 5 s past run.timeout and was stopped"
+    assert failed == [("d13", f"the worker process died twice on this document ({stopped}; {stopped})")]
+    assert len(jsonl(out)) == N
+
+
 def test_one_batch_starts_no_worker_and_two_start_two(monkeypatch) -> None:
     config = config_module.load(None, ["pipeline=[decode, extract]", "run.batch_size=4"])
     started: list[int] = []
