@@ -27,7 +27,7 @@ import pipeline
 from pipeline import load_config
 from pipeline.runner import Pipeline
 parts = {"import pipeline": time.perf_counter() - t}
-pipe = Pipeline.from_config(load_config(None))
+pipe = Pipeline.from_config(load_config("config.yaml"))
 for name, stage in zip(pipe.names, pipe.stages):
     t = time.perf_counter()
     stage.setup()
@@ -47,14 +47,15 @@ def run_once(path: Path, jobs: list[str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", nargs="?", type=Path, default=ROOT / "fixtures/articles/000_78e9fdaecc2f2e94.txt")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5, help="0: only the start-up parts")
     args = parser.parse_args()
     best = {"default jobs": float("inf"), "--jobs 1": float("inf")}
     for _ in range(args.rounds):
         best["default jobs"] = min(best["default jobs"], run_once(args.file, []))
         best["--jobs 1"] = min(best["--jobs 1"], run_once(args.file, ["--jobs", "1"]))
-    print(f"tamis run {args.file.name}, best of {args.rounds}: default jobs {best['default jobs']:.2f} s, "
-          f"--jobs 1 {best['--jobs 1']:.2f} s, ratio {best['default jobs'] / best['--jobs 1']:.2f}")
+    if args.rounds:
+        print(f"tamis run {args.file.name}, best of {args.rounds}: default jobs {best['default jobs']:.2f} s, "
+              f"--jobs 1 {best['--jobs 1']:.2f} s, ratio {best['default jobs'] / best['--jobs 1']:.2f}")
     parts = json.loads(subprocess.run([sys.executable, "-c", _PARTS], cwd=ROOT, check=True, capture_output=True,
                                       text=True).stdout)
     print("worker start-up: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in parts.items())
