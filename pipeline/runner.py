@@ -155,29 +155,38 @@ def watch(value: Any) -> None:
     _watched = value
 
 
+_armed = False
+
+
+def _expire(signum: int, frame: Any) -> None:
+    if _armed:  # an alarm already on its way when the block ended must not raise outside it
+        raise DocumentTimeout
+
+
 @contextmanager
 def deadline(seconds: float | None) -> Iterator[None]:
     """Raise `DocumentTimeout` in the block after `seconds`, and again every `REARM` seconds until the
-    block ends (main thread only: signals need it)."""
+    block ends (main thread only: signals need it). The handler stays installed between blocks when the
+    one before was the default: installing it costs more than the rest of the limit (the blocks run once
+    per document and stage); a handler of someone else's is put back after each block."""
+    global _armed
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
-    armed = True
-
-    def expire(signum: int, frame: Any) -> None:
-        if armed:  # an alarm already on its way when the block ended must not raise outside it
-            raise DocumentTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
+    previous = signal.getsignal(signal.SIGALRM)
+    if previous is not _expire:
+        signal.signal(signal.SIGALRM, _expire)
+    _armed = True
     if _watched is not None:
         _watched.value = time.monotonic() + seconds
     signal.setitimer(signal.ITIMER_REAL, seconds, REARM)
     try:
         yield
     finally:
-        armed = False
+        _armed = False
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        if previous not in (_expire, signal.SIG_DFL, None):
+            signal.signal(signal.SIGALRM, previous)
         if _watched is not None:
             _watched.value = 0.0
 
