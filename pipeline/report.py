@@ -4,7 +4,8 @@ Each document is shown as it was extracted: kept blocks in order, removed lines 
 labelled with their rule id at their place, foreign-language segments highlighted with their language and
 confidence, blocks with translations shown side by side with their translated reading, duplicate blocks
 marked. A table counts each rule's removals and changes over all documents. The page is one file with no
-script and no network resource (its Content-Security-Policy forbids loading any); every text is escaped.
+script and no network resource (its Content-Security-Policy forbids loading any); every value is escaped,
+whatever its type: a record read back from JSONL may hold markup in any field.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ def render(docs: list[Document]) -> str:
 
 def _overview(docs: list[Document]) -> str:
     rows = "".join(
-        f"<tr><td><a href=\"#doc-{n}\">{escape(doc.id)}</a></td><td>{_status(doc)}</td>"
-        f"<td>{escape(doc.lang or '')}</td><td class=\"n\">{len(doc.removed)}</td>"
+        f"<tr><td><a href=\"#doc-{n}\">{_text(doc.id)}</a></td><td>{_status(doc)}</td>"
+        f"<td>{_text(doc.lang)}</td><td class=\"n\">{len(doc.removed)}</td>"
         f"<td class=\"n\">{sum(b.duplicate_of is not None for b in doc.blocks)}</td>"
         f"<td class=\"n\">{sum(1 for _ in _foreign(doc))}</td></tr>"
         for n, doc in enumerate(docs)
@@ -83,7 +84,7 @@ def _rule_summary(docs: list[Document]) -> str:
         for key in {(r.stage, r.rule) for r in doc.removed} | {(c.stage, c.rule) for c in doc.changes}:
             touched[key] += 1
     rows = "".join(
-        f"<tr><td>{escape(stage)}</td><td><code>{escape(rule)}</code></td><td class=\"n\">{removals[stage, rule]}</td>"
+        f"<tr><td>{_text(stage)}</td><td><code>{_text(rule)}</code></td><td class=\"n\">{removals[stage, rule]}</td>"
         f"<td class=\"n\">{changes[stage, rule]}</td><td class=\"n\">{touched[stage, rule]}</td></tr>"
         for stage, rule in sorted(touched)
     )
@@ -92,22 +93,22 @@ def _rule_summary(docs: list[Document]) -> str:
 
 
 def _document(doc: Document, n: int) -> str:
-    reason = f": {escape(doc.stage or '')}: {escape(doc.reason or '')}" if doc.status != "ok" else ""
-    details = ", ".join(f"{k}={escape(str(v))}" for k, v in
+    reason = f": {_text(doc.stage)}: {_text(doc.reason)}" if doc.status != "ok" else ""
+    details = ", ".join(f"{k}={_text(v)}" for k, v in
                         (("lang", doc.lang), ("encoding", doc.metadata.encoding), ("source", doc.source)) if v)
     parts = [f"<article class=\"doc\" id=\"doc-{n}\">",
-             f"<h2>{escape(doc.id)} {_status(doc)}{reason}</h2>",
+             f"<h2>{_text(doc.id)} {_status(doc)}{reason}</h2>",
              f"<p class=\"meta\">{details}</p>"]
     parts.extend(_removal(r) for r in doc.removed if r.block is None)
     for pieces, removals in _by_index(doc):
         parts.extend(_interleave(pieces, removals, doc.lang))
     if doc.changes:
-        items = "".join(f"<li><span class=\"rule\">{escape(c.stage)}:{escape(c.rule)}</span>"
-                        f"{'block ' + str(c.block) + ': ' if c.block is not None else ''}{escape(c.detail)}</li>"
+        items = "".join(f"<li><span class=\"rule\">{_text(c.stage)}:{_text(c.rule)}</span>"
+                        f"{'block ' + _text(c.block) + ': ' if c.block is not None else ''}{_text(c.detail)}</li>"
                         for c in doc.changes)
         parts.append(f"<ul class=\"changes\">{items}</ul>")
     if doc.warnings:
-        items = "".join(f"<li>{escape(w.stage)}: {escape(w.message)}</li>" for w in doc.warnings)
+        items = "".join(f"<li>{_text(w.stage)}: {_text(w.message)}</li>" for w in doc.warnings)
         parts.append(f"<ul class=\"warnings\">{items}</ul>")
     parts.append("</article>")
     return "\n".join(parts)
@@ -160,21 +161,21 @@ def _interleave(pieces: list[Block], removals: list[Removal], doc_lang: str | No
 
 def _removal(r: Removal) -> str:
     where = f"block {r.block}" + (f" line {r.line}" if r.line is not None else "") if r.block is not None else ""
-    return (f"<div class=\"removed\" data-rule=\"{escape(r.rule)}\" title=\"{escape(r.reason)}"
-            f"{' (' + where + ')' if where else ''}\"><span class=\"rule\">{escape(r.stage)}:{escape(r.rule)}"
-            f"</span><del>{escape(r.text)}</del></div>")
+    return (f"<div class=\"removed\" data-rule=\"{_text(r.rule)}\" title=\"{_text(r.reason)}"
+            f"{' (' + _text(where) + ')' if where else ''}\"><span class=\"rule\">{_text(r.stage)}:{_text(r.rule)}"
+            f"</span><del>{_text(r.text)}</del></div>")
 
 
 def _block(block: Block, doc_lang: str | None, inside: list[tuple[int, list[str]]]) -> str:
     foreign = block.lang is not None and doc_lang is not None and block.lang != doc_lang
-    classes = f"block {block.kind}" + (" duplicate" if block.duplicate_of is not None else "") + \
-        (" foreign" if foreign else "")
-    labels = f"<span class=\"kind\">{block.index} {block.kind}</span>"
+    classes = _text(f"block {block.kind}" + (" duplicate" if block.duplicate_of is not None else "")
+                    + (" foreign" if foreign else ""))
+    labels = f"<span class=\"kind\">{_text(block.index)} {_text(block.kind)}</span>"
     if foreign:
-        labels += f"<span class=\"lang\">{escape(block.lang or '')}</span>"
+        labels += f"<span class=\"lang\">{_text(block.lang)}</span>"
     if block.duplicate_of is not None:
-        labels += f"<span class=\"dup-label\">duplicate of block {block.duplicate_of}</span>"
-    lang = f" data-lang=\"{escape(block.lang)}\"" if block.lang else ""
+        labels += f"<span class=\"dup-label\">duplicate of block {_text(block.duplicate_of)}</span>"
+    lang = f" data-lang=\"{_text(block.lang)}\"" if block.lang else ""
     text = labels + _lines(block, doc_lang or block.lang, inside)
     if any(s.translation is not None for s in block.segments):
         return (f"<div class=\"{classes} side-by-side\"{lang}><div class=\"original\">{text}</div>"
@@ -207,9 +208,10 @@ def _segmented(block: Block, main_lang: str | None, low: int, high: int) -> str:
             continue
         out.append(escape(block.text[cursor:start]))
         translated = f" → {seg.translation.target} ({seg.translation.status})" if seg.translation else ""
-        out.append(f"<span class=\"seg seg-{seg.action}\" data-lang=\"{escape(seg.lang)}\" "
-                   f"title=\"{escape(seg.lang)} {seg.confidence:.2f} {seg.action}{escape(translated)}\">"
-                   f"<span class=\"lang\">{escape(seg.lang)}</span>{escape(block.text[start:end])}</span>")
+        confidence = f"{seg.confidence:.2f}" if isinstance(seg.confidence, float | int) else seg.confidence
+        out.append(f"<span class=\"seg seg-{_text(seg.action)}\" data-lang=\"{_text(seg.lang)}\" "
+                   f"title=\"{_text(seg.lang)} {_text(confidence)} {_text(seg.action)}{_text(translated)}\">"
+                   f"<span class=\"lang\">{_text(seg.lang)}</span>{escape(block.text[start:end])}</span>")
         cursor = end
     out.append(escape(block.text[cursor:high]))
     return "".join(out)
@@ -225,4 +227,10 @@ def _foreign(doc: Document) -> Iterator[Segment]:
 
 
 def _status(doc: Document) -> str:
-    return f"<span class=\"status status-{doc.status}\">{doc.status}</span>"
+    return f"<span class=\"status status-{_text(doc.status)}\">{_text(doc.status)}</span>"
+
+
+def _text(value: object) -> str:
+    """Any value as escaped text (quotes too, for attributes): a record read back from JSONL may hold
+    anything in any field, not only the types the document declares."""
+    return "" if value is None else escape(str(value))

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,8 +33,10 @@ log = logging.getLogger(__name__)
 WARNING_COUNTER = "warning:"  # a stage counts `warning:<message>`; the run logs each message once
 
 
-class DocumentTimeout(Exception):
-    """Raised inside a stage when a document overruns `run.timeout`."""
+class DocumentTimeout(BaseException):
+    """Raised inside a stage when a document overruns `run.timeout`. A `BaseException`, like
+    `KeyboardInterrupt`: libraries that guard their own work with `except Exception` (lxml, trafilatura)
+    would otherwise swallow it and run on for minutes."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,21 @@ class _Limits:
 
 
 class Pipeline:
-    """Stages ready to process batches. Build it from a config, or from stage objects in library use."""
+    """Stages ready to process batches. Build it from a config, or from stage objects in library use.
+
+    Each stage instance gets its instance name (`names`, from the config's `pipeline:` list) as its `name`
+    before `setup()`, so the removals, changes, warnings, filters and errors it records say which instance
+    made them, as the stats do. A document skips the instances listed in its `done` (run already).
+    """
 
     def __init__(self, stages: list[Stage[Any]], *, names: list[str] | None = None,
                  timeout: float | None = None, fail_fast: bool = False) -> None:
         self.stages = stages
         self.names = names or [s.name for s in stages]
+        if len(self.names) != len(stages):
+            raise ValueError(f"{len(self.names)} names for {len(stages)} stages")
+        for stage, name in zip(stages, self.names, strict=True):
+            stage.name = name
         self.limits = _Limits(timeout=timeout, fail_fast=fail_fast)
         self.stats: dict[str, StageStats] = {n: StageStats() for n in self.names}
         self._ready = False
@@ -78,7 +87,7 @@ class Pipeline:
         self.setup()
         docs = list(docs)
         for name, stage in zip(self.names, self.stages, strict=True):
-            live = [i for i, d in enumerate(docs) if d.status == "ok"]
+            live = [i for i, d in enumerate(docs) if d.status == "ok" and name not in d.done]
             if not live:
                 continue
             stats = self.stats[name]
@@ -94,27 +103,40 @@ class Pipeline:
                     stats.filtered_by_reason[doc.reason or "unspecified"] += 1
                 else:
                     stats.errors += 1
+                    continue
+                doc.done.append(name)
             stats.counters.update(stage.counters)
             stage.counters.clear()
         return docs
 
     def _run_stage(self, name: str, stage: Stage[Any], docs: list[Document]) -> list[Document]:
-        if type(stage).process_batch is not Stage.process_batch:
-            try:
-                with _deadline(self.limits.timeout and self.limits.timeout * len(docs)):
-                    results = stage.process_batch(docs)
-                if len(results) != len(docs):
-                    raise RuntimeError(f"process_batch returned {len(results)} documents for {len(docs)}")
-                return results
-            except Exception:
-                if self.limits.fail_fast:
-                    raise
-                # Retry one by one, so only the documents that fail are marked as failed.
+        if len(docs) > 1 and type(stage).process_batch is not Stage.process_batch:
+            return self._run_batch(name, stage, docs)
         return [self._run_one(name, stage, doc) for doc in docs]
+
+    def _run_batch(self, name: str, stage: Stage[Any], docs: list[Document]) -> list[Document]:
+        """`process_batch` over copies of `docs` within one document's time limit: a batch normally takes a
+        small part of it, and one bad document can use up no more than that. When the call fails or runs
+        out, each half of the batch is run again the same way, down to single documents, which get the
+        limit to themselves: the halves that succeed keep their results, so the documents beside a bad one
+        are not all run again from zero, and a bad document costs about `timeout` × (1 + log2 batch)."""
+        try:
+            with deadline(self.limits.timeout):
+                results = stage.process_batch([doc.copy() for doc in docs])
+            if len(results) != len(docs):
+                raise RuntimeError(f"process_batch returned {len(results)} documents for {len(docs)}")
+            return results
+        except DocumentTimeout:
+            pass
+        except Exception:
+            if self.limits.fail_fast:
+                raise
+        half = len(docs) // 2
+        return self._run_stage(name, stage, docs[:half]) + self._run_stage(name, stage, docs[half:])
 
     def _run_one(self, name: str, stage: Stage[Any], doc: Document) -> Document:
         try:
-            with _deadline(self.limits.timeout):
+            with deadline(self.limits.timeout):
                 return stage.process(doc)
         except DocumentTimeout:
             return doc.failed(name, f"timed out after {self.limits.timeout:g} s (run.timeout)")
@@ -143,23 +165,54 @@ class Pipeline:
         return run(PipelineConfig(stages=specs, run=run_config, source="Pipeline.run"), inputs, resume=resume)
 
 
+# Once expired, the alarm fires again at this interval until the block ends: a library that catches even
+# `BaseException` and goes on gets the exception again.
+REARM = 0.5
+_watched: Any = None
+
+
+def watch(value: Any) -> None:
+    """Publish the end of every `deadline` (on the monotonic clock, 0 outside one) in `value.value`: a worker
+    process shares it with the parent, which stops a worker stuck past its budget in code where no signal
+    handler runs."""
+    global _watched
+    _watched = value
+
+
+_armed = False
+
+
+def _expire(signum: int, frame: Any) -> None:
+    if _armed:  # an alarm already on its way when the block ended must not raise outside it
+        raise DocumentTimeout
+
+
 @contextmanager
-def _deadline(seconds: float | None) -> Iterator[None]:
-    """Raise `DocumentTimeout` in the block after `seconds` (main thread only: signals need it)."""
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Raise `DocumentTimeout` in the block after `seconds`, and again every `REARM` seconds until the
+    block ends (main thread only: signals need it). The handler stays installed between blocks when the
+    one before was the default: installing it costs more than the rest of the limit (the blocks run once
+    per document and stage); a handler of someone else's is put back after each block."""
+    global _armed
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise DocumentTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.getsignal(signal.SIGALRM)
+    if previous is not _expire:
+        signal.signal(signal.SIGALRM, _expire)
+    _armed = True
+    if _watched is not None:
+        _watched.value = time.monotonic() + seconds
+    signal.setitimer(signal.ITIMER_REAL, seconds, REARM)
     try:
         yield
     finally:
+        _armed = False
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        if previous not in (_expire, signal.SIG_DFL, None):
+            signal.signal(signal.SIGALRM, previous)
+        if _watched is not None:
+            _watched.value = 0.0
 
 
 def batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -177,48 +230,19 @@ Processed = tuple[list[encoders.Encoded], dict[str, StageStats]]
 
 
 def process_stream(config: PipelineConfig, docs: Iterable[Document], jobs: int = 1) -> Iterator[Processed]:
-    """Processed batches in input order, encoded for `run.format`, each with the stage stats it produced."""
-    size = config.run.batch_size
-    if jobs <= 1:
-        pipe = Pipeline.from_config(config)
-        try:
-            for batch in batches(docs, size):
-                yield encoders.encode(pipe.process(batch), config.run.format), pipe.take_stats()
-        finally:
-            pipe.close()
+    """Processed batches in input order, encoded for `run.format`, each with the stage stats it produced.
+    With `jobs > 1` the batches go to worker processes (`pipeline.workers`), which encode what they send back."""
+    if jobs > 1:
+        from pipeline import workers  # it imports this module
+
+        yield from workers.process_stream(config, docs, jobs)
         return
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(config,)) as pool:
-        pending: deque[Any] = deque()
-        for batch in batches(docs, size):
-            pending.append(pool.apply_async(_work, (batch,)))
-            if len(pending) >= 2 * jobs:  # a bounded window keeps memory flat on huge inputs
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
-
-
-_worker: Pipeline | None = None
-_worker_error: Exception | None = None
-_worker_format = "jsonl"
-
-
-def _init_worker(config: PipelineConfig) -> None:
-    global _worker, _worker_error, _worker_format
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how an interrupted run ends
-    _worker_format = config.run.format
+    pipe = Pipeline.from_config(config)
     try:
-        _worker = Pipeline.from_config(config)
-        _worker.setup()
-    except Exception as exc:  # a Pool initializer that raises makes the pool respawn workers forever
-        _worker_error = exc
-
-
-def _work(batch: list[Document]) -> Processed:
-    if _worker_error is not None:
-        raise _worker_error
-    assert _worker is not None
-    return encoders.encode(_worker.process(batch), _worker_format), _worker.take_stats()
+        for batch in batches(docs, config.run.batch_size):
+            yield encoders.encode(pipe.process(batch), config.run.format), pipe.take_stats()
+    finally:
+        pipe.close()
 
 
 def resolve_jobs(jobs: int) -> int:

@@ -25,14 +25,17 @@ C = TypeVar("C")
 class Stage(Generic[C]):
     """Base class of every stage.
 
-    Subclasses set `name` (the registry and YAML name), state their config type once as the generic
-    argument (`class Dedupe(Stage[DedupeConfig])`: a frozen keyword-only dataclass, the schema and the only
-    place defaults live), which becomes `Config`, and implement `process`. `requires` names what must be
+    Subclasses set `name` (the registry and YAML name) on the class, state their config type once as the
+    generic argument (`class Dedupe(Stage[DedupeConfig])`: a frozen keyword-only dataclass, the schema and the
+    only place defaults live), which becomes `Config`, and implement `process`. A `Pipeline` sets each
+    instance's `name` to its instance name in the config before `setup()` (`strip: {stage: boilerplate}` →
+    `strip`), so what a stage records under `self.name` says which instance did it; `type(stage).name`
+    stays the registry name. `requires` names what must be
     produced earlier in the pipeline (`decoded`, `blocks`, `segments`); `provides` what this stage adds.
     `counters` is a place for stage-specific figures; the runner adds them to `stats.json`.
     """
 
-    name: ClassVar[str]
+    name: str
     Config: ClassVar[type[Any]] = NoConfig
     requires: ClassVar[tuple[str, ...]] = ()
     provides: ClassVar[tuple[str, ...]] = ()

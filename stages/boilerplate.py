@@ -25,8 +25,8 @@ and a short title-like line followed by running text a `heading` block. Bylines 
 name, `; `-separated) and date lines `metadata.date` (YYYY-MM-DD) when these are empty. Captions become
 `caption` blocks (`captions: keep`) or are removed. Repeated titles are left to `dedupe`. A document whose
 every line is removed is filtered with reason `only boilerplate` (its removals stay on the record). A user
-rule that runs longer than `rule_timeout` on a text is skipped there, with a warning on the document; the
-other rules still apply. `setup()` must run before `process()` (a Pipeline sees to it).
+rule that runs longer than `rule_timeout` on a text is skipped for the rest of the document, with one warning
+on it; the other rules still apply. `setup()` must run before `process()` (a Pipeline sees to it).
 
 """
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -173,6 +172,8 @@ class Boilerplate(Stage[BoilerplateConfig]):
     def process(self, doc: Document) -> Document:
         if self._matchers is None:
             raise RuntimeError("boilerplate: call setup() before process() (a Pipeline does it for you)")
+        for matcher in self._matchers.values():
+            matcher.new_document()
         lines = [_line(text, pos, n) for pos, block in enumerate(doc.blocks)
                  for n, text in enumerate(block.text.split("\n"))]
         if not lines:
@@ -305,6 +306,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
         """Rebuild the blocks from the surviving lines and record every removal, a run of lines of one rule
         in one block as one record."""
         outcome = _Outcome()
+        runs = _Runs()
         blocks: list[Block] = []
         for pos, mine in itertools.groupby(lines, key=lambda line: line.position):
             block = doc.blocks[pos]
@@ -331,13 +333,14 @@ class Boilerplate(Stage[BoilerplateConfig]):
                     reason = f"{reason} (author: {'; '.join(names)})"
                 elif rule_id.endswith("-date") and outcome.date is None:
                     outcome.date = iso_date(line.text)
-                _record(outcome.removed, Removal(stage=self.name, rule=rule_id, reason=reason, text=line.text,
-                                                 block=block.index, line=line.number))
+                runs.add(Removal(stage=self.name, rule=rule_id, reason=reason, text=line.text, block=block.index,
+                                 line=line.number))
             if changed:
                 _flush(blocks, block, kept)
             else:
                 blocks.append(block)
         doc.blocks = blocks
+        outcome.removed = runs.removals()
         doc.removed.extend(outcome.removed)
         if outcome.authors and doc.metadata.author is None:
             doc.metadata.author = "; ".join(outcome.authors)
@@ -349,10 +352,10 @@ class Boilerplate(Stage[BoilerplateConfig]):
     def _report_timeouts(self, doc: Document) -> None:
         assert self._matchers is not None
         for matcher in self._matchers.values():
-            for rule_id, count in Counter(matcher.timeouts).items():
-                doc.warnings.append(self._warning(f"rule {rule_id} timed out (rule_timeout) on {count} text(s) "
-                                                  "and was skipped there"))
-            matcher.timeouts.clear()
+            for rule_id in matcher.timeouts:
+                doc.warnings.append(self._warning(f"rule {rule_id} timed out (rule_timeout) and was skipped for "
+                                                  "the rest of the document"))
+            matcher.new_document()
 
     def _warning(self, message: str) -> StageWarning:
         return StageWarning(stage=self.name, message=message)
@@ -525,11 +528,24 @@ def _flush(blocks: list[Block], block: Block, kept: list[str]) -> None:
         kept.clear()
 
 
-def _record(removed: list[Removal], removal: Removal) -> None:
-    """Append `removal`, or extend the previous record when it is the line just before, same rule and reason."""
-    last = removed[-1] if removed else None
-    if (last is not None and (last.rule, last.reason, last.block) == (removal.rule, removal.reason, removal.block)
-            and last.line is not None and removal.line == last.line + last.text.count("\n") + 1):
-        last.text += "\n" + removal.text
-        return
-    removed.append(removal)
+class _Runs:
+    """Removals in order, a run of consecutive lines of one rule and reason in one block as one record. The
+    lines of a run are gathered and joined once: growing a record's text line by line, and counting its lines
+    to place the next, cost time quadratic in the length of the run."""
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[Removal, list[str]]] = []
+
+    def add(self, removal: Removal) -> None:
+        if self._runs:
+            last, texts = self._runs[-1]
+            if ((last.rule, last.reason, last.block) == (removal.rule, removal.reason, removal.block)
+                    and last.line is not None and removal.line == last.line + len(texts)):
+                texts.append(removal.text)
+                return
+        self._runs.append((removal, [removal.text]))
+
+    def removals(self) -> list[Removal]:
+        for removal, texts in self._runs:
+            removal.text = "\n".join(texts)
+        return [removal for removal, _ in self._runs]

@@ -16,19 +16,30 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from re import _constants as sre  # type: ignore[attr-defined]  # the stdlib parser reads a pattern's structure
-from re import _parser as sre_parse  # type: ignore[attr-defined]  # (anchors, literals); `regex` exposes none
 from typing import Any, Literal
 
 import regex
 import yaml
 
 from pipeline.types import PositiveInt
+
+# The stdlib parser reads a pattern's structure (anchors, literals); `regex` exposes none. It moved into `re`
+# in 3.11; the 3.10 modules lack atomic groups and possessive repeats, which 3.10 patterns cannot hold.
+if sys.version_info >= (3, 11):
+    from re import _constants as sre  # type: ignore[attr-defined]
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+else:
+    import sre_constants as sre
+    import sre_parse
+_ATOMIC_GROUP = getattr(sre, "ATOMIC_GROUP", None)
+_REPEATS = tuple(op for op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None))
+                 if op is not None)
 
 Scope = Literal["line", "block", "head", "tail"]
 Action = Literal["drop_line", "drop_block", "drop_rest", "drop_run", "caption", "byline"]
@@ -82,8 +93,9 @@ class Matcher:
     suffix of the list. Each rule has a set of literal strings of which every match contains one (see
     `necessary_literals`); one scan of the case-folded text per suffix finds which of them occur, and only
     the rules with one present get their regex run. User rules come after the built-ins, searched one by one
-    under `timeout`, so a pathological pattern costs at most that long per text; `timeouts` lists the rules
-    that ran out.
+    under `timeout`; a rule that runs out is skipped for the rest of the document (until `new_document()`),
+    so a pathological pattern costs at most `timeout` per document, not per line. `timeouts` lists the rules
+    that ran out since `new_document()`.
     """
 
     def __init__(self, builtins: list[Rule], user: list[Rule], timeout: float) -> None:
@@ -109,6 +121,10 @@ class Matcher:
         self._timeout = timeout
         self.timeouts: list[str] = []
 
+    def new_document(self) -> None:
+        """Forget the rules that timed out: each document gives every rule a fresh try."""
+        self.timeouts.clear()
+
     def __bool__(self) -> bool:
         return bool(self._rules or self._user)
 
@@ -124,7 +140,7 @@ class Matcher:
                 if self._tries[i](text) is not None:
                     return self._rules[i]
         for rule, pattern in self._user:
-            if words > rule.max_words:
+            if words > rule.max_words or rule.id in self.timeouts:
                 continue
             try:
                 match = pattern.search(text, timeout=self._timeout)
@@ -257,7 +273,7 @@ def _item_literals(op: Any, arg: Any) -> tuple[set[str] | None, set[str] | None]
         return {chr(a) for _, a in arg}, None
     if op is sre.SUBPATTERN:
         return _literals(list(arg[3]))
-    if op is sre.ATOMIC_GROUP:
+    if _ATOMIC_GROUP is not None and op is _ATOMIC_GROUP:
         return _literals(list(arg))
     if op is sre.BRANCH:
         alternatives = [_literals(list(branch)) for branch in arg[1]]
@@ -269,7 +285,7 @@ def _item_literals(op: Any, arg: Any) -> tuple[set[str] | None, set[str] | None]
         if any(b is None or "" in b for b in bests):
             return None, None
         return None, set().union(*(b for b in bests if b is not None))
-    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+    if op in _REPEATS:
         low, high, body = arg
         exact, required = _literals(list(body))
         if exact is not None and high == 1:

@@ -44,8 +44,11 @@ _MONTHS = frozenset({
 })
 
 # A candidate end: terminal punctuation, then closing quotes/brackets (French spacing allowed), then space.
-_END = re.compile(f"[{SENTENCE_PUNCT}]+(?:[ \u00a0\u202f]*[{CLOSERS}])*(?=\\s)")
+# Only tried where a run of punctuation starts (the lookbehind): tried at every dot of a long run of dots, the
+# run would be read to its end from each of them, a time quadratic in its length.
+_END = re.compile(f"(?<![{SENTENCE_PUNCT}])[{SENTENCE_PUNCT}]+(?:[ \u00a0\u202f]*[{CLOSERS}])*(?=\\s)")
 _TOKEN_BEFORE = re.compile(r"[^\s(«\"“„'\[]*$")
+_TOKEN_BREAK = frozenset("(«\"“„'[")  # with whitespace: the characters `_TOKEN_BEFORE` stops at
 _TOKEN_WINDOW = 40
 _STARTER = re.compile(r"[\w«\"“„‚'‘(\[¿¡•·▪◦‣*–—-]")
 _SPACE = re.compile(r"\s")
@@ -89,26 +92,29 @@ def _logical_lines(text: str) -> list[tuple[int, int]]:
     """Line ranges, with hard-wrapped continuation lines joined to the line before."""
     ranges: list[tuple[int, int]] = []
     pos = 0
+    previous = ""  # the last non-blank line: it ends the logical line before (joined text is never rescanned)
     for line in text.split("\n"):
         start, end = pos, pos + len(line)
         pos = end + 1
         if not line.strip():
             continue
-        if ranges and continues(text[ranges[-1][0] : ranges[-1][1]], line.lstrip()):
+        if ranges and continues(previous, line.lstrip()):
             ranges[-1] = (ranges[-1][0], end)
         else:
             ranges.append((start, end))
+        previous = line
     return ranges
 
 
 def _cuts(text: str, start: int, end: int) -> list[int]:
     cuts: list[int] = []
+    first = _next_visible(text, start, end)
     for m in _END.finditer(text, start, end):
         nxt = _next_visible(text, m.end(), end)
         if nxt >= end or not _STARTER.match(text, nxt) or text[nxt].islower():
             continue
         single_stop = m.group().startswith(".") and not m.group().startswith("..")
-        if single_stop and (_is_abbreviation(text, m.start(), nxt) or _is_list_number(text, start, m.start())):
+        if single_stop and (_is_abbreviation(text, m.start(), nxt) or _is_list_number(text, first, m.start())):
             continue
         cuts.append(m.end())
     return cuts
@@ -131,19 +137,28 @@ def _is_abbreviation(text: str, dot: int, nxt: int) -> bool:
 
 
 def _token_before(text: str, dot: int) -> str:
-    """The token that ends at `dot`. Searched in a short window first: from the start of a long text the
-    search costs time in proportion to the text, for every full stop."""
+    """The token that ends at `dot`. Searched in a short window first, then walked back to its start: a
+    regex search from the start of the text costs time in proportion to the text for every full stop, and
+    more on a long token (it is read again from each of its characters). A token belongs to the one full
+    stop after it, so the walks add up to the length of the text."""
     window = max(0, dot - _TOKEN_WINDOW)
     token = _TOKEN_BEFORE.search(text, window, dot)
-    if token is None or (token.start() == window and window > 0):  # the token may go on before the window
-        token = _TOKEN_BEFORE.search(text, 0, dot)
-    return token.group() if token else ""
+    if token is not None and (token.start() > window or window == 0):
+        return token.group()
+    start = window
+    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in _TOKEN_BREAK:
+        start -= 1
+    return text[start:dot]
 
 
-def _is_list_number(text: str, line_start: int, dot: int) -> bool:
-    """A full stop after a number that opens a line ("1. Premier point")."""
-    head = text[line_start:dot].strip()
-    return head.isdigit() and len(head) <= 3
+def _is_list_number(text: str, first: int, dot: int) -> bool:
+    """A full stop after a number that opens a line ("1. Premier point"); `first` is the line's first visible
+    character. Only the few characters before the dot are read: reading from the line start at every full
+    stop made long lines quadratic."""
+    head_end = dot
+    while head_end > first and text[head_end - 1].isspace():
+        head_end -= 1
+    return 0 < head_end - first <= 3 and text[first:head_end].isdigit()
 
 
 def _next_visible(text: str, pos: int, end: int) -> int:

@@ -206,3 +206,18 @@ def _chromium(tmp_path: Path, action: str, page: Path) -> str:
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def test_fields_read_back_from_jsonl_are_escaped_whatever_their_content() -> None:
+    evil = '"><a href="https://evil.invalid/">x</a><img src=x onerror=alert(1)>'
+    record = Document(id="crafted", source="s").to_json()
+    record.update(status=evil, stage=evil, reason=evil, lang=evil)
+    record["blocks"] = [{"kind": evil, "text": "Texte.", "index": 0, "lang": evil, "duplicate_of": evil,
+                         "segments": [{"start": 0, "end": 6, "lang": evil, "confidence": evil, "action": evil}]}]
+    record["removed"] = [{"stage": evil, "rule": evil, "reason": evil, "text": evil, "block": 0, "line": 0}]
+    record["changes"] = [{"stage": evil, "rule": evil, "detail": evil, "block": evil}]
+    record["warnings"] = [{"stage": evil, "message": evil}]
+    page = report.render([Document.from_json(record)])
+    assert all(link.startswith("#doc-") for link in _outline(page).links)
+    assert "<img" not in page and "<a href=\"https" not in page
+    assert page.count("&lt;img src=x onerror=alert(1)&gt;") >= 10

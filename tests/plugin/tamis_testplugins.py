@@ -1,5 +1,8 @@
 """Third-party stages, installed through the `tamis.stages` entry point group (see the dist-info beside)."""
 
+import itertools
+import os
+import signal
 import time
 from dataclasses import dataclass
 
@@ -60,3 +63,30 @@ class Constant(Detector):
 
     def detect(self, text: str) -> Guess:
         return Guess(probs={lang: float(i == 0) for i, lang in enumerate(self.languages)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class KillerConfig:
+    marker: str = "KILL"
+    once_file: str = ""
+    hang: bool = False
+
+
+class Killer(Stage[KillerConfig]):
+    """killer: the process running it kills itself (SIGKILL, as the out-of-memory killer does) on documents
+    whose text contains `marker`; with `once_file`, only while that file does not exist (it creates it).
+    With `hang`, it hangs instead, in a long loop of C code that never lets a signal handler run."""
+
+    name = "killer"
+    requires = ("blocks",)
+
+    def process(self, doc: Document) -> Document:
+        if self.config.marker in doc.text:
+            if self.config.once_file:
+                if os.path.exists(self.config.once_file):
+                    return doc
+                open(self.config.once_file, "w").close()
+            if self.config.hang:
+                sum(itertools.repeat(1, 10**11))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return doc
