@@ -538,14 +538,14 @@ class _Runs:
 
     def add(self, removal: Removal) -> None:
         if self._runs:
-            last, texts = self._runs[-1]
+            last, lines = self._runs[-1]
             if ((last.rule, last.reason, last.block) == (removal.rule, removal.reason, removal.block)
-                    and last.line is not None and removal.line == last.line + len(texts)):
-                texts.append(removal.text)
+                    and last.line is not None and removal.line == last.line + len(lines)):
+                lines.append(removal.text)
                 return
         self._runs.append((removal, [removal.text]))
 
     def removals(self) -> list[Removal]:
-        for removal, texts in self._runs:
-            removal.text = "\n".join(texts)
+        for removal, lines in self._runs:
+            removal.text = "\n".join(lines)
         return [removal for removal, _ in self._runs]
