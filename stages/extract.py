@@ -5,12 +5,18 @@ A document with no text, or only whitespace, is filtered with reason `empty docu
 Plain text is split into paragraph blocks at blank lines (a line of only spaces, including no-break
 spaces, is blank); a block keeps its lines, which `boilerplate` and `normalise` work on.
 
-HTML goes through trafilatura's main-content extraction. Its XML tree keeps the structure, so each top-level
-element becomes a typed block: `head` → heading, `p` → paragraph, list `item` → list_item, `quote` → quote,
-tables → one paragraph per row (cells tab-separated); a `<br>` stays a line break inside the block. Title,
-author, date, site name and URL go to `metadata` where they are still empty. A page where trafilatura finds
-no main text is filtered with reason `no main text`. `boilerplate` runs on the blocks afterwards, because
-trafilatura leaves ad labels, share-button text and captions in.
+HTML is parsed once (start tags cut to their first 256 attributes first: more makes parsing quadratic,
+recorded as a Change `extract.attributes`); the metadata (`stages.metadata`: title, author, date, site name
+and URL, into `metadata` where still empty) and trafilatura's main-content extraction read the same tree.
+trafilatura's XML keeps the structure, so each top-level element becomes a typed block: `head` →
+heading, `p` → paragraph, list `item` → list_item, `quote` → quote, tables → one paragraph per row (cells
+tab-separated); a `<br>` stays a line break inside the block, and text between elements is a paragraph of
+its own. The headline comes first as a `title` block: the page's `<h1>` when trafilatura's text starts
+with it, else the metadata title. An HTML fragment (`<p>Bonjour</p>`) is read as the body of a page (Change
+`extract.fragment`). When trafilatura finds no main text, or falls back to the whole page text, the
+page's visible text outside navigation, forms, headers, footers and link lists is taken instead (Change
+`extract.fallback`); a page with none is filtered with reason `no main text`. `boilerplate` runs on the
+blocks afterwards, because trafilatura leaves ad labels, share-button text and captions in.
 
 YAML:
     extract:

@@ -15,7 +15,7 @@ from typing import Any
 
 MAX_ATTRIBUTES = 256
 # Only a tag this long can hold more than MAX_ATTRIBUTES attributes; the rest of the page is not looked at.
-_LONG_TAG = re.compile(r"<([A-Za-z][^\s<>/]*)([^<>]{" + str(3 * MAX_ATTRIBUTES) + r",})>")
+_LONG_TAG = re.compile(r"<([A-Za-z][^\s<>/]*+)([^<>]{" + str(3 * MAX_ATTRIBUTES) + r",}+)>")
 _ATTRIBUTE = re.compile(r"""[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
 
 # Elements whose text is not the page's prose: code, navigation, forms and their controls, link text.
