@@ -10,7 +10,8 @@ compiled patterns). Printed, in pages per second:
 - the extract stage alone (decoded pages in), with metadata and with `metadata: false`;
 - the whole default pipeline of `config.yaml` on the bytes, in-process, one document at a time (`--jobs 1`);
 - `trafilatura.extract(html)` with its defaults (no metadata), and with tamis's options (metadata on);
-- the ratios, the target being the whole pipeline at 0.9x or more of `trafilatura.extract`'s defaults;
+- the ratios, the target being the whole pipeline at 0.9x or more of `trafilatura.extract`'s defaults, and
+  the whole pipeline's time per stage;
 - the extract stage's parts: parsing, metadata (`stages.metadata`, and trafilatura's own `extract_metadata`
   for comparison), trafilatura's main-text extraction, tamis's tree walk.
 
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         trafilatura.extract(raw, **options)
         run_whole(raw)
     print(f"{len(pages)} pages, {sum(map(len, raws)) / len(raws) / 1000:.0f} KB on average; CPU time of one process")
+    before = {name: stats.seconds for name, stats in whole.stats.items()}
     figures = {
         "tamis extract stage": rate(htmls, run_stage(True)),
         "tamis extract stage, metadata: false": rate(htmls, run_stage(False)),
@@ -188,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     whole_rate = figures["tamis default pipeline (whole, --jobs 1)"]
     print(f"ratio whole pipeline / trafilatura.extract defaults: {whole_rate / base:.2f} (target 0.90)")
     print(f"ratio extract stage / trafilatura.extract defaults: {figures['tamis extract stage'] / base:.2f}")
+    print("the whole pipeline's time per stage (ms per page, wall clock, from the runner's stage stats):")
+    print("  " + "  ".join(f"{name} {1000 * (stats.seconds - before[name]) / len(raws):.1f}"
+                           for name, stats in whole.stats.items()))
     print("where the extract stage's time goes (ms per page):")
     parts = {
         "attribute cap + parse": 1000 / rate(htmls, lambda html: parse_html(cap_attributes(html)[0])),
