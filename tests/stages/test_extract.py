@@ -147,3 +147,11 @@ def test_many_attributes_are_capped_before_parsing() -> None:
     assert time.process_time() - started < 10  # uncapped: minutes, parsing is quadratic in the attribute count
     assert doc.status == "ok" and LONG in doc.text
     assert [c.detail for c in doc.changes] == ["<div> had 140000 attributes: kept the first 256"]
+
+
+def test_without_metadata_the_title_block_is_the_pages_h1() -> None:
+    head = "<meta property='og:title' content='Budget agreed at last'><meta name='author' content='Ann Lee'>"
+    doc = extract_html(page(f"<article><h1>Budget agreed</h1><p>{LONG}</p><p>{LONG} Again.</p></article>", head),
+                       metadata=False)
+    assert (doc.metadata.title, doc.metadata.author) == (None, None)
+    assert [(b.kind, b.text) for b in doc.blocks[:1]] == [("title", "Budget agreed")]
