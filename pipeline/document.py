@@ -161,8 +161,10 @@ class Document:
 
     @property
     def text(self) -> str:
-        """The clean main text: kept blocks, translated where a translation exists, one blank line apart."""
-        parts = (b.main_text() for b in self.blocks if b.duplicate_of is None)
+        """The clean main text: kept blocks, translated where a translation exists, one blank line apart.
+        The `title` block is the headline, not body text (as in an article body or trafilatura's text): it
+        stays in `blocks` and `metadata.title`, and Markdown output shows it as `# Title`."""
+        parts = (b.main_text() for b in self.blocks if b.duplicate_of is None and b.kind != "title")
         return "\n\n".join(p for p in parts if p)
 
     @property

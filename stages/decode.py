@@ -8,8 +8,11 @@ that it alone reads as a letter or the euro sign (œ, Œ, €, š, ž, Ÿ) stand
 Other bytes go to charset_normalizer. Text that arrives already decoded (JSONL `text`/`html` fields, which
 JSON defines as UTF-8) gets `utf-8`.
 
-Binary formats (images, PDF, archives) are filtered with reason `unsupported content`. HTML goes to `html`,
-anything else to `plain_text`.
+Binary formats (images, PDF, archives) are filtered with reason `unsupported content`, and so is text in
+which control characters (NUL and other C0 controls but tab, line breaks, form feed and escape) are more
+than 5 % of the characters. Rarer NULs (a line damaged in transfer) are removed, with a `Change`. HTML goes
+to `html`, anything else to `plain_text`.
+
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import codecs
 import re
 from dataclasses import dataclass, field
 
-from pipeline.document import Document
+from pipeline.document import Change, Document
 from pipeline.stage import Stage
 
 _BOMS = (
@@ -62,6 +65,9 @@ _NON_ASCII_LETTER = re.compile(r"[^\W\d_¹²³¼½¾\x00-\x7f]")
 # In French, German or English accented letters are a small share of all letters; in a Cyrillic or Greek
 # code page read as Western they are nearly all of them.
 _MAX_ACCENTED_SHARE = 0.3
+# Control characters no text uses; in binary data they are frequent, in damaged text rare.
+_BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_MAX_CONTROL_SHARE = 0.05  # random bytes give about 10 %, UTF-16 read as UTF-8 about 50 %
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,8 +98,13 @@ class Decode(Stage[DecodeConfig]):
         if kind is not None:
             return doc.filtered(self.name, f"unsupported content: {kind}")
         text, encoding = self.decode(raw, doc.content_type == "text/html", charset=doc.metadata.encoding)
-        if "\x00" in text:
-            return doc.filtered(self.name, "unsupported content: binary data")
+        if "\x00" in text or _BINARY_CONTROLS.search(text):
+            if len(_BINARY_CONTROLS.findall(text)) > _MAX_CONTROL_SHARE * len(text):
+                return doc.filtered(self.name, "unsupported content: binary data")
+            nuls = text.count("\x00")
+            if nuls:
+                text = text.replace("\x00", "")
+                doc.changes.append(Change(stage=self.name, rule="decode.nul", detail=f"removed {nuls} NUL characters"))
         is_html = doc.content_type == "text/html" or (
             doc.content_type != "text/plain" and bool(_HTML_START.match(text[:2048])))
         doc.raw = None

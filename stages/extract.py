@@ -5,29 +5,37 @@ A document with no text, or only whitespace, is filtered with reason `empty docu
 Plain text is split into paragraph blocks at blank lines (a line of only spaces, including no-break
 spaces, is blank); a block keeps its lines, which `boilerplate` and `normalise` work on.
 
-HTML goes through trafilatura's main-content extraction. Its XML tree keeps the structure, so each top-level
-element becomes a typed block: `head` → heading, `p` → paragraph, list `item` → list_item, `quote` → quote,
-tables → one paragraph per row (cells tab-separated); a `<br>` stays a line break inside the block. Title,
-author, date, site name and URL go to `metadata` where they are still empty. A page where trafilatura finds
-no main text is filtered with reason `no main text`. `boilerplate` runs on the blocks afterwards, because
-trafilatura leaves ad labels, share-button text and captions in.
+HTML is parsed once (start tags cut to their first 256 attributes first: more makes parsing quadratic,
+recorded as a Change `extract.attributes`); the metadata (`stages.metadata`: title, author, date, site name
+and URL, into `metadata` where still empty) and trafilatura's main-content extraction read the same tree.
+trafilatura's XML keeps the structure, so each top-level element becomes a typed block: `head` →
+heading, `p` → paragraph, list `item` → list_item, `quote` → quote, tables → one paragraph per row (cells
+tab-separated); a `<br>` stays a line break inside the block, and text between elements is a paragraph of
+its own. The headline comes first as a `title` block: the page's `<h1>` when trafilatura's text starts
+with it, else the metadata title. An HTML fragment (`<p>Bonjour</p>`) is read as the body of a page (Change
+`extract.fragment`). When trafilatura finds no main text, or falls back to the whole page text, the
+page's visible text outside navigation, forms, headers, footers and link lists is taken instead (Change
+`extract.fallback`); a page with none is filtered with reason `no main text`. `boilerplate` runs on the
+blocks afterwards, because trafilatura leaves ad labels, share-button text and captions in.
+
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from pipeline.document import Block, BlockKind, Document
+from pipeline.document import Block, BlockKind, Change, Document
 from pipeline.stage import Stage
+from stages.html_clean import MAX_ATTRIBUTES, cap_attributes, visible_paragraphs
+from stages.metadata import page_metadata
 
 _BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
 _SPACE_RUNS = re.compile(r"[^\S\n\t]+")
 _KINDS: dict[str, BlockKind] = {"head": "heading", "p": "paragraph", "quote": "quote", "item": "list_item"}
 # Children that start a new line when they sit inside another element (a list inside a paragraph...).
 _LINE_ELEMENTS = frozenset({"p", "head", "list", "item", "quote", "row", "table", "code"})
-_METADATA_FIELDS = (("title", "title"), ("author", "author"), ("date", "date"), ("site", "sitename"), ("url", "url"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,18 +74,38 @@ class Extract(Stage[ExtractConfig]):
     def extract_html(self, doc: Document) -> Document:
         import trafilatura
 
-        result = trafilatura.bare_extraction(doc.html, url=doc.metadata.url, **trafilatura_options(self.config))
-        if not isinstance(result, trafilatura.settings.Document):
+        assert doc.html is not None
+        html, cut = cap_attributes(doc.html)
+        for tag, count in cut:
+            doc.changes.append(Change(stage=self.name, rule="extract.attributes",
+                                      detail=f"<{tag}> had {count} attributes: kept the first {MAX_ATTRIBUTES}"))
+        tree, fragment = parse_html(html)
+        if tree is None:
             return doc.filtered(self.name, "no main text")
-        doc.blocks = blocks_from_tree(result.body)
-        if self.config.comments and result.commentsbody is not None:
-            doc.blocks += blocks_from_tree(result.commentsbody, start=len(doc.blocks))
-        if not doc.blocks:
-            return doc.filtered(self.name, "no main text")
-        for ours, theirs in _METADATA_FIELDS:
-            value = getattr(result, theirs, None)
-            if value and getattr(doc.metadata, ours) is None:
-                setattr(doc.metadata, ours, value if isinstance(value, str) else "; ".join(value))
+        if fragment:
+            doc.changes.append(Change(stage=self.name, rule="extract.fragment",
+                                      detail="an HTML fragment, not a whole page: read as the body of one"))
+        found = page_metadata(tree, doc.metadata.url) if self.config.metadata else {}
+        for field, value in found.items():
+            if getattr(doc.metadata, field) is None:
+                setattr(doc.metadata, field, value)
+        options = {**trafilatura_options(self.config), "with_metadata": False}
+        result = trafilatura.bare_extraction(tree, url=doc.metadata.url, **options)
+        parts: list[_Part] = []
+        if isinstance(result, trafilatura.settings.Document) and not last_resort(result.body):
+            parts = tree_parts(result.body)
+            if self.config.comments and result.commentsbody is not None:
+                parts += tree_parts(result.commentsbody)
+        if not parts:
+            body = tree.find("body")
+            parts = [_Part("paragraph", text) for text in visible_paragraphs(tree if body is None else body)]
+            if not parts:
+                return doc.filtered(self.name, "no main text")
+            self.counters["fallback"] += 1
+            doc.changes.append(Change(stage=self.name, rule="extract.fallback", detail=(
+                "trafilatura found no main text: the text is the page's visible text outside links, navigation,"
+                " forms, headers and footers")))
+        doc.blocks = with_title(parts, doc.metadata.title)
         doc.html = None
         return doc
 
@@ -88,6 +116,26 @@ def trafilatura_options(config: ExtractConfig) -> dict[str, Any]:
     return {"output_format": "xml", "fast": config.fast, "favor_precision": config.favor == "precision",
             "favor_recall": config.favor == "recall", "include_comments": config.comments,
             "include_tables": config.tables, "with_metadata": config.metadata}
+
+
+def last_resort(body: Any) -> bool:
+    """Whether trafilatura's result is its last resort for want of main text: a page element handed back as
+    it is (a `<nav>`, a `<p>`, not a `<body>` of its own), or the whole text of the page, menus and forms
+    included, as one paragraph of raw lines (its own paragraphs never hold a newline: breaks are `<lb/>`)."""
+    if body.tag != "body":
+        return True
+    return len(body) == 1 and body[0].tag == "p" and "\n" in (body[0].text or "").strip()
+
+
+def parse_html(html: str) -> tuple[Any, bool]:
+    """The page's lxml tree as trafilatura parses it (None when nothing parses), and whether `html` was a
+    fragment (`<p>Bonjour</p>`, which trafilatura refuses as not a whole page), parsed as a body of its own."""
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None and "<html" not in html[:1000].lower():
+        return load_html(f"<html><body>{html}</body></html>"), True
+    return tree, False
 
 
 def split_paragraphs(text: str) -> list[Block]:
@@ -102,22 +150,57 @@ def split_paragraphs(text: str) -> list[Block]:
     return blocks
 
 
-def blocks_from_tree(body: Any, start: int = 0) -> list[Block]:
-    """One block per top-level element of trafilatura's XML tree (one per item of a list, one per row of a
-    table); empty elements and images give none."""
-    blocks: list[Block] = []
+class _Part(NamedTuple):
+    """A block to be, before its position is known: the title goes first."""
+
+    kind: BlockKind
+    text: str
+    rend: str | None = None
+
+
+def tree_parts(body: Any) -> list[_Part]:
+    """One part per top-level element of trafilatura's XML tree (one per item of a list, one per row of a
+    table), in document order; text between elements (an element's `tail`) is a paragraph of its own. Empty
+    elements and images give none."""
+    parts: list[_Part] = []
+
+    def add(kind: BlockKind, raw: str | None, rend: str | None = None) -> None:
+        text = _clean(raw or "")
+        if text:
+            parts.append(_Part(kind, text, rend))
+
+    add("paragraph", body.text)
     for element in body:
         if element.tag == "list":
-            parts = [("item", item) for item in element if item.tag == "item"]
+            add("paragraph", element.text)
+            for item in element:
+                if item.tag == "item":
+                    add("list_item", _element_text(item))
+                else:
+                    add("paragraph", _element_text(item))
+                add("paragraph", item.tail)
         elif element.tag == "table":
-            parts = [("row", row) for row in element.iter("row")]
-        else:
-            parts = [(element.tag, element)]
-        for tag, part in parts:
-            text = _clean(_element_text(part))
-            if text:
-                blocks.append(Block(kind=_KINDS.get(tag, "paragraph"), text=text, index=start + len(blocks)))
-    return blocks
+            for row in element.iter("row"):
+                add("paragraph", _element_text(row))
+        elif element.tag != "graphic":
+            add(_KINDS.get(element.tag, "paragraph"), _element_text(element), element.get("rend"))
+        add("paragraph", element.tail)
+    return parts
+
+
+def with_title(parts: list[_Part], title: str | None) -> list[Block]:
+    """The blocks, a `title` block first when the page has a headline: the first part when it is the
+    page's `<h1>` or repeats the metadata title, else the metadata title as a block of its own."""
+    first = parts[0] if parts else None
+    if first is not None and first.kind == "heading" and (first.rend == "h1" or _key(first.text) == _key(title or "")):
+        parts = [parts[0]._replace(kind="title"), *parts[1:]]
+    elif title:
+        parts = [_Part("title", _clean(title)), *parts]
+    return [Block(kind=p.kind, text=p.text, index=i) for i, p in enumerate(parts)]
+
+
+def _key(text: str) -> str:
+    return " ".join(text.casefold().split())
 
 
 def _element_text(element: Any) -> str:

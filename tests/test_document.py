@@ -63,7 +63,7 @@ def test_output_record_follows_the_schema() -> None:
 
 
 def test_text_carries_translations_and_leaves_out_duplicates() -> None:
-    assert rich_document().text == "Titre\n\nLe texte. La phrase est allemande. Fin."
+    assert rich_document().text == "Le texte. La phrase est allemande. Fin."  # the title block is not body text
 
 
 def test_dropped_and_separated_segments_leave_no_double_space() -> None:

@@ -36,3 +36,11 @@ def test_text_from_jsonl_is_utf8() -> None:
 def test_unknown_fallback_encoding_is_a_config_error() -> None:
     with pytest.raises(ValueError, match="fallback_encoding: unknown encoding 'klingon'"):
         DecodeConfig(fallback_encoding="klingon")
+
+
+def test_rare_nul_bytes_are_removed_with_a_change() -> None:
+    raw = "Une ligne abî\0\0mée par le transfert, puis\0 la suite de l’article, qui reste lisible.".encode()
+    out = Decode(DecodeConfig()).process(Document(id="n", source="n.txt", raw=raw))
+    assert out.status == "ok"
+    assert out.plain_text == "Une ligne abîmée par le transfert, puis la suite de l’article, qui reste lisible."
+    assert [(c.stage, c.rule, c.detail) for c in out.changes] == [("decode", "decode.nul", "removed 3 NUL characters")]

@@ -1,3 +1,7 @@
+import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +69,89 @@ def test_extracted_record_read_back_passes_through() -> None:
     blocks = split_paragraphs("Eins.\n\nZwei.")
     doc = Extract(ExtractConfig()).process(Document(id="r", source="r", blocks=list(blocks)))
     assert (doc.status, doc.blocks) == ("ok", blocks)
+
+
+def page(body: str, head: str = "") -> bytes:
+    return f"<!DOCTYPE html><html><head>{head}</head><body>{body}</body></html>".encode()
+
+
+LONG = ("The committee met on Tuesday to discuss the budget for the coming year, and its members agreed on "
+        "most of the points that had divided them for months.")
+
+
+def test_text_after_an_element_is_kept_in_order() -> None:
+    body = (f"<article><h1>Golf leaders after the first round</h1><p>By John Smith<span>, The Sports Network</span>"
+            f"</p>More than 60 players took part in the opening round of the championship on Thursday, and the "
+            f"course played hard all day for everyone in the field.<p>{LONG}</p></article>")
+    doc = extract_html(page(body))
+    assert [(b.kind, b.text[:30]) for b in doc.blocks] == [
+        ("title", "Golf leaders after the first r"), ("paragraph", "By John Smith, The Sports Netw"),
+        ("paragraph", "More than 60 players took part"), ("paragraph", "The committee met on Tuesday t")]
+    assert [b.index for b in doc.blocks] == [0, 1, 2, 3]
+
+
+def test_headline_is_a_title_block_first() -> None:
+    head = "<title>Budget agreed | Example Times</title><meta property='og:title' content='Budget agreed at last'>"
+    doc = extract_html(page(f"<article><h1>Budget agreed at last</h1><p>{LONG}</p><p>{LONG}</p></article>", head))
+    assert [(b.kind, b.text) for b in doc.blocks[:2]] == [("title", "Budget agreed at last"), ("paragraph", LONG)]
+    assert doc.metadata.title == "Budget agreed at last"
+
+
+def test_metadata_title_becomes_the_title_block_when_the_body_has_none() -> None:
+    head = "<meta property='og:title' content='Budget agreed at last'>"
+    doc = extract_html(page(f"<article><p>{LONG}</p><p>{LONG} Again.</p></article>", head))
+    assert [b.kind for b in doc.blocks] == ["title", "paragraph", "paragraph"]
+    assert doc.blocks[0].text == "Budget agreed at last"
+
+
+BRIEF = "<p>Le gouvernement a annoncé mardi une hausse des pensions.</p>"
+
+
+@pytest.mark.parametrize(("html", "path"), [
+    (BRIEF, ["extract.fragment"]),  # trafilatura refuses a fragment as a page; read as a body, it finds the text
+    (f"<html><body>{BRIEF}</body></html>", []),  # trafilatura's own path
+])
+def test_one_paragraph_brief_is_kept_and_its_path_recorded(html: str, path: list[str]) -> None:
+    doc = extract_html(html.encode())
+    assert doc.status == "ok"
+    assert [(b.kind, b.text) for b in doc.blocks] == [
+        ("paragraph", "Le gouvernement a annoncé mardi une hausse des pensions.")]
+    assert [c.rule for c in doc.changes] == path
+
+
+@pytest.mark.parametrize("body", [
+    "<div>Brève : <a href='/x'>lien</a> la séance est levée.</div>",  # trafilatura hands back the <div> ...
+    "<nav><a href='/'>Accueil</a></nav><form>Votre e-mail <button>OK</button></form>"  # ... or the page's text
+    "<div>Brève : <a href='/x'>lien</a> la séance est levée.</div><footer>© Journal</footer>"
+    "<div><a href='/a'>Politique</a> | <a href='/b'>Sport</a></div>",
+])
+def test_fallback_reads_the_visible_text_without_menus_and_forms(body: str) -> None:
+    doc = extract_html(page(body))
+    assert [b.text for b in doc.blocks] == ["Brève : lien la séance est levée."]
+    assert [c.rule for c in doc.changes] == ["extract.fallback"]
+
+
+def test_readme_bonjour_runs_end_to_end() -> None:
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", "-", "--set", "run.jobs=1"],
+                          input=b"<p>Bonjour</p>\n", capture_output=True, check=True, cwd=ROOT)
+    record = json.loads(done.stdout)
+    assert (record["status"], record["text"]) == ("ok", "Bonjour")
+
+
+def test_many_attributes_are_capped_before_parsing() -> None:
+    attributes = " ".join(f"data-x{i}='{i}'" for i in range(140_000))
+    html = page(f"<div {attributes}><p>{LONG}</p></div><article><p>{LONG}</p><p>{LONG} Twice.</p></article>")
+    assert len(html) > 1_300_000
+    started = time.process_time()
+    doc = extract_html(html)
+    assert time.process_time() - started < 10  # uncapped: minutes, parsing is quadratic in the attribute count
+    assert doc.status == "ok" and LONG in doc.text
+    assert [c.detail for c in doc.changes] == ["<div> had 140000 attributes: kept the first 256"]
+
+
+def test_without_metadata_the_title_block_is_the_pages_h1() -> None:
+    head = "<meta property='og:title' content='Budget agreed at last'><meta name='author' content='Ann Lee'>"
+    doc = extract_html(page(f"<article><h1>Budget agreed</h1><p>{LONG}</p><p>{LONG} Again.</p></article>", head),
+                       metadata=False)
+    assert (doc.metadata.title, doc.metadata.author) == (None, None)
+    assert [(b.kind, b.text) for b in doc.blocks[:1]] == [("title", "Budget agreed")]
