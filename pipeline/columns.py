@@ -15,15 +15,15 @@ import types
 import typing
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-from pipeline.document import Document
+from pipeline.document import Document, Separated
 
 if TYPE_CHECKING:
     import pyarrow
 
 ROW_GROUP = 1024  # rows per Parquet row group: bounded memory, and large enough for column compression
 _SCALARS = {str: "string", int: "int64", float: "float64", bool: "bool_"}
-# The record's fields in `Document.to_json` order: `text` is derived, `extra` has no fixed shape.
-_DERIVED = {"text": str, "extra": str}
+# The record's fields in `Document.to_json` order: `text` and `separated` are derived, `extra` has no fixed shape.
+_DERIVED = {"text": str, "separated": list[Separated], "extra": str}
 
 
 def import_pyarrow() -> Any:
@@ -42,7 +42,7 @@ def schema() -> pyarrow.Schema:
     hints = typing.get_type_hints(Document)
     fields = []
     for name in ("id", "source", "status", "stage", "reason", "text", "lang", "content_type", "metadata", "blocks",
-                 "removed", "changes", "warnings", "html", "plain_text", "extra"):
+                 "separated", "removed", "changes", "warnings", "html", "plain_text", "extra", "done"):
         fields.append(pa.field(name, _arrow_type(pa, _DERIVED.get(name) or hints[name])))
     return pa.schema(fields)
 

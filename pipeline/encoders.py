@@ -53,8 +53,12 @@ def markdown(doc: Document) -> str | None:
 
 
 def plain_text(doc: Document) -> str | None:
-    """The clean main text; None unless `ok`."""
-    return doc.text + "\n" if doc.status == "ok" else None
+    """The headline (the `title` block, which `Document.text` leaves out), then the clean main text; None
+    unless `ok`."""
+    if doc.status != "ok":
+        return None
+    title = next((b.main_text() for b in doc.blocks if b.kind == "title" and b.duplicate_of is None), "")
+    return "\n\n".join(part for part in (title, doc.text) if part) + "\n"
 
 
 # A Parquet row travels as its JSONL record: a string pickles fastest, and the sink makes the columns.

@@ -48,7 +48,7 @@ def test_a_mixed_folder_yields_one_record_per_document_and_reports_what_it_skipp
     assert records[3]["metadata"]["url"] == "https://ex.test/0"
     assert records[5]["metadata"]["url"] == "https://news.test/mieter"
     assert records[6]["warnings"][0]["message"] == "content is HTML, not the plain text its name says: read as HTML"
-    stats = json.loads((out.parent / "stats.json").read_text(encoding="utf-8"))
+    stats = json.loads((out.parent / "clean.stats.json").read_text(encoding="utf-8"))
     assert (stats["documents"], stats["skipped"]["count"]) == (7, 2)
     assert stats["skipped"]["first"] == [
         f"{source}/e_crawl.warc.gz: https://news.test/logo.png (image/png) (WARC record not an HTML page)",
