@@ -43,7 +43,7 @@ install-check:
 	rm -rf .venvs/plain && $(PYTHON) -m venv .venvs/plain
 	.venvs/plain/bin/python -m pip install --quiet .
 	@! .venvs/plain/bin/python -c "import torch" 2>/dev/null || { echo "install-check: torch was installed"; exit 1; }
-	cd /tmp && $(CURDIR)/.venvs/plain/bin/tamis run $(CURDIR)/fixtures/articles -o $(CURDIR)/out/plain.jsonl
+	cd "$$(mktemp -d)" && $(CURDIR)/.venvs/plain/bin/tamis run $(CURDIR)/fixtures/articles -o $(CURDIR)/out/plain.jsonl
 	@.venvs/plain/bin/python -c "import json; s = [json.loads(l)['status'] for l in open('out/plain.jsonl')]; assert s == ['ok'] * 5, s; print('install-check: 5 ok, no torch')"
 
 lint: $(STAMP)
