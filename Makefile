@@ -26,15 +26,16 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 # One venv per Python under .venvs/ (core and dev only: the argos extra's torch wheel exists for one Python
-# here, and ray's for some), then the tests not marked slow. A Python that pyenv lacks fails the target.
+# here, and ray's for some), then the tests not marked slow; every Python is tried, and the target fails if any did.
 test-pythons:
-	@set -e; for v in $(PYTHONS); do \
+	@failed=""; for v in $(PYTHONS); do \
 	  py=$(PYENV_ROOT)/versions/$$v/bin/python; venv=.venvs/$$v; \
-	  test -x $$venv/bin/python || $$py -m venv $$venv; \
-	  $$venv/bin/python -m pip install --quiet -e '.[dev]'; \
 	  echo "== Python $$v"; \
-	  $$venv/bin/python -m pytest -q -m 'not slow' -p no:cacheprovider; \
-	done
+	  { test -x $$venv/bin/python || $$py -m venv $$venv; } && \
+	  $$venv/bin/python -m pip install --quiet -e '.[dev]' && \
+	  $$venv/bin/python -m pytest -q -m 'not slow' -p no:cacheprovider || failed="$$failed $$v"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-pythons: failed on$$failed"; exit 1; fi; echo "test-pythons: all passed"
 
 # What a new user gets: a fresh venv, the bundled pip, `pip install .` with no extra. It must pull no torch
 # and clean the fixtures (5 ok records), run from outside the checkout.
@@ -42,7 +43,7 @@ install-check:
 	rm -rf .venvs/plain && $(PYTHON) -m venv .venvs/plain
 	.venvs/plain/bin/python -m pip install --quiet .
 	@! .venvs/plain/bin/python -c "import torch" 2>/dev/null || { echo "install-check: torch was installed"; exit 1; }
-	cd /tmp && $(CURDIR)/.venvs/plain/bin/tamis run $(CURDIR)/fixtures/articles -o $(CURDIR)/out/plain.jsonl
+	cd "$$(mktemp -d)" && $(CURDIR)/.venvs/plain/bin/tamis run $(CURDIR)/fixtures/articles -o $(CURDIR)/out/plain.jsonl
 	@.venvs/plain/bin/python -c "import json; s = [json.loads(l)['status'] for l in open('out/plain.jsonl')]; assert s == ['ok'] * 5, s; print('install-check: 5 ok, no torch')"
 
 lint: $(STAMP)
