@@ -66,6 +66,11 @@ REST_AFTER = 0.4
 # the running text after it is at most this share of the running text before it.
 COMMENT_WINDOW = 8
 REST_PROSE = 0.25
+# Comments with a commenter's name and a time stamp remove the rest after this many words of running text.
+COMMENTS_AFTER_WORDS = 100
+_COMMENTER = regex.compile(r"\S\s+(says|said|wrote|schreibt|sagt|schrieb|a écrit|écrit|dit)\s*:?$", regex.IGNORECASE)
+_TIME_STAMP = regex.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"
+                            r"|\b(\d+ \p{L}+ ago|il y a \d+|vor \d+ \p{L}+)\b", regex.IGNORECASE)
 _WORD = regex.compile(r"\p{L}+")
 _HEADING_WORD = regex.compile(r"\p{L}{3}")
 _COMMENT_STRUCTURE = regex.compile(
@@ -218,7 +223,9 @@ class Boilerplate(Stage[BoilerplateConfig]):
             if rule.id.endswith("-date") and i > 0 and lines[i - 1].text.endswith(":"):
                 continue  # the value of a label ("Beginn:", "Date :"): an event's date, not the page's
             if rule.action == "drop_rest":
-                if offset >= REST_AFTER * total and (not _is_label(line) or _furniture_follows(lines, i, line_matcher)):
+                late = offset >= REST_AFTER * total
+                if (late and (not _is_label(line) or _furniture_follows(lines, i, line_matcher))) \
+                        or _comments_follow(lines, i):
                     for rest in lines[i:]:
                         rest.verdict = rest.verdict or Verdict(rule.id, rule.reason, "drop_line")
                     return
@@ -403,6 +410,15 @@ def _furniture_follows(lines: list[_Line], i: int, matcher: Matcher) -> bool:
     before = sum(line.words for line in lines[:i] if _is_prose(line))
     after = sum(line.words for line in lines[i + 1 :] if _is_prose(line))
     return after <= REST_PROSE * before
+
+
+def _comments_follow(lines: list[_Line], i: int) -> bool:
+    """Comments, wherever the header stands: a commenter's name ("Anna says:") and a time stamp within the
+    next lines, after an article of some length (two pieces of evidence besides the header)."""
+    window = lines[i + 1 : i + 1 + COMMENT_WINDOW]
+    return any(_COMMENTER.search(line.text) for line in window) \
+        and any(_TIME_STAMP.search(line.text) for line in window) \
+        and sum(line.words for line in lines[:i] if _is_prose(line)) >= COMMENTS_AFTER_WORDS
 
 
 def _article_resumes(lines: list[_Line], j: int) -> bool:

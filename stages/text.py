@@ -12,7 +12,7 @@ SENTENCE_PUNCT = ".!?…。！？"
 CLOSERS = "\"'»”’)\\]」』"
 ENDS_SENTENCE = re.compile(f"[{SENTENCE_PUNCT}][{CLOSERS}\\s]*$")
 # A clause may also end with a colon or semicolon: a line ending so introduces or continues text.
-ENDS_CLAUSE = re.compile(f"[{SENTENCE_PUNCT}:;][{CLOSERS}]*$")
+ENDS_CLAUSE = re.compile(f"[{SENTENCE_PUNCT}:;][{CLOSERS}\\s]*$")
 
 # Scripts written without spaces between words: a run of their characters holds several words.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"

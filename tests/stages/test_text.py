@@ -1,0 +1,56 @@
+"""The shared text helpers: one definition of a sentence end, a word, prose, a hard wrap and a comparison key."""
+
+from __future__ import annotations
+
+import pytest
+
+from stages import text
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ("Le gouvernement a annoncé mardi une hausse.", 7),
+    ("気象庁は十三日、九州地方で強い地震があったと発表した。", 11),  # two characters a word, per run
+    ("ニュース", 2),
+    ("", 0),
+])
+def test_word_count(line: str, words: int) -> None:
+    assert text.word_count(line) == words
+
+
+@pytest.mark.parametrize(("line", "ends"), [
+    ("Il est parti.", True), ("« Non ! »", True), ("終わった。", True), ("Die Antwort:", False),
+    ("Réactions internationales", False),
+])
+def test_ends_sentence(line: str, ends: bool) -> None:
+    assert text.ends_sentence(line) is ends
+    assert text.ends_clause(line) is (ends or line.endswith(":"))
+
+
+@pytest.mark.parametrize(("line", "prose"), [
+    ("Le gouvernement a annoncé mardi une hausse des pensions.", True),
+    ("Die Männer sollen mehrere Geschäfte aufgebrochen haben.", True),
+    ("Accueil Politique Économie Sport Culture International.", False),  # no function word
+    ("Le gouvernement relève les pensions", False),  # no final punctuation
+])
+def test_reads_as_sentence(line: str, prose: bool) -> None:
+    assert text.reads_as_sentence(line) is prose
+
+
+@pytest.mark.parametrize(("line", "prose"), [
+    ("pip install --upgrade requests", False),
+    ("tamis run --input articles/ --output out.jsonl", False),
+    ("https://example.org/docs/install", False),
+    ("Dupont, J. (2020). Les filtres de texte. Revue de linguistique, 12(3), 45–67.", False),
+    ("def main(argv):\n    return run(argv)", False),
+    ("Voir https://example.org pour les détails de la mise à jour de ce logiciel libre.", True),
+    ("Le prix (hors taxes) est de 12 € [environ].", True),
+    ("Le match Paris - Lyon a eu lieu", True),
+])
+def test_is_prose(line: str, prose: bool) -> None:
+    assert text.is_prose(line) is prose
+
+
+def test_continues_and_key() -> None:
+    assert text.continues("Le gouvernement a annoncé", "mardi une hausse.")
+    assert not text.continues("Le gouvernement a annoncé une hausse.", "mardi, il a précisé")
+    assert text.key("Le chef, a-t-il dit") == text.key("le chef a t il dit") == "le chef a t il dit"
