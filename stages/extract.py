@@ -86,9 +86,9 @@ class Extract(Stage[ExtractConfig]):
             doc.changes.append(Change(stage=self.name, rule="extract.fragment",
                                       detail="an HTML fragment, not a whole page: read as the body of one"))
         found = page_metadata(tree, doc.metadata.url) if self.config.metadata else {}
-        for field, value in found.items():
-            if getattr(doc.metadata, field) is None:
-                setattr(doc.metadata, field, value)
+        for name, value in found.items():
+            if getattr(doc.metadata, name) is None:
+                setattr(doc.metadata, name, value)
         options = {**trafilatura_options(self.config), "with_metadata": False}
         result = trafilatura.bare_extraction(tree, url=doc.metadata.url, **options)
         parts: list[_Part] = []
