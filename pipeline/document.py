@@ -18,7 +18,6 @@ Status = Literal["ok", "filtered", "error"]
 SegmentAction = Literal["keep", "translate", "drop", "separate"]
 _SPACES = re.compile(r" {2,}")
 _T = TypeVar("_T")
-BLOCK_KINDS: tuple[str, ...] = ("title", "heading", "paragraph", "list_item", "caption", "quote")
 
 
 @dataclass(slots=True, kw_only=True)

@@ -223,15 +223,18 @@ class _PipelineActor:
 
 
 class _DocumentActor(_PipelineActor):
-    """Pickled documents in and out, with the batch's stage stats, for `run`."""
+    """Pickled documents in; out, their `encoders.Encoded` pickled, with the batch's stage stats, for `run`."""
 
     def document(self, row: dict[str, Any]) -> Document:
         doc: Document = pickle.loads(row[_DOCUMENT])
         return doc
 
     def columns(self, docs: list[Document]) -> dict[str, list[Any]]:
-        stats = [pickle.dumps(self.pipeline.take_stats())] + [b""] * (len(docs) - 1)
-        return {_DOCUMENT: [pickle.dumps(d) for d in encoders.encode(docs, self.format)], _STATS: stats}
+        return {_DOCUMENT: [pickle.dumps(d) for d in encoders.encode(docs, self.format)], _STATS: self.stats(docs)}
+
+    def stats(self, docs: list[Document]) -> list[bytes]:
+        """The batch's stage stats, pickled on the first row only."""
+        return [pickle.dumps(self.pipeline.take_stats())] + [b""] * (len(docs) - 1)
 
 
 class _RecordActor(_PipelineActor):
@@ -257,16 +260,12 @@ class _RecordActor(_PipelineActor):
         }
 
 
-class _ShardActor(_PipelineActor):
+class _ShardActor(_DocumentActor):
     """Pickled documents in; JSONL lines out, with their status and the batch's stage stats, for the shards."""
 
-    def document(self, row: dict[str, Any]) -> Document:
-        doc: Document = pickle.loads(row[_DOCUMENT])
-        return doc
-
     def columns(self, docs: list[Document]) -> dict[str, list[Any]]:
-        stats = [pickle.dumps(self.pipeline.take_stats())] + [b""] * (len(docs) - 1)
-        return {"status": [d.status for d in docs], "line": [encoders.json_line(d) for d in docs], _STATS: stats}
+        return {"status": [d.status for d in docs], "line": [encoders.json_line(d) for d in docs],
+                _STATS: self.stats(docs)}
 
 
 def _unpack(columns: dict[str, list[Any]]) -> runner.Processed:
