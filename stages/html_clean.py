@@ -13,9 +13,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import regex
+
 MAX_ATTRIBUTES = 256
 # Only a tag this long can hold more than MAX_ATTRIBUTES attributes; the rest of the page is not looked at.
-_LONG_TAG = re.compile(r"<([A-Za-z][^\s<>/]*+)([^<>]{" + str(3 * MAX_ATTRIBUTES) + r",}+)>")
+# Possessive quantifiers keep a long run without `>` linear; `regex`, because `re` has them only from 3.11.
+_LONG_TAG = regex.compile(r"<([A-Za-z][^\s<>/]*+)([^<>]{" + str(3 * MAX_ATTRIBUTES) + r",}+)>")
 _ATTRIBUTE = re.compile(r"""[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
 
 # Elements whose text is not the page's prose: code, navigation, forms and their controls, link text.

@@ -413,6 +413,7 @@ def test_a_translation_with_the_same_words_as_a_block_is_dropped_by_the_dedupe_r
 
 def test_a_bpe_package_without_sacremoses_fails_at_setup_naming_the_extra(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("sacremoses", reason="building the BPE package needs it (pip install 'tamis[translate]')")
     archive = tinymodels.build_package(tmp_path, "de", "fr", seed=3, tokenizer="bpe", shape=BPE_SHAPE)
     models.install(archive, directory=tmp_path / "models")
     monkeypatch.setitem(sys.modules, "sacremoses", None)  # type: ignore[arg-type]
