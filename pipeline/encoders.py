@@ -25,13 +25,16 @@ _HEADING_MARKS = {"title": "# ", "heading": "## ", "list_item": "- ", "quote": "
 class Encoded:
     """One processed document as its output format stores it, with its id and outcome (for stats, file names
     and `--fail-fast`). `data` is None when the format stores nothing for the document: Markdown and text
-    outputs write a file for `ok` documents only (the others are listed in the output's index)."""
+    outputs write a file for `ok` documents only (the others are listed in the output's index). `separated`
+    is the text `languages.policy: separate` took out of the main text, per language, for the sibling files of
+    Markdown and text outputs (`<name>.de.md`); None for the formats whose record holds it (JSONL, Parquet)."""
 
     id: str
     status: Status
     stage: str | None
     reason: str | None
     data: str | None
+    separated: dict[str, str] | None = None
 
 
 def json_line(doc: Document) -> str:
@@ -66,7 +69,20 @@ ENCODERS: dict[str, Callable[[Document], str | None]] = {
     "jsonl": json_line, "parquet": json_line, "md": markdown, "txt": plain_text}
 
 
+# Formats that store the main text only: the separated text goes to a sibling file per language.
+_SIBLING_FORMATS = frozenset({"md", "txt"})
+
+
+def separated_files(doc: Document) -> dict[str, str] | None:
+    """The contents of an `ok` document's sibling files, per language; None when nothing was separated."""
+    if doc.status != "ok":
+        return None
+    return {lang: f"{text}\n" for lang, text in doc.separated_text().items()} or None
+
+
 def encode(docs: list[Document], fmt: str) -> list[Encoded]:
     """What a worker sends back for `docs` in the output format `fmt` (`run.format`)."""
     encoder = ENCODERS[fmt]
+    if fmt in _SIBLING_FORMATS:
+        return [Encoded(d.id, d.status, d.stage, d.reason, encoder(d), separated_files(d)) for d in docs]
     return [Encoded(d.id, d.status, d.stage, d.reason, encoder(d)) for d in docs]

@@ -7,8 +7,10 @@
 - JSONL to standard output, a pipe or a device: written as it comes.
 - Markdown or text to a directory: one file per `ok` document, named after its id (a short hash of the id
   tells apart ids that would share a name), and `index.jsonl` listing every document in input order with
-  its outcome and its file.
-- Markdown or text to a name with the format's suffix (`-o one.md`): that file, for one document.
+  its outcome and its file. The text `languages.policy: separate` took out goes to a sibling file per
+  language with the same stem (`x.md`, `x.de.md`), also listed.
+- Markdown or text to a name with the format's suffix (`-o one.md`): that file, for one document, and its
+  siblings beside it (`one.de.md`).
 - Parquet to a file: rows (`pipeline.columns`) to `OUT.part`, moved over `OUT` with its footer at the end.
 
 Beside the output, named after it (`out.jsonl` → `out.stats.json` and `out.manifest.json`; in a directory
@@ -24,8 +26,9 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from pipeline import columns
 from pipeline.config import PipelineConfig
@@ -356,6 +359,7 @@ class _OneFile(Sink):
         self._manifest = _sidecar(path, "manifest")
         self._refused = self._wrote = False
         self._text = manifest.to_text()
+        self._siblings: list[Path] = []
 
     def write(self, batch: list[Encoded]) -> None:
         for item in batch:
@@ -366,22 +370,30 @@ class _OneFile(Sink):
                 raise OutputError(f"{self.path} names one file, but the input holds more than one document: "
                                   "give a directory as --output to write one file per document")
             _write_file(self._part, item.data)
+            for lang, text in (item.separated or {}).items():
+                sibling = self.path.with_name(f"{self.path.stem}.{_safe_part(lang)}{self.path.suffix}")
+                _write_file(Path(f"{sibling}.part"), text)
+                self._siblings.append(sibling)
             self._wrote = True
         self.written += len(batch)
 
     def close(self, keep: bool) -> bool:
         if not keep or self._refused:
-            self._part.unlink(missing_ok=True)
+            for part in (self._part, *(Path(f"{sibling}.part") for sibling in self._siblings)):
+                part.unlink(missing_ok=True)
             return False
         write_atomically(self._manifest, self._text)
         if self._wrote:
+            for sibling in self._siblings:
+                os.replace(f"{sibling}.part", sibling)
             os.replace(self._part, self.path)
         return True
 
 
 class _Directory(Sink):
-    """One file per `ok` document, and `index.jsonl`: one line per document (id, status, file; stage and
-    reason when not `ok`), which is also what `--resume` continues from."""
+    """One file per `ok` document and its siblings, and `index.jsonl`: one line per document (id, status, file;
+    `separated`, language → sibling file, when it has some; stage and reason when not `ok`), which is also what
+    `--resume` continues from."""
 
     def __init__(self, path: Path, fmt: str, manifest: Manifest, resume: bool, stats_file: str | None) -> None:
         super().__init__()
@@ -402,26 +414,32 @@ class _Directory(Sink):
             counted = RunStats()
             for entry in _index_entries(index):
                 counted.count(entry["status"])
-                if entry.get("file"):
-                    self.names.keep(entry["file"])
+                for name in _entry_files(entry):
+                    self.names.keep(name)
             self.previous = _previous_stats(counted, self.stats_file)
             self.done = self.previous.documents
             self._index = _create(index, path, "ab")
         else:
             if index.exists():  # files of the run this one replaces, removed once it has written its own
-                self._stale = {e["file"] for e in _index_entries(index, strict=False) if e.get("file")}
+                self._stale = {name for e in _index_entries(index, strict=False) for name in _entry_files(e)}
             self._part = Path(f"{index}.part")
             self._index = _create(self._part, path)
             write_atomically(f"{self._manifest}.new", manifest.to_text())
 
     def write(self, batch: list[Encoded]) -> None:
         for item in batch:
-            entry: dict[str, str | None] = {"id": item.id, "status": item.status, "file": None}
+            entry: dict[str, object] = {"id": item.id, "status": item.status, "file": None}
             if item.status != "ok":
                 entry.update(stage=item.stage, reason=item.reason)
             if item.data is not None:
-                name = entry["file"] = self.names.take(item.id)
+                separated = item.separated or {}
+                name, siblings = self.names.take(item.id, list(separated))
+                entry["file"] = name
                 _write_file(self.path / name, item.data)
+                for lang, sibling in siblings.items():
+                    _write_file(self.path / sibling, separated[lang])
+                if siblings:
+                    entry["separated"] = siblings
             line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
             try:
                 _write_all(self._index, line)
@@ -451,22 +469,30 @@ class FileNames:
     """Unique, stable file names from document ids: the id made safe for any file system, with its file
     suffix dropped (`a/index.txt` → `a_index.md`); an id whose name is taken (the same id again, or one
     that differs only in characters made safe, or in case) gets a short hash of the id and of how many
-    times the name was taken, so the names depend only on the ids in input order."""
+    times the name was taken, so the names depend only on the ids in input order. A document's sibling
+    files (`a_index.de.md`) share its stem and are taken with it: the stem moves on while any is taken,
+    so a sibling never overwrites the file of a document whose id names it (`a_index.de.txt`), nor the reverse."""
 
     def __init__(self, suffix: str) -> None:
         self.suffix = suffix
         self.taken: list[str] = []
         self._folded: set[str] = set()
 
-    def take(self, doc_id: str) -> str:
+    def take(self, doc_id: str, langs: list[str] | None = None) -> tuple[str, dict[str, str]]:
+        """The document's file name and its siblings' names, language → name."""
         stem = safe_stem(doc_id)
-        name, attempt = f"{stem}.{self.suffix}", 0
-        while name.casefold() in self._folded:
+        parts = {lang: _safe_part(lang) for lang in langs or []}
+        base, attempt = stem, 0
+        while any(n.casefold() in self._folded for n in self._names(base, parts.values())):
             attempt += 1
             tag = hashlib.sha1(f"{doc_id}\0{attempt}".encode("utf-8", "surrogatepass")).hexdigest()[:8]
-            name = f"{stem}-{tag}.{self.suffix}"
-        self.keep(name)
-        return name
+            base = f"{stem}-{tag}"
+        for name in self._names(base, parts.values()):
+            self.keep(name)
+        return f"{base}.{self.suffix}", {lang: f"{base}.{part}.{self.suffix}" for lang, part in parts.items()}
+
+    def _names(self, base: str, parts: Iterable[str]) -> list[str]:
+        return [f"{base}.{self.suffix}", *(f"{base}.{part}.{self.suffix}" for part in parts)]
 
     def keep(self, name: str) -> None:
         self.taken.append(name)
@@ -477,6 +503,16 @@ def safe_stem(doc_id: str) -> str:
     stem = _ID_SUFFIX.sub("", doc_id)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem).strip("._")
     return safe.encode("utf-8")[:_NAME_BYTES].decode("utf-8", "ignore") or "document"
+
+
+def _safe_part(lang: str) -> str:
+    """A language code as a part of a file name (codes come from detectors, plugins among them)."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in lang) or "_"
+
+
+def _entry_files(entry: dict[str, Any]) -> list[str]:
+    """The files an index entry lists: the document's and its siblings'."""
+    return [name for name in (entry.get("file"), *(entry.get("separated") or {}).values()) if name]
 
 
 def _write_file(path: Path, text: str) -> None:
@@ -504,7 +540,7 @@ def _count_records(path: Path) -> RunStats:
     return counted
 
 
-def _index_entries(index: Path, *, strict: bool = True) -> list[dict[str, str]]:
+def _index_entries(index: Path, *, strict: bool = True) -> list[dict[str, Any]]:
     entries = []
     with open(index, encoding="utf-8") as stream:
         for number, line in enumerate(stream, start=1):
