@@ -288,14 +288,8 @@ class _JsonlFile(Sink):
             raise WriteError(f"{self.path}: cannot write: {exc.strerror}") from None
         finally:
             self._stream.close()
-        if self._part is None:
-            return True
-        if not keep:
-            self._part.unlink()
-            Path(f"{self._manifest}.new").unlink()
-            return False
-        os.replace(f"{self._manifest}.new", self._manifest)
-        os.replace(self._part, self.path)
+        if not _commit(self._part, self._manifest, self.path, keep):
+            return self._part is None
         _sync_directory(self.path.parent)
         return True
 
@@ -449,17 +443,26 @@ class _Directory(Sink):
 
     def close(self, keep: bool) -> bool:
         self._index.close()
-        if self._part is None:
-            return True
-        if not keep:
-            self._part.unlink()
-            Path(f"{self._manifest}.new").unlink()
-            return False
-        os.replace(f"{self._manifest}.new", self._manifest)
-        os.replace(self._part, self.path / INDEX)
+        if not _commit(self._part, self._manifest, self.path / INDEX, keep):
+            return self._part is None
         for name in self._stale - set(self.names.taken):
             (self.path / name).unlink(missing_ok=True)
         return True
+
+
+def _commit(part: Path | None, manifest: Path, target: Path, keep: bool) -> bool:
+    """End a new output written to `part`, its manifest to `manifest.new`: with `keep`, both move over
+    `target` and `manifest` (True); else both are removed and what was there stays (False). None for `part`
+    is an appended output (resume), already in place: nothing to move (False)."""
+    if part is None:
+        return False
+    if not keep:
+        part.unlink()
+        Path(f"{manifest}.new").unlink()
+        return False
+    os.replace(f"{manifest}.new", manifest)
+    os.replace(part, target)
+    return True
 
 
 _STOPPED = "the directory holds whole files for the documents its index lists: make room and complete it with --resume"
