@@ -47,16 +47,16 @@ def test_a_file_name_that_is_not_utf8_is_escaped_with_a_warning(tmp_path: Path) 
 # --- JSON that Python's json refuses ----------------------------------------------------------------------
 
 @pytest.mark.parametrize(("line", "reason"), [
-    (b'{"text": "x", "n": ' + b"1" * 5000 + b"}", "line 1: JSON that cannot be read here (Exceeds the limit (4300 "
-     "digits) for integer string conversion: value has 5000 digits; use sys.set_int_max_str_digits() to increase "
-     "the limit)"),
+    # The parenthesis is CPython's own message, whose wording changes between versions.
+    (b'{"text": "x", "n": ' + b"1" * 5000 + b"}", "line 1: JSON that cannot be read here (Exceeds the limit (4300"),
     (b'{"text": "x", "deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "line 1: JSON nested too deeply to read"),
 ])
 def test_valid_json_that_python_refuses_is_one_error_record(tmp_path: Path, line: bytes, reason: str) -> None:
     path = tmp_path / "in.jsonl"
     path.write_bytes(line + b"\n" + record_line(text="Suivant."))
     docs = list(readers.read([str(path)]))
-    assert [(d.id, d.status, d.reason) for d in docs] == [("in.jsonl:1", "error", reason), ("in.jsonl:2", "ok", None)]
+    assert [(d.id, d.status) for d in docs] == [("in.jsonl:1", "error"), ("in.jsonl:2", "ok")]
+    assert docs[0].reason is not None and docs[0].reason.startswith(reason)
 
 
 # --- Lines shaped like tamis records ----------------------------------------------------------------------
@@ -117,6 +117,8 @@ def test_an_unreadable_file_is_an_error_record(tmp_path: Path, monkeypatch: pyte
         ("a.txt", "ok", None), ("secret.txt", "error", "cannot open: Permission denied")]
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="simulated through os.scandir, which pathlib's glob on 3.10 "
+                    "does not call (and root reads any directory, so chmod cannot simulate it)")
 def test_an_unreadable_directory_is_an_error_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "a.txt").write_bytes(b"Lisible.")
     (tmp_path / "locked").mkdir()
