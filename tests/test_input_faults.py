@@ -117,8 +117,8 @@ def test_an_unreadable_file_is_an_error_record(tmp_path: Path, monkeypatch: pyte
         ("a.txt", "ok", None), ("secret.txt", "error", "cannot open: Permission denied")]
 
 
-@pytest.mark.skipif(sys.version_info[:2] not in ((3, 11), (3, 12)), reason="simulated through os.scandir, which "
-                    "pathlib's glob calls only on 3.11 and 3.12 (and root reads any directory: chmod cannot simulate it)")
+@pytest.mark.skipif(sys.version_info[:2] not in ((3, 11), (3, 12)), reason="simulated through os.scandir, "
+                    "which pathlib's glob calls only on 3.11 and 3.12 (root reads any directory: no chmod)")
 def test_an_unreadable_directory_is_an_error_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "a.txt").write_bytes(b"Lisible.")
     (tmp_path / "locked").mkdir()
