@@ -313,9 +313,6 @@ def from_line(line: bytes, number: int, doc_id: str, source: str,
     return Document(id=doc_id, source=source, warnings=list(warnings or [])).failed(READ_STAGE, f"{where}: {problem}")
 
 
-_from_record = from_line  # the name tests/test_fuzz.py and bench/fuzz.py call
-
-
 def _read_jsonl(stream: IO[bytes], source: str, name: str, max_bytes: int | None,
                 warnings: list[StageWarning]) -> Iterator[Document]:
     """One document per non-blank line. A line over `max_bytes` is refused after reading at most
