@@ -115,7 +115,8 @@ def _read_back(folder: Path, name: bytes, data: bytes, config: PipelineConfig) -
 
 
 def _refused_json(rng: random.Random) -> bytes:
-    """Valid JSON that Python's `json` refuses: huge integers, deep nesting, lone surrogates, NaN-like."""
+    """JSON that Python's `json` refuses (huge integers, deep nesting) or reads as what no JSON output may
+    hold (lone surrogates, NaN, Infinity, 1e999)."""
     pick = rng.randrange(4)
     if pick == 0:
         return b'{"text": "x", "n": ' + b"9" * rng.choice([4301, 5000, 20_000]) + b"}"
@@ -186,7 +187,7 @@ def main() -> int:
                     seen["stage_errors"] += 1
                     stage_errors[f"{doc.stage}: {(doc.reason or '')[:80]}"] += 1
                 try:
-                    json.dumps(doc.to_json(), ensure_ascii=False).encode("utf-8")
+                    json.dumps(doc.to_json(), ensure_ascii=False, allow_nan=False).encode("utf-8")
                 except (TypeError, ValueError):
                     seen["unserialisable"] += 1
             if (n + 1) % 1000 == 0:
