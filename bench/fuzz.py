@@ -28,6 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline import load_config, readers  # noqa: E402
+from pipeline.config import PipelineConfig  # noqa: E402
 from pipeline.document import Document  # noqa: E402
 from pipeline.runner import Pipeline  # noqa: E402
 
@@ -58,63 +59,64 @@ def random_html(rng: random.Random, depth: int = 0) -> str:
     return f"<{tag}>{kids}" + (f"</{tag.split()[0]}>" if rng.random() < 0.8 else "")
 
 
+BAD = ("crashes", "lost_records", "unserialisable", "over_limit", "stage_errors")  # each must stay 0
 FAMILIES = ("bytes", "text", "html", "jsonl", "filename", "refused-json", "record-shaped", "attributes", "dot-runs")
 
 
-def random_input(rng: random.Random, n: int, workdir: Path) -> list[Document]:
+def random_input(rng: random.Random, n: int, workdir: Path, config: PipelineConfig) -> list[Document]:
     """The documents that one input of family `n % len(FAMILIES)` reads as (one, when the readers keep their
-    promise)."""
+    promise). Each input is written to a file of its own and read back by `readers.Reader` from its
+    directory, as `tamis run DIR` reads it: suffixes, sniffing, JSONL lines and file names all count."""
     family = FAMILIES[n % len(FAMILIES)]
+    name = rng.choice([b"page.txt", b"page.html", b"page.md"])
     if family == "bytes":
         data = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 2000)))
-        content_type = rng.choice(["text/plain", "text/html", readers.UNKNOWN])
-        return [Document(id=str(n), source="fuzz", content_type=content_type, raw=data)]
-    if family == "text":
-        return [Document(id=str(n), source="fuzz", raw=random_text(rng, rng.randint(0, 3000)).encode(
-            "utf-8", "surrogatepass"))]
-    if family == "html":
-        return [Document(id=str(n), source="fuzz", content_type="text/html",
-                         raw=random_html(rng).encode("utf-8", "surrogatepass"))]
-    if family == "jsonl":
+    elif family == "text":
+        data = random_text(rng, rng.randint(0, 3000)).encode("utf-8", "surrogatepass")
+    elif family == "html":
+        name, data = b"page.html", random_html(rng).encode("utf-8", "surrogatepass")
+    elif family == "jsonl":
         record = {"id": str(n), rng.choice(["text", "html", "body"]): random_text(rng, rng.randint(0, 1500))}
         line = json.dumps(record).encode()
-        return [readers._from_record(line if rng.random() < 0.9 else line[: rng.randint(0, 30)], n, str(n), "fuzz")]
-    if family == "filename":
-        return _file_with_a_hostile_name(rng, n, workdir)
-    if family == "refused-json":
-        return [readers._from_record(_refused_json(rng), n, str(n), "fuzz")]
-    if family == "record-shaped":
-        return [readers._from_record(_record_shaped(rng, n), n, str(n), "fuzz")]
-    if family == "attributes":
+        name, data = b"lines.jsonl", line if rng.random() < 0.9 else line[: rng.randint(1, 30)]
+    elif family == "filename":
+        name = bytes(rng.choice([0xFF, 0xFE, 0xC3, 0x80, 0xE9, 0x41, 0x5F]) for _ in range(rng.randint(1, 12)))
+        name += rng.choice([b".txt", b".html", b".md"])
+        data = random_text(rng, rng.randint(0, 800)).encode("utf-8", "surrogatepass")
+    elif family == "refused-json":
+        name, data = b"lines.jsonl", _refused_json(rng)
+    elif family == "record-shaped":
+        name, data = b"lines.jsonl", _record_shaped(rng, n)
+    elif family == "attributes":
         # Mostly hundreds; one in two hundred holds tens of thousands (the 140k-attribute page ran 277 s).
         count = rng.randint(10, 500) if rng.random() < 0.995 else rng.randint(10_000, 40_000)
         attrs = " ".join(f'{rng.choice("abcdxyz")}{i}="{rng.choice(["v", "", "x" * 20])}"' for i in range(count))
         body = f"<div {attrs}><p>{random_text(rng, 300)}</p></div>"
-        html = f"<html><head><title>T</title></head><body>{body}</body></html>".encode("utf-8", "surrogatepass")
-        return [Document(id=str(n), source="fuzz", content_type="text/html", raw=html)]
-    run = rng.choice(".!?…") * (rng.randint(2, 2000) if rng.random() < 0.99 else rng.randint(20_000, 100_000))
-    glue = rng.choice(["", " ", "x", "\n"])
-    text = random_text(rng, rng.randint(0, 500)) + glue.join((run, run[: rng.randint(0, 50)]))
-    raw = (text + rng.choice(["", " Fin.", "x"])).encode("utf-8", "surrogatepass")
-    return [Document(id=str(n), source="fuzz", raw=raw)]
+        html = f"<html><head><title>T</title></head><body>{body}</body></html>"
+        name, data = b"page.html", html.encode("utf-8", "surrogatepass")
+    else:
+        run = rng.choice(".!?…") * (rng.randint(2, 2000) if rng.random() < 0.99 else rng.randint(20_000, 100_000))
+        glue = rng.choice(["", " ", "x", "\n"])
+        text = random_text(rng, rng.randint(0, 500)) + glue.join((run, run[: rng.randint(0, 50)]))
+        name, data = b"page.txt", (text + rng.choice(["", " Fin.", "x"])).encode("utf-8", "surrogatepass")
+    return _read_back(workdir / str(n), name, data, config)
 
 
-def _file_with_a_hostile_name(rng: random.Random, n: int, workdir: Path) -> list[Document]:
-    """One file whose name holds bytes that are not UTF-8, read from its directory as `tamis run DIR` does."""
-    folder = workdir / str(n)
+def _read_back(folder: Path, name: bytes, data: bytes, config: PipelineConfig) -> list[Document]:
+    """The documents that `readers.Reader` reads from a directory holding one file `name` (bytes: a name
+    need not be UTF-8) with `data`."""
     folder.mkdir()
-    name = bytes(rng.choice([0xFF, 0xFE, 0xC3, 0x80, 0xE9, 0x41, 0x5F]) for _ in range(rng.randint(1, 12)))
-    path = os.path.join(os.fsencode(folder), name + rng.choice([b".txt", b".html", b".md"]))
-    with open(path, "wb") as out:
-        out.write(random_text(rng, rng.randint(0, 800)).encode("utf-8", "surrogatepass"))
+    with open(os.path.join(os.fsencode(folder), name), "wb") as out:
+        out.write(data)
     try:
-        return list(readers.read([str(folder)]))
+        return list(readers.Reader([str(folder)], config.run.glob, config.run.max_bytes))
     finally:
         shutil.rmtree(folder)
 
 
 def _refused_json(rng: random.Random) -> bytes:
-    """Valid JSON that Python's `json` refuses: huge integers, deep nesting, lone surrogates, NaN-like."""
+    """JSON that Python's `json` refuses (huge integers, deep nesting) or reads as what no JSON output may
+    hold (lone surrogates, NaN, Infinity, 1e999)."""
     pick = rng.randrange(4)
     if pick == 0:
         return b'{"text": "x", "n": ' + b"9" * rng.choice([4301, 5000, 20_000]) + b"}"
@@ -148,7 +150,8 @@ def main() -> int:
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    pipe = Pipeline.from_config(load_config(args.config, [f"run.timeout={args.timeout}"]))
+    config = load_config(args.config, [f"run.timeout={args.timeout}"])
+    pipe = Pipeline.from_config(config)
     pipe.setup()
     totals: Counter[str] = Counter()
     families: dict[str, Counter[str]] = {f: Counter() for f in FAMILIES}
@@ -164,7 +167,7 @@ def main() -> int:
             seen["inputs"] += 1
             begun = time.perf_counter()
             try:
-                out = pipe.process(random_input(rng, n, Path(tmp)))
+                out = pipe.process(random_input(rng, n, Path(tmp), config))
             except Exception as exc:
                 seen["crashes"] += 1
                 crash_kinds[f"{family}: {type(exc).__name__}: {str(exc)[:80]}"] += 1
@@ -184,12 +187,13 @@ def main() -> int:
                     seen["stage_errors"] += 1
                     stage_errors[f"{doc.stage}: {(doc.reason or '')[:80]}"] += 1
                 try:
-                    json.dumps(doc.to_json(), ensure_ascii=False).encode("utf-8")
+                    json.dumps(doc.to_json(), ensure_ascii=False, allow_nan=False).encode("utf-8")
                 except (TypeError, ValueError):
                     seen["unserialisable"] += 1
-            if (n + 1) % 5000 == 0:
-                print(f"{n + 1} inputs, {sum(f['crashes'] for f in families.values())} crashes, "
-                      f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+            if (n + 1) % 1000 == 0:
+                bad = {k: sum(f[k] for f in families.values()) for k in BAD}
+                print(f"{n + 1} inputs, {json.dumps(bad)}, {time.perf_counter() - started:.0f} s", file=sys.stderr,
+                      flush=True)
     for seen in families.values():
         totals.update(seen)
     seconds = time.perf_counter() - started
@@ -205,8 +209,7 @@ def main() -> int:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    bad = ("crashes", "lost_records", "unserialisable", "over_limit", "stage_errors")
-    return 1 if any(totals[k] for k in bad) else 0
+    return 1 if any(totals[k] for k in BAD) else 0
 
 
 if __name__ == "__main__":

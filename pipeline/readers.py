@@ -18,6 +18,7 @@ import io
 import itertools
 import json
 import lzma
+import math
 import os
 import re
 import stat
@@ -291,7 +292,7 @@ def from_line(line: bytes, number: int, doc_id: str, source: str,
     """A document from one JSONL line; a line that is not a JSON object is an error record naming it."""
     where = f"line {number}"
     try:
-        record = json.loads(line.decode("utf-8"))
+        record = json.loads(line.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
     except UnicodeDecodeError as exc:
         problem = f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
     except json.JSONDecodeError as exc:
@@ -313,7 +314,17 @@ def from_line(line: bytes, number: int, doc_id: str, source: str,
     return Document(id=doc_id, source=source, warnings=list(warnings or [])).failed(READ_STAGE, f"{where}: {problem}")
 
 
-_from_record = from_line  # the name tests/test_fuzz.py and bench/fuzz.py call
+def _refuse_constant(name: str) -> Any:
+    """Python's `json` reads `NaN` and `Infinity`, which are not JSON: written back, no record would be."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number too large for a float (`1e999`) would be written back as `Infinity`, which is not JSON."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:20]} is out of a float's range")
+    return value
 
 
 def _read_jsonl(stream: IO[bytes], source: str, name: str, max_bytes: int | None,

@@ -60,7 +60,7 @@ def test_arbitrary_bytes(pipe: Pipeline, data: bytes, content_type: str) -> None
 @given(text=st.text(alphabet=st.characters(codec=None), max_size=2000))
 def test_arbitrary_unicode_in_jsonl(pipe: Pipeline, text: str) -> None:
     line = json.dumps({"id": "u", "text": text}).encode("ascii")  # escapes lone surrogates as JSON allows
-    check_one_record_each(pipe, [readers._from_record(line, 1, "u", "fuzz")])
+    check_one_record_each(pipe, [readers.from_line(line, 1, "u", "fuzz")])
 
 
 @FUZZ
@@ -76,7 +76,7 @@ def test_random_html_soup(pipe: Pipeline, soup: str) -> None:
                               max_size=5))
 def test_random_jsonl_records(pipe: Pipeline, record: dict) -> None:
     line = json.dumps(record).encode("ascii")
-    [doc] = [readers._from_record(line, 7, "r", "fuzz")]
+    [doc] = [readers.from_line(line, 7, "r", "fuzz")]
     out = pipe.process([doc])
     assert len(out) == 1
     json.dumps(out[0].to_json(), ensure_ascii=False).encode("utf-8")

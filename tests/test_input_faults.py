@@ -50,6 +50,10 @@ def test_a_file_name_that_is_not_utf8_is_escaped_with_a_warning(tmp_path: Path) 
     # The parenthesis is CPython's own message, whose wording changes between versions.
     (b'{"text": "x", "n": ' + b"1" * 5000 + b"}", "line 1: JSON that cannot be read here (Exceeds the limit (4300"),
     (b'{"text": "x", "deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "line 1: JSON nested too deeply to read"),
+    # Python reads these as floats no JSON output may hold: written back, the record would not be JSON.
+    (b'{"text": "x", "n": NaN}', "line 1: JSON that cannot be read here (NaN is not a JSON number)"),
+    (b'{"text": "x", "n": [-Infinity]}', "line 1: JSON that cannot be read here (-Infinity is not a JSON number)"),
+    (b'{"text": "x", "n": 1e999}', "line 1: JSON that cannot be read here (1e999 is out of a float's range)"),
 ])
 def test_valid_json_that_python_refuses_is_one_error_record(tmp_path: Path, line: bytes, reason: str) -> None:
     path = tmp_path / "in.jsonl"
