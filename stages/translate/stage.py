@@ -177,11 +177,11 @@ class Translate(Stage[TranslateConfig]):
 
     def process_batch(self, docs: list[Document]) -> list[Document]:
         jobs = [job for doc in docs for job in self._plan(doc)]
-        texts = self._run([s for job in jobs for s in job.sentences],
-                          [job.route for job in jobs for _ in job.sentences])
+        outputs = self._run([s for job in jobs for s in job.sentences],
+                            [job.route for job in jobs for _ in job.sentences])
         position = 0
         for job in jobs:
-            translated = texts[position : position + len(job.sentences)]
+            translated = outputs[position : position + len(job.sentences)]
             position += len(job.sentences)
             job.segment.translation = Translation(
                 text=" ".join(translated), source=job.source, target=job.target,
