@@ -24,10 +24,13 @@ _SHOWN = 3  # differences named in a refusal; the rest are counted
 
 @dataclass(frozen=True)
 class Manifest:
-    """`files` maps each input file, by the name a message gives it, to `[size, mtime_ns]` (None for stdin)."""
+    """`files` maps each input file, by the name a message gives it, to `[size, mtime_ns]` (None for stdin).
+    `siblings` names the files a one-document output wrote beside its own (`one.de.md`), so that the next run
+    to that name removes those it does not write again, and only those."""
 
     config: str
     files: dict[str, list[int] | None]
+    siblings: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, config: PipelineConfig, inputs: list[str]) -> Manifest:
@@ -46,13 +49,17 @@ class Manifest:
 
     def to_text(self) -> str:
         # ASCII: a file name that is not UTF-8 holds lone surrogates, which JSON escapes and UTF-8 cannot hold.
-        return json.dumps({"config": self.config, "files": self.files}) + "\n"
+        data: dict[str, object] = {"config": self.config, "files": self.files}
+        if self.siblings:
+            data["siblings"] = list(self.siblings)
+        return json.dumps(data) + "\n"
 
     @classmethod
     def read(cls, path: str | Path) -> Manifest:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-            return cls(config=str(data["config"]), files=dict(data["files"]))
+            return cls(config=str(data["config"]), files=dict(data["files"]),
+                       siblings=tuple(str(name) for name in data.get("siblings", ())))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise OutputError(f"--resume: {path}: not a readable tamis manifest ({exc}); "
                               f"run again without --resume") from None

@@ -10,7 +10,8 @@
   its outcome and its file. The text `languages.policy: separate` took out goes to a sibling file per
   language with the same stem (`x.md`, `x.de.md`), also listed.
 - Markdown or text to a name with the format's suffix (`-o one.md`): that file, for one document, and its
-  siblings beside it (`one.de.md`).
+  siblings beside it (`one.de.md`); the manifest lists them, so the next run to that name removes those it
+  does not write again.
 - Parquet to a file: rows (`pipeline.columns`) to `OUT.part`, moved over `OUT` with its footer at the end.
 
 Beside the output, named after it (`out.jsonl` → `out.stats.json` and `out.manifest.json`; in a directory
@@ -27,6 +28,7 @@ import re
 import stat
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -352,8 +354,9 @@ class _OneFile(Sink):
         self._part = Path(f"{path}.part")
         self._manifest = _sidecar(path, "manifest")
         self._refused = self._wrote = False
-        self._text = manifest.to_text()
+        self._record = manifest
         self._siblings: list[Path] = []
+        self._stale = _previous_siblings(self._manifest)
 
     def write(self, batch: list[Encoded]) -> None:
         for item in batch:
@@ -376,12 +379,26 @@ class _OneFile(Sink):
             for part in (self._part, *(Path(f"{sibling}.part") for sibling in self._siblings)):
                 part.unlink(missing_ok=True)
             return False
-        write_atomically(self._manifest, self._text)
+        names = tuple(sibling.name for sibling in self._siblings)
+        write_atomically(self._manifest, replace(self._record, siblings=names).to_text())
         if self._wrote:
             for sibling in self._siblings:
                 os.replace(f"{sibling}.part", sibling)
             os.replace(self._part, self.path)
+        for name in set(self._stale) - set(names):
+            (self.path.parent / name).unlink(missing_ok=True)
         return True
+
+
+def _previous_siblings(manifest: Path) -> tuple[str, ...]:
+    """The sibling files the run before this one wrote beside the same one-document output; none when its
+    manifest is missing or unreadable (then nothing is removed: a file tamis did not list is never deleted)."""
+    if not manifest.exists():
+        return ()
+    try:
+        return tuple(name for name in Manifest.read(manifest).siblings if Path(name).name == name)
+    except OutputError:
+        return ()
 
 
 class _Directory(Sink):

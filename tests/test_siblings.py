@@ -94,3 +94,14 @@ def test_resume_writes_the_siblings_of_the_documents_it_completes(tmp_path: Path
     assert files(cut, "md") == files(full, "md")
     assert set(files(full, "md")) == {"a.md", "a.de.md", "b.md", "b.de.md", "c.md"}
     assert (cut / "index.jsonl").read_bytes() == (full / "index.jsonl").read_bytes()
+
+
+def test_a_new_one_file_run_removes_the_previous_runs_siblings(tmp_path: Path) -> None:
+    source = inputs(tmp_path / "in", {"mixed.txt": MIXED, "plain.txt": PLAIN})
+    out = tmp_path / "one.md"
+    assert tamis("run", str(source / "mixed.txt"), "--format", "md", "-o", str(out), *SEPARATE).returncode == 0
+    assert set(files(tmp_path, "md")) == {"one.md", "one.de.md"}
+    (tmp_path / "one.old.md").write_text("the user's own file\n", encoding="utf-8")
+    done = tamis("run", str(source / "plain.txt"), "--format", "md", "-o", str(out), *SEPARATE)
+    assert done.returncode == 0, done.stderr
+    assert files(tmp_path, "md") == {"one.md": PLAIN, "one.old.md": "the user's own file\n"}
