@@ -1,8 +1,9 @@
 """Worker processes for `run.jobs > 1`: batches out, processed batches back in input order, whatever a
 worker does.
 
-Each worker is a spawned process with its own pipe that holds one batch at a time, so the parent always
-knows which batch a worker is running. That is why this is not `multiprocessing.Pool`, which cannot see a
+Each worker is a process of its own (forked from the warm forkserver of `pipeline.warm` on Linux, so it
+starts with the imports and models in place, spawned elsewhere) with its own pipe that holds one batch at a
+time, so the parent always knows which batch a worker is running. That is why this is not `multiprocessing.Pool`, which cannot see a
 worker die (its task is lost and the run waits forever), nor `concurrent.futures.ProcessPoolExecutor`,
 where one dead worker breaks the pool and fails every batch in flight without saying which one killed it.
 
@@ -20,7 +21,6 @@ where one dead worker breaks the pool and fails every batch in flight without sa
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import pickle
 import signal
 import time
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from pipeline import encoders, runner
+from pipeline import encoders, runner, warm
 from pipeline.config import PipelineConfig
 from pipeline.document import Document
 from pipeline.runner import Pipeline, Processed, batches
@@ -127,7 +127,7 @@ class _Pool:
     def __init__(self, config: PipelineConfig, jobs: int) -> None:
         self.config = config
         self.jobs = jobs
-        self.ctx = multiprocessing.get_context("spawn")
+        self.ctx = warm.context()
         self.workers: list[_Worker] = []
 
     def run(self, source: Iterator[list[Document]]) -> Iterator[Processed]:
