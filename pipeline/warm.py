@@ -82,8 +82,14 @@ def context() -> BaseContext:
     return ctx
 
 
+def documents() -> list[Document]:
+    """The documents the warm-up runs: a page and a plain text, both French."""
+    return [Document(id="warm.html", source="pipeline.warm", content_type="text/html", raw=_PAGE.encode()),
+            Document(id="warm.txt", source="pipeline.warm", raw=_TEXT.encode())]
+
+
 def preload() -> None:
-    """Run the default pipeline over the built-in documents, so that a process forked afterwards starts
+    """Run the default pipeline over `documents()`, so that a process forked afterwards starts
     with what it fills (imports, compiled expressions, models kept in module-level caches). A failure only
     makes the workers start cold, which a warning says; the registries' lists are forgotten either way."""
     try:
@@ -91,9 +97,7 @@ def preload() -> None:
         # No run.timeout: its alarm handler would stay installed in every worker.
         pipe = Pipeline([spec.cls(spec.config) for spec in specs], names=[spec.instance for spec in specs])
         try:
-            pipe.process([Document(id="warm.html", source="pipeline.warm", content_type="text/html",
-                                   raw=_PAGE.encode()),
-                          Document(id="warm.txt", source="pipeline.warm", raw=_TEXT.encode())])
+            pipe.process(documents())
         finally:
             pipe.close()
     except Exception as exc:

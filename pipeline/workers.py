@@ -2,10 +2,11 @@
 worker does.
 
 Each worker is a process of its own (forked from the warm forkserver of `pipeline.warm` on Linux, so it
-starts with the imports and models in place, spawned elsewhere) with its own pipe that holds one batch at a
-time, so the parent always knows which batch a worker is running. That is why this is not `multiprocessing.Pool`, which cannot see a
-worker die (its task is lost and the run waits forever), nor `concurrent.futures.ProcessPoolExecutor`,
-where one dead worker breaks the pool and fails every batch in flight without saying which one killed it.
+starts with the imports and models in place; spawned elsewhere) with its own pipe that holds one batch at a
+time, so the parent always knows which batch a worker is running. That is why this is not
+`multiprocessing.Pool`, which cannot see a worker die (its task is lost and the run waits forever), nor
+`concurrent.futures.ProcessPoolExecutor`, where one dead worker breaks the pool and fails every batch in
+flight without saying which one killed it.
 
 - A worker that dies (SIGKILL, the OOM killer, a crash in C code) is replaced and its batch run again on
   fresh workers, one document per task; a document that kills a worker again is an error record (the
