@@ -20,7 +20,7 @@ a forked child, which is why Python spawns there by default), workers are spawne
 up everything itself, about a second each.
 
 The server warms up with the defaults, not with a run's config, because it serves every later pool of its
-parent. It leaves the registries' lists of stages and detectors unread, so a plugin installed after it
+parent. It forgets the lists of registered stages and detectors it read, so a plugin installed after it
 started is found by the workers as by the parent.
 """
 
@@ -104,13 +104,4 @@ def preload() -> None:
         warnings.warn(f"tamis: the worker warm-up failed, workers will set up from cold: "
                       f"{type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=1)
     finally:
-        _forget_registries()
-
-
-def _forget_registries() -> None:
-    """Drop the cached lists of registered names: the workers forked later read them as they are then (a
-    few milliseconds; importlib notices new files and distributions by their directories' times)."""
-    from stages import detectors  # the detectors' registry lives with them
-
-    registry.available.cache_clear()
-    detectors.available.cache_clear()
+        registry.forget()  # a plugin installed later must be found by the workers
