@@ -20,7 +20,8 @@ a forked child, which is why Python spawns there by default), workers are spawne
 up everything itself, about a second each.
 
 The server warms up with the defaults, not with a run's config, because it serves every later pool of its
-parent. It forgets the lists of registered stages and detectors it read, so a plugin installed after it
+parent. A worker takes the parent's environment variables as they are when it starts (`pipeline.workers`),
+but a library the server imported read its own at the server's start (`OPENBLAS_NUM_THREADS`, say). It forgets the lists of registered stages and detectors it read, so a plugin installed after it
 started is found by the workers as by the parent.
 """
 

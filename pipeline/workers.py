@@ -22,6 +22,7 @@ flight without saying which one killed it.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import signal
 import time
@@ -100,7 +101,7 @@ class _Worker:
     def __init__(self, ctx: Any, config: PipelineConfig) -> None:
         self.conn, child = ctx.Pipe()
         self.expires = ctx.RawValue("d", 0.0)  # monotonic end of the current stage call's budget, 0 if none
-        self.process = ctx.Process(target=_main, args=(child, config, self.expires), daemon=True)
+        self.process = ctx.Process(target=_main, args=(child, config, self.expires, dict(os.environ)), daemon=True)
         self.process.start()
         child.close()
         self.task: _Task | None = None
@@ -235,9 +236,14 @@ def _death(exitcode: int | None) -> str:
     return f"exited with status {exitcode}"
 
 
-def _main(conn: Connection, config: PipelineConfig, expires: Any) -> None:
-    """A worker: set the stages up once, then process the batches the parent sends until it sends None."""
+def _main(conn: Connection, config: PipelineConfig, expires: Any, environ: dict[str, str]) -> None:
+    """A worker: set the stages up once, then process the batches the parent sends until it sends None.
+    `environ` is the parent's environment now: a process forked from the forkserver has the one the parent
+    had when the server started."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how an interrupted run ends
+    if environ != os.environ:
+        os.environ.clear()
+        os.environ.update(environ)
     runner.watch(expires)
     try:
         pipe = Pipeline.from_config(config)

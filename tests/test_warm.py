@@ -5,6 +5,7 @@ leaves the registries unread, so a plugin installed after it still loads in the 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -26,12 +27,14 @@ from tests.conftest import ROOT
 HEAVY = ("trafilatura", "htmldate", "lxml.html", "ftfy", "ctranslate2", "stages.languages")
 CACHES = ("_automaton", "_scorer")  # the arrays `languages` scores with, derived from py3langid's model
 
+PROBE_VARIABLE = "TAMIS_TEST_PROBE"
 linux_only = pytest.mark.skipif(warm.START_METHOD != "forkserver", reason="workers are spawned off Linux")
 
 
 class Probe(Stage[NoConfig]):
     """probe: counts, in its `setup()` (first in the pipeline, so before any other stage's), which heavy
-    modules the worker has already imported and which language-model caches are already filled."""
+    modules the worker has already imported, which language-model caches are already filled, and the value
+    of `PROBE_VARIABLE` in its environment."""
 
     name = "probe"
 
@@ -41,6 +44,7 @@ class Probe(Stage[NoConfig]):
         self.counters.update(f"cached {name}" for name in CACHES
                              if batch is not None and getattr(batch, name).cache_info().currsize)
         self.counters.update(["registry read"] if registry.available.cache_info().currsize else [])
+        self.counters.update([f"environment {os.environ[PROBE_VARIABLE]}"] if PROBE_VARIABLE in os.environ else [])
 
     def process(self, doc: Document) -> Document:
         return doc
@@ -71,6 +75,16 @@ def test_a_worker_starts_with_the_heavy_modules_imported_and_the_language_model_
     statuses, counts = _two_workers(config)
     assert statuses == ["ok", "ok"]
     assert counts == Counter({**{f"imported {name}": 2 for name in HEAVY}, **{f"cached {name}": 2 for name in CACHES}})
+
+
+def test_a_worker_has_the_environment_of_the_parent_at_its_start_not_at_the_server_start(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _with_probe(config_module.load(None, ["pipeline=[decode]", "run.batch_size=1"]))
+    _two_workers(config)  # the server runs from here on
+    monkeypatch.setenv(PROBE_VARIABLE, "set later")
+    statuses, counts = _two_workers(config)
+    assert statuses == ["ok", "ok"]
+    assert counts["environment set later"] == 2
 
 
 def test_the_warm_up_documents_pass_every_default_stage_and_need_no_translation() -> None:
