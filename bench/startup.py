@@ -1,7 +1,7 @@
 """Start-up cost: `tamis run ONE-FILE` at the default `run.jobs` against `--jobs 1`, what a cold start is made
 of (imports, then each stage's `setup()`), the warm-up of the forkserver workers are forked from, and the
-time from a worker's start to its first document, for forked (warm) and spawned (cold) workers. Each figure
-is taken in a fresh process.
+time from a worker's start to its first document (and its memory then), for forked (warm) and spawned (cold)
+workers. Each figure is taken in a fresh process (Linux: memory is read from /proc).
 
     .venv/bin/python bench/startup.py [FILE] [--rounds 5]
 
@@ -47,9 +47,10 @@ import pipeline.preload
 print(json.dumps(time.perf_counter() - t))
 """
 
-# Seconds from the start of a pool of one worker to its first processed batch (one document), three times.
+# Seconds from the start of a pool of one worker to its first processed batch (one document), three times,
+# and the worker's memory then (RSS, and PSS: the pages it shares with N processes count 1/N).
 _FIRST = """
-import json, sys, time
+import json, multiprocessing, sys, time
 from pipeline import config, warm, workers
 from pipeline.document import Document
 warm.START_METHOD = sys.argv[1]
@@ -61,7 +62,11 @@ for i in range(3):
     t = time.perf_counter()
     stream = workers.process_stream(run_config, docs, jobs=1)
     next(stream)
-    seconds.append(time.perf_counter() - t)
+    took = time.perf_counter() - t
+    [worker] = multiprocessing.active_children()
+    with open(f"/proc/{worker.pid}/smaps_rollup") as f:
+        kb = {line.split()[0]: int(line.split()[1]) for line in f if line.split()[0] in ("Rss:", "Pss:")}
+    seconds.append((took, kb["Rss:"] / 1024, kb["Pss:"] / 1024))
     stream.close()
 print(json.dumps(seconds))
 """
@@ -102,7 +107,8 @@ def main() -> int:
     for method in ("forkserver", "spawn"):
         seconds = fresh(_FIRST, method)
         assert isinstance(seconds, list)
-        print(f"worker start -> first document, {method}: " + ", ".join(f"{s:.3f} s" for s in seconds))
+        print(f"worker start -> first document, {method}: "
+              + ", ".join(f"{s:.3f} s (RSS {rss:.0f} MB, PSS {pss:.0f} MB)" for s, rss, pss in seconds))
     return 0
 
 
