@@ -17,11 +17,13 @@ in a forked child (a `pthread_atfork` handler); `preload()` translates nothing, 
 exists there. Where there is no forkserver (Windows), or where forking even a thread-free process is
 unsafe once system libraries are loaded (macOS: Accelerate and the Objective-C runtime may abort or hang in
 a forked child, which is why Python spawns there by default), workers are spawned: each imports and sets
-up everything itself, about a second each.
+up everything itself, about a second each. So are they where the working directory holds a `pipeline` or
+`stages` package of its own, which the server might import instead of tamis's (`_shadowed`).
 
 The server warms up with the defaults, not with a run's config, because it serves every later pool of its
 parent. A worker takes the parent's environment variables as they are when it starts (`pipeline.workers`),
-but a library the server imported read its own at the server's start (`OPENBLAS_NUM_THREADS`, say). It forgets the lists of registered stages and detectors it read, so a plugin installed after it
+but a library the server imported read its own at the server's start (`OPENBLAS_NUM_THREADS`, say). The
+server forgets the lists of registered stages and detectors it read, so a plugin installed after it
 started is found by the workers as by the parent.
 """
 
@@ -31,6 +33,7 @@ import multiprocessing
 import sys
 import warnings
 from multiprocessing.context import BaseContext
+from pathlib import Path
 
 from pipeline import config as config_module
 from pipeline import registry
@@ -76,11 +79,21 @@ def context() -> BaseContext:
     else spawn. The preload is set for the whole process (there is one forkserver per process), and takes
     effect when the server starts: a server that another part of the program started first is used as it
     is, warm or not; the workers are as correct either way, only slower to start."""
-    if START_METHOD == "spawn":
+    if START_METHOD == "spawn" or _shadowed():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([PRELOAD_MODULE])
     return ctx
+
+
+def _shadowed() -> bool:
+    """Whether the working directory holds a `pipeline` or `stages` package or module that is not tamis's.
+    Before Python 3.12.8 and 3.13.1 a forkserver's path starts with the working directory, not with the
+    parent's path, so the server would import that one instead, and run its code; spawned workers take the
+    parent's path before they import anything of tamis's."""
+    here, root = Path.cwd().resolve(), Path(__file__).resolve().parent.parent
+    return here != root and any((here / name / "__init__.py").is_file() or (here / f"{name}.py").is_file()
+                                for name in ("pipeline", "stages"))
 
 
 def documents() -> list[Document]:

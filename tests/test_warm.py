@@ -162,3 +162,33 @@ def test_a_stage_and_a_detector_installed_after_the_server_started_load_in_its_w
     finally:
         registry.available.cache_clear()
         detectors.available.cache_clear()
+
+
+SHADOWED_RUN = """
+import json
+from pipeline import config, warm, workers
+from pipeline.document import Document
+if __name__ == "__main__":
+    run_config = config.load(None, ["pipeline=[decode, extract]", "run.batch_size=1"])
+    docs = [Document(id=str(i), source="t", raw=b"Un texte.") for i in range(2)]
+    print(json.dumps([warm.context().get_start_method()]
+                     + [item.status for out, _ in workers.process_stream(run_config, docs, jobs=2) for item in out]))
+"""
+
+
+@linux_only
+def test_workers_are_spawned_where_the_working_directory_holds_a_pipeline_package_of_its_own(tmp_path: Path) -> None:
+    """A forkserver's path starts with the working directory (before Python 3.12.8 and 3.13.1): it would
+    import that package instead of tamis's, and run its code."""
+    (tmp_path / "pipeline").mkdir()
+    (tmp_path / "pipeline" / "__init__.py").write_text("raise SystemExit('this is not tamis')\n")
+    script = tmp_path / "bin" / "run.py"  # a script elsewhere: its own folder, not the working one, is on its path
+    script.parent.mkdir()
+    script.write_text(SHADOWED_RUN)
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == ["spawn", "ok", "ok"]
+    here = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert json.loads(here.stdout) == ["forkserver", "ok", "ok"], here.stderr  # tamis's own checkout is no shadow
