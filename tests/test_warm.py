@@ -1,6 +1,7 @@
 """Warm workers (`pipeline.warm`): on Linux a worker is forked from a server that has imported the heavy
 modules and filled the language model's caches, so it starts with them; the warm-up starts no thread and
-leaves the registries unread, so a plugin installed after it still loads in the workers."""
+forgets the registries, so a plugin installed after it still loads in the workers; a worker has the parent's
+environment of the moment; a working directory that would shadow tamis's packages makes workers spawned."""
 
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ def test_the_warm_up_documents_pass_every_default_stage_and_need_no_translation(
     assert [s.action for d in out for b in d.blocks for s in b.segments if s.action != "keep"] == []
 
 
+@linux_only
 def test_the_warm_up_starts_no_thread_warns_nothing_and_reads_no_registry() -> None:
     """Run as the forkserver runs it: in a fresh interpreter, by importing `pipeline.preload`."""
     script = """
