@@ -23,7 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Run in a fresh interpreter: the time of each import and of each stage's setup, as a cold worker pays them.
+# Run in a fresh interpreter: the time of each import, of each stage's setup and of the first documents, as a
+# cold worker pays them.
 _PARTS = """
 import json, time
 t = time.perf_counter()
@@ -36,6 +37,10 @@ for name, stage in zip(pipe.names, pipe.stages):
     t = time.perf_counter()
     stage.setup()
     parts[f"setup {name}"] = time.perf_counter() - t
+from pipeline import warm
+t = time.perf_counter()
+pipe.process(warm.documents())
+parts["first documents (a page, a text)"] = time.perf_counter() - t
 print(json.dumps(parts))
 """
 
