@@ -8,16 +8,33 @@ no heavy import.
 from __future__ import annotations
 
 import importlib
-from functools import cache
+from collections.abc import Callable
+from functools import _lru_cache_wrapper, cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from pipeline.errors import RegistryError
 
 ENTRY_POINT_GROUP = "tamis.stages"
+_LISTS: list[_lru_cache_wrapper[dict[str, str]]] = []
 
 
-@cache
+def cached(lister: Callable[[], dict[str, str]]) -> _lru_cache_wrapper[dict[str, str]]:
+    """`functools.cache` for a function that lists what an entry-point group registers, kept where
+    `forget()` finds it."""
+    wrapper = cache(lister)
+    _LISTS.append(wrapper)
+    return wrapper
+
+
+def forget() -> None:
+    """Clear every cached list of registered names, so that the next lookup reads the entry points as they
+    are then (`pipeline.warm`: the workers of a server started before a plugin was installed find it)."""
+    for wrapper in _LISTS:
+        wrapper.cache_clear()
+
+
+@cached
 def available() -> dict[str, str]:
     """Every known stage name and the `module:Class` that implements it."""
     return names(ENTRY_POINT_GROUP, "stage")

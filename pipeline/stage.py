@@ -51,7 +51,11 @@ class Stage(Generic[C]):
         self.counters: Counter[str] = Counter()
 
     def setup(self) -> None:
-        """Load models and optional dependencies. Raise `pipeline.errors.SetupError` naming the pip extra."""
+        """Load models and optional dependencies. Raise `pipeline.errors.SetupError` naming the pip extra.
+
+        Keep what is loaded in a module-level cache keyed by what it depends on (`functools.cache`), not only
+        on the instance: instances then share it, and a worker forked from the warm server (`pipeline.warm`),
+        which ran the built-in stages' setup with the default options, finds it filled."""
 
     def process(self, doc: Document) -> Document:
         raise NotImplementedError(f"stage {self.name!r} does not implement process()")

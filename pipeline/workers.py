@@ -1,10 +1,12 @@
 """Worker processes for `run.jobs > 1`: batches out, processed batches back in input order, whatever a
 worker does.
 
-Each worker is a spawned process with its own pipe that holds one batch at a time, so the parent always
-knows which batch a worker is running. That is why this is not `multiprocessing.Pool`, which cannot see a
-worker die (its task is lost and the run waits forever), nor `concurrent.futures.ProcessPoolExecutor`,
-where one dead worker breaks the pool and fails every batch in flight without saying which one killed it.
+Each worker is a process of its own (forked from the warm forkserver of `pipeline.warm` on Linux, so it
+starts with the imports and models in place; spawned elsewhere) with its own pipe that holds one batch at a
+time, so the parent always knows which batch a worker is running. That is why this is not
+`multiprocessing.Pool`, which cannot see a worker die (its task is lost and the run waits forever), nor
+`concurrent.futures.ProcessPoolExecutor`, where one dead worker breaks the pool and fails every batch in
+flight without saying which one killed it.
 
 - A worker that dies (SIGKILL, the OOM killer, a crash in C code) is replaced and its batch run again on
   fresh workers, one document per task; a document that kills a worker again is an error record (the
@@ -20,7 +22,7 @@ where one dead worker breaks the pool and fails every batch in flight without sa
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import os
 import pickle
 import signal
 import time
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from pipeline import encoders, runner
+from pipeline import encoders, runner, warm
 from pipeline.config import PipelineConfig
 from pipeline.document import Document
 from pipeline.runner import Pipeline, Processed, batches
@@ -99,7 +101,7 @@ class _Worker:
     def __init__(self, ctx: Any, config: PipelineConfig) -> None:
         self.conn, child = ctx.Pipe()
         self.expires = ctx.RawValue("d", 0.0)  # monotonic end of the current stage call's budget, 0 if none
-        self.process = ctx.Process(target=_main, args=(child, config, self.expires), daemon=True)
+        self.process = ctx.Process(target=_main, args=(child, config, self.expires, dict(os.environ)), daemon=True)
         self.process.start()
         child.close()
         self.task: _Task | None = None
@@ -127,7 +129,7 @@ class _Pool:
     def __init__(self, config: PipelineConfig, jobs: int) -> None:
         self.config = config
         self.jobs = jobs
-        self.ctx = multiprocessing.get_context("spawn")
+        self.ctx = warm.context()
         self.workers: list[_Worker] = []
 
     def run(self, source: Iterator[list[Document]]) -> Iterator[Processed]:
@@ -234,9 +236,14 @@ def _death(exitcode: int | None) -> str:
     return f"exited with status {exitcode}"
 
 
-def _main(conn: Connection, config: PipelineConfig, expires: Any) -> None:
-    """A worker: set the stages up once, then process the batches the parent sends until it sends None."""
+def _main(conn: Connection, config: PipelineConfig, expires: Any, environ: dict[str, str]) -> None:
+    """A worker: set the stages up once, then process the batches the parent sends until it sends None.
+    `environ` is the parent's environment now: a process forked from the forkserver has the one the parent
+    had when the server started."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how an interrupted run ends
+    if environ != os.environ:
+        os.environ.clear()
+        os.environ.update(environ)
     runner.watch(expires)
     try:
         pipe = Pipeline.from_config(config)

@@ -23,7 +23,6 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Annotated, Any, ClassVar
 
 from pipeline import registry
@@ -131,7 +130,7 @@ class Lingua(Detector):
         return self._guess(scores) if sum(scores.values()) > 0 else self.flat()
 
 
-@cache
+@registry.cached
 def available() -> dict[str, str]:
     """Every registered detector name and the `module:Class` that implements it."""
     return registry.names(ENTRY_POINT_GROUP, "detector")
