@@ -46,7 +46,8 @@ _NAMES: dict[str, tuple[str, ...]] = {
                    "addthis[a-z0-9]*", "sharethis"),
     "html.related": ("related[a-z0-9]*", "recommend[a-z0-9]*", "empfehl[a-z0-9]*", "verwandt[a-z0-9]*",
                      "lire-aussi", "a-lire", "read-also", "also-read", "more-stories", "weitere-artikel",
-                     "mehr-zum-thema"),
+                     "mehr-zum-thema", "latest-(?:news|stories|articles)", "most-(?:read|popular|viewed)",
+                     "popular", "trending", "meistgelesen[a-z0-9]*", "plus-lus", "top-stories"),
     "html.comment-form": ("comment-?form", "comment-respond", "respond", "reply-form"),
     "html.breadcrumb": ("breadcrumbs?", "fil-ariane", "ariane", "brotkrumen[a-z0-9]*"),
     "html.skip-link": ("skip", "skip-?links?", "skip-?to[a-z0-9]*", "skip-?nav[a-z0-9]*", "sprungmarke[a-z0-9]*",
@@ -56,10 +57,13 @@ _NAMES: dict[str, tuple[str, ...]] = {
 _HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _NAME_RULES = [(rule, re.compile(r"(?:^|-)(?:" + "|".join(words) + ")(?:-|$)")) for rule, words in _NAMES.items()]
+# Utility classes that hide an element on every screen (`hidden-xs`, `hideOnMobile` hide it on some only).
+_HIDDEN_CLASSES = frozenset({"hidden", "hide", "u-hide", "u-hidden", "is-hidden", "d-none", "display-none"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _PARAGRAPHS = frozenset({"p", "li", "blockquote", "dd", "td", "pre"})
 _LIST_CONTAINERS = frozenset({"ul", "ol", "div", "section", "table", "dl"})
+_CODE = frozenset({"script", "style", "template"})  # their text is no page text
 _KEPT = frozenset({"html", "body", "main", "head"})
 # Inline elements: hidden text inside a sentence (a formula's MathML next to its image) is part of it.
 _INLINE = frozenset({"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "kbd", "mark", "math",
@@ -102,7 +106,7 @@ def _count(element: Any, in_link: bool, facts: dict[Any, _Facts]) -> _Facts:
     own = _length(element.text)
     found = _Facts(text=own, linked=own if in_link else 0, links=int(tag == "a"))
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in ("script", "style", "template"):
+        if isinstance(child.tag, str) and child.tag not in _CODE:
             sub = _count(child, in_link, facts)
             found.text += sub.text
             found.linked += sub.linked
@@ -127,8 +131,7 @@ def _furniture(element: Any, facts: dict[Any, _Facts]) -> str | None:
     found = facts.get(element)
     if found is None or found.text == 0 or tag in _KEPT or found.article or found.long_paragraphs >= 2:
         return None
-    if tag not in _INLINE and (element.get("hidden") is not None or element.get("aria-hidden") == "true"
-                               or _HIDDEN_STYLE.search(element.get("style") or "")):
+    if tag not in _INLINE and _hidden(element):
         return "html.hidden"
     if (element.get("role") or "").strip().lower() in _ROLES:
         return "html.role"
@@ -139,13 +142,26 @@ def _furniture(element: Any, facts: dict[Any, _Facts]) -> str | None:
             return rule
     if found.long_paragraphs:
         return None
-    if tag == "a" and (element.get("href") or "#")[:1] != "#" \
-            and any(isinstance(child.tag, str) and (child.tag in _HEADINGS or child.tag == "p")
-                    for child in element.iter()):
+    if tag == "a" and _elsewhere(element) and any(
+            isinstance(child.tag, str) and (child.tag in _HEADINGS or child.tag == "p") for child in element.iter()):
+        return "html.teaser"
+    if tag in _HEADINGS and found.text and found.linked == found.text and found.links == 1 \
+            and _elsewhere(next(element.iter("a"))):
         return "html.teaser"
     if tag in _LIST_CONTAINERS and found.links >= MIN_LIST_LINKS and found.linked >= MIN_LINK_SHARE * found.text:
         return "html.links"
     return None
+
+
+def _elsewhere(link: Any) -> bool:
+    """Whether `link` points to another page (not to a place in this one)."""
+    return (link.get("href") or "#")[:1] != "#"
+
+
+def _hidden(element: Any) -> bool:
+    return element.get("hidden") is not None or element.get("aria-hidden") == "true" \
+        or bool(_HIDDEN_STYLE.search(element.get("style") or "")) \
+        or not _HIDDEN_CLASSES.isdisjoint((element.get("class") or "").lower().split())
 
 
 def _words(name: str) -> str:
@@ -161,9 +177,20 @@ def _describe(element: Any) -> str:
     """`removed <div class="share">, 24 characters: "Partager sur Facebook X"`: the element and its text."""
     attributes = "".join(f' {name}="{element.get(name)[:60]}"' for name in ("id", "class", "role")
                          if element.get(name))
-    text = " ".join(" ".join(element.itertext()).split())
+    text = " ".join(" ".join(_texts(element)).split())
     shown = text if len(text) <= PREVIEW else text[:PREVIEW - 1] + "…"
     return f'removed <{element.tag}{attributes}>, {len(text)} characters: "{shown}"'
+
+
+def _texts(element: Any) -> list[str]:
+    """The text nodes of `element`'s subtree in order, leaving out code and comments (tails of its children
+    included, its own tail not)."""
+    texts = [element.text or ""] if element.tag not in _CODE else []
+    for child in element:
+        if isinstance(child.tag, str):
+            texts += _texts(child)
+        texts.append(child.tail or "")
+    return texts
 
 
 def _drop(element: Any) -> None:

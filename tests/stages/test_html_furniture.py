@@ -104,11 +104,14 @@ def test_hidden_text_inside_a_sentence_stays() -> None:
 @pytest.mark.parametrize(("markup", "rule"), [
     ("<div style='display: none'>Offre spéciale abonnés</div>", "html.hidden"),
     ("<div aria-hidden='true'>Offre spéciale abonnés</div>", "html.hidden"),
+    ("<div class='banner u-hide'>Votre navigateur est trop ancien.</div>", "html.hidden"),
     ("<div role='dialog'>Offre spéciale abonnés</div>", "html.role"),
     ("<div class='socialShareBar'>Teilen Sie diesen Artikel</div>", "html.share"),
     ("<div class='artikel-teilen'>Teilen Sie diesen Artikel</div>", "html.share"),
     ("<newsletter-signup>Jetzt anmelden</newsletter-signup>", "html.newsletter"),
     ("<div class='bloc-lire-aussi'>Lire aussi : le budget</div>", "html.related"),
+    ("<section class='mostRead'><h2>Meistgelesen</h2><p>Der Haushalt</p></section>", "html.related"),
+    ("<h3 class='title'><a href='/autre-article'>Le tramway reprend</a></h3>", "html.teaser"),
     ("<ol class='breadcrumbs'><li>Start</li></ol>", "html.breadcrumb"),
     ("<div class='skiplinks'>Springe direkt zu: Inhalt</div>", "html.skip-link"),
     ("<span class='sr-only'>Ouvre un nouvel onglet</span>", "html.screen-reader"),
@@ -126,9 +129,18 @@ def test_each_kind_of_furniture(markup: str, rule: str) -> None:
     "<ul><li><a href='/a'>Le budget</a> a été voté par 32 voix contre 11, après un long débat.</li>"
     "<li><a href='/b'>Les impôts</a> augmentent de 2 %.</li><li><a href='/c'>Le maire</a> promet un bilan.</li></ul>",
     "<a href='#note'><p>Note de la rédaction.</p></a>",  # a link inside the page is no teaser
+    "<h2><a href='#suite'>La suite du débat</a></h2>",
+    "<h2>Le débat sur <a href='/budget'>le budget</a></h2>",  # a heading with a link in it is the article's
+    "<div class='hidden-xs'>Le conseil municipal en séance.</div>",  # hidden on small screens only
 ])
 def test_names_and_links_that_are_not_furniture(markup: str) -> None:
     assert removed(f"<html><body><p>{P1}</p>{markup}<p>{P2}</p></body></html>") == []
+
+
+def test_the_provenance_leaves_out_code() -> None:
+    [(_, detail)] = removed(f"<html><body><p>{P1}</p><div class='share'><style>.a {{ color: red }}</style>"
+                            "<a href='/f'>Facebook</a></div></body></html>")
+    assert detail == 'removed <div class="share">, 8 characters: "Facebook"'
 
 
 def test_the_tail_of_a_removed_element_stays() -> None:
