@@ -21,6 +21,7 @@ whatever its class says. Each removal is a `Change` naming the rule, the element
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -74,7 +75,8 @@ _INLINE = frozenset({"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "df
 class _Facts:
     """What an element's subtree holds, counted once bottom-up."""
 
-    text: int = 0  # characters of text, spaces collapsed
+    elements: int = 1  # the element and its descendants
+    text: int = 0  # characters of text (each text node stripped)
     linked: int = 0  # of which inside links
     links: int = 0
     long_paragraphs: int = 0  # paragraphs of LONG_PARAGRAPH characters outside links
@@ -84,62 +86,65 @@ class _Facts:
 def remove_furniture(tree: Any, stage: str) -> list[Change]:
     """Remove the furniture elements of `tree` (an lxml HTML tree, changed in place), outermost first; one
     `Change` per element removed, recorded under `stage`."""
-    facts: dict[Any, _Facts] = {}
-    _count(tree, False, facts)
+    from lxml import etree
+
+    elements = list(tree.iter(etree.Element))  # document order: an element, then its subtree
+    facts = _count(elements)
     changes: list[Change] = []
-    pending = [tree]
-    while pending:
-        element = pending.pop()
-        rule = _furniture(element, facts)
+    at = 0
+    while at < len(elements):
+        element = elements[at]
+        found = facts[element]
+        rule = _furniture(element, found)
         if rule is None:
-            pending.extend(reversed([child for child in element if isinstance(child.tag, str)]))
+            at += 1
             continue
         changes.append(Change(stage=stage, rule=rule, detail=_describe(element)))
         _drop(element)
+        at += found.elements  # past its subtree
     return changes
 
 
-def _count(element: Any, in_link: bool, facts: dict[Any, _Facts]) -> _Facts:
-    """The facts of `element`'s subtree (stored for every element), its tail excluded."""
-    tag = element.tag if isinstance(element.tag, str) else ""
-    in_link = in_link or tag == "a"
-    own = _length(element.text)
-    found = _Facts(text=own, linked=own if in_link else 0, links=int(tag == "a"))
-    for child in element:
-        if isinstance(child.tag, str) and child.tag not in _CODE:
-            sub = _count(child, in_link, facts)
-            found.text += sub.text
-            found.linked += sub.linked
-            found.links += sub.links
-            found.long_paragraphs += sub.long_paragraphs
-            found.article = found.article or sub.article
-        tail = _length(child.tail)
-        found.text += tail
-        found.linked += tail if in_link else 0
-    if tag in _PARAGRAPHS and found.long_paragraphs == 0 and found.text - found.linked >= LONG_PARAGRAPH:
-        found.long_paragraphs = 1
-    found.article = found.article or tag in ("h1", "main") or element.get("itemprop") == "articleBody" \
-        or (tag == "article" and found.long_paragraphs > 0)
-    if tag:
+def _count(elements: list[Any]) -> dict[Any, _Facts]:
+    """The facts of every element's subtree (its tail excluded), children before parents."""
+    facts: dict[Any, _Facts] = {}
+    for element in reversed(elements):
+        tag = element.tag
+        found = _Facts(text=len(element.text.strip()) if element.text and tag not in _CODE else 0,
+                       links=int(tag == "a"))
+        for child in element:
+            sub = facts.get(child)
+            if sub is not None:
+                found.elements += sub.elements
+                found.text += sub.text
+                found.linked += sub.linked
+                found.links += sub.links
+                found.long_paragraphs += sub.long_paragraphs
+                found.article = found.article or sub.article
+            if child.tail:
+                found.text += len(child.tail.strip())
+        if tag == "a":
+            found.linked = found.text
+        if tag in _PARAGRAPHS and found.long_paragraphs == 0 and found.text - found.linked >= LONG_PARAGRAPH:
+            found.long_paragraphs = 1
+        found.article = found.article or tag in ("h1", "main") or element.get("itemprop") == "articleBody" \
+            or (tag == "article" and found.long_paragraphs > 0)
         facts[element] = found
-    return found
+    return facts
 
 
-def _furniture(element: Any, facts: dict[Any, _Facts]) -> str | None:
+def _furniture(element: Any, found: _Facts) -> str | None:
     """The rule that makes `element` furniture, or None (also for every element that holds article prose)."""
     tag = element.tag
-    found = facts.get(element)
-    if found is None or found.text == 0 or tag in _KEPT or found.article or found.long_paragraphs >= 2:
+    if found.text == 0 or tag in _KEPT or found.article or found.long_paragraphs >= 2:
         return None
     if tag not in _INLINE and _hidden(element):
         return "html.hidden"
     if (element.get("role") or "").strip().lower() in _ROLES:
         return "html.role"
-    names = "-".join(_words(name) for name in (tag if "-" in tag or tag not in _KNOWN_TAGS else "",
-                                               element.get("id") or "", element.get("class") or "") if name)
-    for rule, pattern in _NAME_RULES:
-        if names and pattern.search(names):
-            return rule
+    named = _named(tag if "-" in tag or tag not in _KNOWN_TAGS else "", element.get("id"), element.get("class"))
+    if named is not None:
+        return named
     if found.long_paragraphs:
         return None
     if tag == "a" and _elsewhere(element) and any(
@@ -164,20 +169,30 @@ def _hidden(element: Any) -> bool:
         or not _HIDDEN_CLASSES.isdisjoint((element.get("class") or "").lower().split())
 
 
+@functools.lru_cache(maxsize=4096)
+def _named(tag: str, id_: str | None, class_: str | None) -> str | None:
+    """The rule whose furniture a custom tag name, an id or a class names (pages repeat their class names:
+    each is looked at once)."""
+    if not (tag or id_ or class_):
+        return None
+    names = "-".join(_words(name) for name in (tag, id_ or "", class_ or "") if name)
+    return next((rule for rule, pattern in _NAME_RULES if pattern.search(names)), None)
+
+
 def _words(name: str) -> str:
     """`name` as lower-case words joined by `-`: `shareBar` and `share_bar` are both `share-bar`."""
     return "-".join(word for word in _WORD_SPLIT.split(_HUMP.sub("-", name).lower()) if word)
 
-
-def _length(text: str | None) -> int:
-    return len(" ".join(text.split())) if text else 0
 
 
 def _describe(element: Any) -> str:
     """`removed <div class="share">, 24 characters: "Partager sur Facebook X"`: the element and its text."""
     attributes = "".join(f' {name}="{element.get(name)[:60]}"' for name in ("id", "class", "role")
                          if element.get(name))
-    text = " ".join(" ".join(_texts(element)).split())
+    if next(element.iter(*_CODE), None) is None:
+        text = " ".join(" ".join(element.itertext()).split())
+    else:
+        text = " ".join(" ".join(_texts(element)).split())
     shown = text if len(text) <= PREVIEW else text[:PREVIEW - 1] + "…"
     return f'removed <{element.tag}{attributes}>, {len(text)} characters: "{shown}"'
 
