@@ -5,18 +5,26 @@ a newsletter box, a share bar or a list of teasers inside the article container 
 prose. The tree still says what such an element is; each rule below is one kind of evidence:
 
 - `html.hidden`: the element is not shown (`hidden`, `aria-hidden="true"`, inline `display:none` or
-  `visibility:hidden`): a reader never sees it.
+  `visibility:hidden`, a utility class hiding it on every screen: `hidden`, `u-hide`, `d-none`): a reader
+  never sees it. Inline elements are left alone: hidden text inside a sentence (a formula's MathML) is part of it.
 - `html.role`: its ARIA role names a landmark or widget that is not the article (navigation, banner,
   contentinfo, complementary, search, dialog, menu, toolbar).
 - `html.newsletter`, `html.share`, `html.related`, `html.comment-form`, `html.breadcrumb`, `html.skip-link`,
-  `html.screen-reader`: its tag name, id or class names that kind of furniture, in English, French or German
-  (`newsletter`, `partage`, `teilen`, `lire-aussi`, `fil-ariane`, `sr-only`...).
-- `html.teaser`: a link that wraps a heading or a paragraph is a card pointing to another page.
+  `html.debug`, `html.screen-reader`: its custom tag name, id, class or naming data attribute (`data-testid`,
+  `data-component`...: what sites with generated class names use) names that kind of furniture, in English,
+  French or German (`newsletter`, `partage`, `teilen`, `lire-aussi`, `most-read`, `fil-ariane`, `sr-only`...).
+- `html.teaser`: a link that wraps a heading or a paragraph, or a heading that is one link, points to
+  another page: a teaser card.
 - `html.links`: a container of three or more links whose text is nearly all link text is a link list.
 
 Content is sacred: an element is never removed when it holds article prose — the page's `<h1>`, a `<main>`,
-the `articleBody`, an `<article>` with a long paragraph, or two long paragraphs of text outside links —
-whatever its class says. Each removal is a `Change` naming the rule, the element and its text length.
+the `articleBody`, an `<article>` with a long paragraph, two long paragraphs of text outside links, or is a
+long paragraph itself — whatever its class says (sites mark paywalled paragraphs and pull quotes with such
+classes). Elements without text are left as they are. Each removal is a `Change` naming the rule, the
+element and the beginning of its text.
+
+Cost: one pass over the elements bottom-up for the facts, one in document order for the rules: about 8 ms
+of CPU per dev page, less than trafilatura then saves on the smaller tree (about 16 ms instead of 33).
 """
 
 from __future__ import annotations
@@ -53,8 +61,11 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "html.breadcrumb": ("breadcrumbs?", "fil-ariane", "ariane", "brotkrumen[a-z0-9]*"),
     "html.skip-link": ("skip", "skip-?links?", "skip-?to[a-z0-9]*", "skip-?nav[a-z0-9]*", "sprungmarke[a-z0-9]*",
                        "jump-?to"),
+    "html.debug": ("debug[a-z0-9]*",),
     "html.screen-reader": ("sr-only", "visually-?hidden", "screen-?reader[a-z0-9]*", "element-invisible"),
 }
+# Attributes that name a component, where sites whose class names are generated (`css-1x2y3z`) say what it is.
+_NAMING_DATA = ("data-testid", "data-component", "data-module", "data-type")
 _HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _NAME_RULES = [(rule, re.compile(r"(?:^|-)(?:" + "|".join(words) + ")(?:-|$)")) for rule, words in _NAMES.items()]
@@ -136,13 +147,15 @@ def _count(elements: list[Any]) -> dict[Any, _Facts]:
 def _furniture(element: Any, found: _Facts) -> str | None:
     """The rule that makes `element` furniture, or None (also for every element that holds article prose)."""
     tag = element.tag
-    if found.text == 0 or tag in _KEPT or found.article or found.long_paragraphs >= 2:
+    if found.text == 0 or tag in _KEPT or found.article or found.long_paragraphs >= 2 \
+            or (tag in _PARAGRAPHS and found.long_paragraphs):
         return None
     if tag not in _INLINE and _hidden(element):
         return "html.hidden"
     if (element.get("role") or "").strip().lower() in _ROLES:
         return "html.role"
-    named = _named(tag if "-" in tag or tag not in _KNOWN_TAGS else "", element.get("id"), element.get("class"))
+    named = _named(tag if "-" in tag or tag not in _KNOWN_TAGS else "", element.get("id"), element.get("class"),
+                   *(element.get(name) for name in _NAMING_DATA))
     if named is not None:
         return named
     if found.long_paragraphs:
@@ -170,13 +183,13 @@ def _hidden(element: Any) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _named(tag: str, id_: str | None, class_: str | None) -> str | None:
-    """The rule whose furniture a custom tag name, an id or a class names (pages repeat their class names:
-    each is looked at once)."""
-    if not (tag or id_ or class_):
+def _named(tag: str, *names: str | None) -> str | None:
+    """The rule whose furniture a custom tag name, an id, a class or a naming data attribute names (pages
+    repeat their class names: each is looked at once)."""
+    if not (tag or any(names)):
         return None
-    names = "-".join(_words(name) for name in (tag, id_ or "", class_ or "") if name)
-    return next((rule for rule, pattern in _NAME_RULES if pattern.search(names)), None)
+    words = "-".join(_words(name) for name in (tag, *names) if name)
+    return next((rule for rule, pattern in _NAME_RULES if pattern.search(words)), None)
 
 
 def _words(name: str) -> str:

@@ -91,6 +91,11 @@ def test_an_element_holding_article_paragraphs_is_never_furniture(wrapper: str) 
     assert removed(f"<html><body>{body}</body></html>") == []
 
 
+def test_a_long_paragraph_is_never_furniture_whatever_its_class() -> None:
+    """Sites mark the paragraphs behind a paywall, or a pull quote, with such classes."""
+    assert removed(f"<html><body><p class='paywall share-quote'>{P1}</p><p>{P2}</p></body></html>") == []
+
+
 def test_the_headline_is_never_furniture() -> None:
     assert removed("<html><body><div class='share'><h1>Le budget voté</h1><a href='/f'>Facebook</a></div>"
                    f"<p>{P1}</p></body></html>") == []
@@ -109,6 +114,8 @@ def test_hidden_text_inside_a_sentence_stays() -> None:
     ("<div class='socialShareBar'>Teilen Sie diesen Artikel</div>", "html.share"),
     ("<div class='artikel-teilen'>Teilen Sie diesen Artikel</div>", "html.share"),
     ("<newsletter-signup>Jetzt anmelden</newsletter-signup>", "html.newsletter"),
+    ("<div class='css-1x2y3z' data-testid='share-tools'>Share this article</div>", "html.share"),
+    ("<dl class='debug-panel'><dt>isPaid:</dt><dd>false</dd></dl>", "html.debug"),
     ("<div class='bloc-lire-aussi'>Lire aussi : le budget</div>", "html.related"),
     ("<section class='mostRead'><h2>Meistgelesen</h2><p>Der Haushalt</p></section>", "html.related"),
     ("<h3 class='title'><a href='/autre-article'>Le tramway reprend</a></h3>", "html.teaser"),
