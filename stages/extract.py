@@ -29,6 +29,7 @@ from typing import Any, Literal, NamedTuple
 from pipeline.document import Block, BlockKind, Change, Document
 from pipeline.stage import Stage
 from stages.html_clean import MAX_ATTRIBUTES, cap_attributes, visible_paragraphs
+from stages.html_furniture import remove_furniture
 from stages.metadata import page_metadata
 
 _BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
@@ -89,6 +90,7 @@ class Extract(Stage[ExtractConfig]):
         for name, value in found.items():
             if getattr(doc.metadata, name) is None:
                 setattr(doc.metadata, name, value)
+        doc.changes += remove_furniture(tree, self.name)
         options = {**trafilatura_options(self.config), "with_metadata": False}
         result = trafilatura.bare_extraction(tree, url=doc.metadata.url, **options)
         parts: list[_Part] = []
