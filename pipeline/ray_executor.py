@@ -62,6 +62,7 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
     if started_here:
         ray.init()
     try:
+        _check_nodes(ray, config)
         if sharded(config):
             if resume or config.run.fail_fast:
                 option = "--resume" if resume else "--fail-fast"
@@ -354,6 +355,25 @@ class _Models:
                 raise SetupError(f"{where} does not exist or is not a directory: {fix}")
 
 
+def _check_nodes(ray: Any, config: PipelineConfig) -> None:
+    """Before the first document, a task on each node of the cluster checks that it sees the driver's
+    translation models (`_Models.check`), so a node that cannot stops the run with its own message. Actors
+    check again when they start (a node may join later), but Ray Data keeps only the text of their error."""
+    models = _Models.seen(config)
+    if not models.seen_here:
+        return
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    check = ray.remote(num_cpus=0)(_check_models)
+    nodes = [node["NodeID"] for node in ray.nodes() if node["Alive"] and node["Resources"].get("CPU")]
+    ray.get([check.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)).remote(config, models)
+             for node in nodes])
+
+
+def _check_models(config: PipelineConfig, models: _Models) -> None:
+    models.check(config)
+
+
 def _node() -> str:
     import ray
 
@@ -361,17 +381,27 @@ def _node() -> str:
 
 
 class _PipelineActor:
-    """A Ray actor: one pipeline, set up once, applied to each batch it is given."""
+    """A Ray actor: one pipeline, set up once, applied to each batch it is given. A failure to set up is
+    raised by the first batch, not by the constructor: Ray keeps only the text of a constructor's error,
+    while a task's error reaches the driver as it was raised (`_cause`)."""
 
     def __init__(self, config: PipelineConfig, models: _Models) -> None:
-        models.check(config)
         self.format = config.run.format
         self.pipeline = Pipeline.from_config(config)
-        self.pipeline.setup()
+        self.failed: Exception | None = None
+        try:
+            models.check(config)
+            self.pipeline.setup()
+        except Exception as exc:
+            self.failed = exc
+
+    def process_docs(self, docs: list[Document]) -> list[Document]:
+        if self.failed is not None:
+            raise self.failed
+        return self.pipeline.process(docs)
 
     def __call__(self, batch: pyarrow.Table) -> dict[str, list[Any]]:
-        docs = [self.document(row) for row in batch.to_pylist()]
-        return self.columns(self.pipeline.process(docs))
+        return self.columns(self.process_docs([self.document(row) for row in batch.to_pylist()]))
 
     def document(self, row: dict[str, Any]) -> Document:
         raise NotImplementedError
@@ -388,7 +418,7 @@ class _BatchActor(_PipelineActor):
     """A pickled batch of documents in; out, the pickled `runner.Processed` of it, for the ordered path."""
 
     def process(self, batch: bytes) -> bytes:
-        docs = self.pipeline.process(pickle.loads(batch))
+        docs = self.process_docs(pickle.loads(batch))
         return pickle.dumps((encoders.encode(docs, self.format), self.pipeline.take_stats()))
 
 
@@ -449,13 +479,18 @@ def _ray_errors(ray: Any) -> tuple[type[BaseException], ...]:
 def _cause(exc: BaseException) -> BaseException:
     """The tamis error (a stage that cannot set up, a node without models) that a Ray error wraps, so the
     CLI reports it as it would locally (exit 2, its message); else the Ray error itself."""
+    import ray
+
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, TamisError):
+        if isinstance(current, ray.exceptions.RayTaskError):  # also an instance of its cause's class: unwrap
+            current = current.cause
+        elif isinstance(current, TamisError):
             return current
-        current = getattr(current, "cause", None) or current.__cause__
+        else:
+            current = current.__cause__
     return exc
 
 
