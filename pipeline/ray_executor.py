@@ -62,12 +62,12 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
     if started_here:
         ray.init()
     try:
+        if sharded(config) and (resume or config.run.fail_fast):
+            option = "--resume" if resume else "--fail-fast"
+            raise InputError(f"{config.run.output}: {option} needs the one ordered output (-o FILE, or "
+                             "--ordered); shards are written in no order")
         _check_nodes(ray, config)
         if sharded(config):
-            if resume or config.run.fail_fast:
-                option = "--resume" if resume else "--fail-fast"
-                raise InputError(f"{config.run.output}: {option} needs the one ordered output (-o FILE, or "
-                                 "--ordered); shards are written in no order")
             return _run_sharded(config, inputs)
         return runner.run(config, inputs, resume=resume, on_batch=on_batch, stream=process_stream)
     except _ray_errors(ray) as exc:
@@ -114,6 +114,7 @@ def _run_sharded(config: PipelineConfig, inputs: list[str]) -> RunStats:
     stats: RunStats = shards.stats
     stats.skipped = reader.skipped
     _add_skipped(stats.skipped, ray.get(tally.total.remote()))
+    ray.kill(tally)
     stats.seconds = time.perf_counter() - started
     path = sinks.stats_path(str(out), config.run.stats)
     if path is not None:
@@ -273,7 +274,7 @@ def process_stream(config: PipelineConfig, docs: Iterable[Document]) -> Iterator
     runs its calls in order), with at most `IN_FLIGHT` per actor, so the driver holds a few batches at a
     time whatever the input size. Needs `ray.init()` to have been called."""
     ray, _ = _import_ray()
-    actor = ray.remote(num_cpus=1)(_BatchActor)
+    actor = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_BatchActor)  # over the nodes, as Ray Data does
     models = _Models.seen(config)
     size = _pool_size(ray, config.run.jobs, reserve=False)
     pool: list[Any] = []

@@ -38,8 +38,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         env.setenv("XDG_DATA_HOME", str(home))
         env.setenv("XDG_CONFIG_HOME", str(home))
         env.delenv("ARGOS_PACKAGES_DIR", raising=False)
-        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-        cluster.add_node(num_cpus=1)
+        # Two CPUs a node: a pool of two actors, spread over the nodes, leaves CPUs to Ray Data's read tasks.
+        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False})
+        cluster.add_node(num_cpus=2)
         cluster.wait_for_nodes()
         try:
             yield cluster
@@ -78,6 +79,28 @@ def test_cli_on_two_nodes_matches_the_local_runner(cluster: Any, tmp_path: Path)
     expected = jsonl(tmp_path / "local.jsonl")
     assert {r["extra"].pop("node") for r in expected} == {"local"}
     assert distributed == expected
+
+
+def test_cli_shards_on_two_nodes_hold_the_local_records(cluster: Any, tmp_path: Path) -> None:
+    """`-o out/`: Ray Data reads, both nodes' actors clean, and the shards hold the local runner's records."""
+    common = ("--set", TEXT_PIPELINE, "--set", "run.batch_size=1")
+    local = tamis("run", str(ARTICLES), "-o", str(tmp_path / "local.jsonl"), "--jobs", "1", *common,
+                  env=_env(cluster))
+    assert local.returncode == 0, local.stderr.decode()
+    # Ray Data's own knob: dispatch only once the whole pool is up, so the first actor to start cannot
+    # take every document of so small an input and leave the other node idle.
+    ray = tamis("run", str(ARTICLES), "-o", f"{tmp_path / 'shards'}/", "--executor", "ray", "--jobs", "2", *common,
+                env=_env(cluster, RAY_DATA_DEFAULT_WAIT_FOR_MIN_ACTORS_S="300"), timeout=600)
+    assert ray.returncode == 0, ray.stderr.decode()
+
+    distributed = sorted((r for p in (tmp_path / "shards").glob("part-*.jsonl") for r in jsonl(p)),
+                         key=lambda r: r["id"])
+    assert {r["extra"].pop("node") for r in distributed} == {n.node_id for n in cluster.list_all_nodes()}
+    expected = jsonl(tmp_path / "local.jsonl")
+    for record in expected:
+        record["extra"].pop("node")
+    assert distributed == expected
+    assert json.loads((tmp_path / "shards" / "stats.json").read_text())["documents"] == len(expected)
 
 
 def _translated(records: list[dict[str, Any]]) -> list[str]:
