@@ -14,6 +14,7 @@ import pytest
 
 from pipeline import config, ray_executor, runner
 from pipeline.config import PipelineConfig
+from pipeline.document import Document
 from pipeline.errors import InputError, OutputError, SetupError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +47,27 @@ def test_run_writes_the_local_output(ray_local: Any, tmp_path: Path) -> None:
         {n: (s.docs_in, s.docs_out) for n, s in local.stages.items()}
     written = json.loads((tmp_path / "ray" / "out.stats.json").read_text())
     assert written["documents"] == len(list(ARTICLES.iterdir()))
+
+
+@pytest.mark.slow
+def test_the_ordered_path_holds_a_few_batches_not_the_input(ray_local: Any, tmp_path: Path) -> None:
+    """The driver reads on only as the actors take batches: when the first batch comes back, it has read
+    `IN_FLIGHT` batches per actor, not the whole input (before, every batch was put in the object store
+    before the first one ran)."""
+    pulled = 0
+
+    def docs() -> Iterator[Document]:
+        nonlocal pulled
+        for number in range(40):
+            pulled += 1
+            yield Document(id=str(number), source="test", content_type="text/plain",
+                           plain_text="Une phrase assez longue pour un article de presse. " * 4)
+
+    config = _config(tmp_path / "out.jsonl", jobs=2)  # batches of 2
+    stream = ray_executor.process_stream(config, docs())
+    first, _ = next(stream)
+    assert pulled == ray_executor.IN_FLIGHT * 2 * 2
+    assert [e.id for e in first] + [e.id for out, _ in stream for e in out] == [str(n) for n in range(40)]
 
 
 @pytest.mark.slow
