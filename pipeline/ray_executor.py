@@ -167,33 +167,35 @@ class _InputFiles:
             except OSError:
                 return 1  # the read task records why it cannot be read
 
+        weights = [weight(e) for e in entries]  # bytes on disk: the estimate Ray Data sizes its reads by
+
         class InputFiles(data.Datasource):  # type: ignore[name-defined,misc]
             def get_name(self) -> str:
                 return "TamisInputs"
 
             def estimate_inmemory_data_size(self) -> int:
-                return sum(weight(e) for e in entries)
+                return sum(weights)
 
             def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
                                data_context: Any = None) -> list[Any]:
                 total = self.estimate_inmemory_data_size()
-                tasks: list[list[Entry]] = []
+                tasks: list[tuple[list[Entry], int]] = []
                 group: list[Entry] = []
-                filled = 0
+                filled = start = 0
                 share = total / max(1, min(parallelism, len(entries)))
-                for entry in entries:
+                for entry, bytes_ in zip(entries, weights, strict=True):
                     group.append(entry)
-                    filled += weight(entry)
+                    filled += bytes_
                     if filled >= share * (len(tasks) + 1):
-                        tasks.append(group)
-                        group = []
+                        tasks.append((group, filled - start))
+                        group, start = [], filled
                 if group:
-                    tasks.append(group)
+                    tasks.append((group, filled - start))
                 return [data.ReadTask(
                     lambda g=g: _read(g, glob, max_bytes, size, tally),
-                    BlockMetadata(num_rows=None, size_bytes=sum(weight(e) for e in g), exec_stats=None,
+                    BlockMetadata(num_rows=None, size_bytes=group_bytes, exec_stats=None,
                                   input_files=tuple(e[0] for e in g if not isinstance(e, Document))))
-                    for g in tasks]
+                    for g, group_bytes in tasks]
 
         return InputFiles()
 

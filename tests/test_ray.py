@@ -192,3 +192,20 @@ def test_shards_refuse_resume_and_standard_input(ray_local: Any, tmp_path: Path)
         ray_executor.run(_config(tmp_path / "shards", jobs=1), [str(ARTICLES)], resume=True)
     with pytest.raises(InputError, match=r"standard input cannot be read by Ray's read tasks"):
         ray_executor.run(_config(tmp_path / "shards", jobs=1), ["-"])
+
+
+def test_read_tasks_take_contiguous_groups_of_files_of_about_equal_size(tmp_path: Path) -> None:
+    """Ray Data asks the datasource for a number of read tasks; each gets a run of files in input order, cut
+    where the bytes so far reach the next multiple of an equal share (here 400)."""
+    pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'tamis[ray]')")
+    sizes = [300, 100, 100, 100, 300, 300]
+    entries: list[ray_executor.Entry] = []
+    for number, size in enumerate(sizes):
+        (tmp_path / f"{number}.txt").write_bytes(b"x" * size)
+        entries.append((str(tmp_path / f"{number}.txt"), f"{number}.txt"))
+    source = ray_executor._InputFiles(entries, "**/*", None, 2, tally=None)
+    tasks = source.get_read_tasks(3)
+    assert [[Path(p).name for p in t.metadata.input_files] for t in tasks] == \
+        [["0.txt", "1.txt"], ["2.txt", "3.txt", "4.txt"], ["5.txt"]]
+    assert [t.metadata.size_bytes for t in tasks] == [400, 500, 300]
+    assert source.estimate_inmemory_data_size() == 1200
