@@ -16,10 +16,11 @@ Two entry points, both needing the `ray` extra (`pip install 'tamis[ray]'`):
   `ray.data.read_json("s3://bucket/articles/")`) and returns a dataset you can filter and write.
 
 Each actor builds one `pipeline.runner.Pipeline` and sets it up once, so models load once per actor, not
-per batch. Before that, it checks that it sees the translation models the driver sees (`_Models`): a node
-that cannot read them would leave passages untranslated where a local run translates them, so it stops the
-run naming the directory. Stages that compare documents with each other only see the documents of their own
-actor. Input files must be readable at the same path on every node (a shared file system).
+per batch. Before that, it checks that it sees what the driver's stages read from their machine (`_Models`:
+the translation packages): a node that cannot read them would leave passages untranslated where a local run
+translates them, so it stops the run naming the directory. Stages that compare documents with each other
+only see the documents of their own actor. Input files must be readable at the same path on every node (a
+shared file system).
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ _DOCUMENT = "document"  # a pickled Document on the way in; on the way out, its 
 _STATS = "stats"  # the pickled stage stats of one batch, on its first row only
 SHARD_FORMATS = ("jsonl", "parquet")  # what Ray Data writes as shards into a directory output
 IN_FLIGHT = 2  # batches per actor on the ordered path: one running, one waiting, none idle
-_MODELS_ENV = "ARGOS_PACKAGES_DIR"  # as `stages.translate.models` reads it
 
 
 def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
@@ -320,42 +320,40 @@ def map_dataset(ds: ray.data.Dataset, config: PipelineConfig) -> ray.data.Datase
 
 @dataclass(frozen=True)
 class _Models:
-    """The translation models the driver sees, per `translate` instance: its models directory as resolved
-    on the driver, whether it was named (`models_dir`, or `ARGOS_PACKAGES_DIR`), and the packages there."""
+    """What the driver's stages will read from its machine when they set up, per stage instance: the stages
+    that say so (`machine_inputs()`, e.g. `translate`: its models directory and the packages there)."""
 
-    seen_here: dict[str, tuple[str, bool, tuple[str, ...]]]
+    seen_here: dict[str, tuple[str, frozenset[str]]]
 
     @classmethod
     def seen(cls, config: PipelineConfig) -> _Models:
-        found = {}
-        for spec in config.stages:
-            if spec.stage == "translate":
-                from stages.translate import models
-
-                root = models.models_dir(spec.config.models_dir)
-                named = spec.config.models_dir is not None or bool(os.environ.get(_MODELS_ENV))
-                found[spec.instance] = (str(root), named, tuple(m.label for m in models.installed(root)))
-        return cls(found)
+        return cls(_machine_inputs(config))
 
     def check(self, config: PipelineConfig) -> None:
-        """Raise `SetupError` where this actor cannot read the models directory it was told of, or sees
-        fewer packages than the driver: its documents would stay untranslated where a local run's are not."""
-        from stages.translate import models
-
-        specs = {s.instance: s for s in config.stages}
-        for instance, (driver_root, named, labels) in self.seen_here.items():
-            spec = specs[instance]
-            root = models.models_dir(spec.config.models_dir)
-            found = {m.label for m in models.installed(root)}
-            missing = [label for label in labels if label not in found]
-            where = f"{instance}: on Ray node {_node()}, the models directory {root}"
-            fix = f"put the models on a path every node reads ({instance}.models_dir, or {_MODELS_ENV} through " \
-                  "ray.init(runtime_env={'env_vars': ...}))"
+        """Raise `SetupError` where this node lacks something the driver has: its documents would come out
+        otherwise than a local run's (passages left untranslated)."""
+        here = _machine_inputs(config)
+        for instance, (driver_where, driver_has) in self.seen_here.items():
+            where, has = here[instance]
+            missing = sorted(driver_has - has)
             if missing:
-                raise SetupError(f"{where} lacks {', '.join(missing)}, which the driver found in {driver_root}: {fix}")
-            named_here = named or spec.config.models_dir is not None or bool(os.environ.get(_MODELS_ENV))
-            if named_here and not root.is_dir():
-                raise SetupError(f"{where} does not exist or is not a directory: {fix}")
+                raise SetupError(
+                    f"{instance}: on Ray node {_node()}, {where} lacks {', '.join(missing)}, which the driver has "
+                    f"({driver_where}): make them readable on every node, at a shared path or through the job's "
+                    "runtime_env (README: Running on Ray)")
+
+
+def _machine_inputs(config: PipelineConfig) -> dict[str, tuple[str, frozenset[str]]]:
+    """(where, what) each stage instance that tells (`machine_inputs()`) will read on this machine; building
+    a stage is cheap, and loads nothing."""
+    found = {}
+    for spec in config.stages:
+        stage = spec.cls(spec.config)
+        tell = getattr(stage, "machine_inputs", None)
+        if tell is not None:
+            where, items = tell()
+            found[spec.instance] = (where, frozenset(items))
+    return found
 
 
 def _check_nodes(ray: Any, config: PipelineConfig) -> None:

@@ -165,7 +165,8 @@ def test_an_actor_without_the_drivers_models_stops_the_run_naming_the_path(clust
     assert ray.returncode == 2, message[-3000:]
     default = Path(os.environ["XDG_DATA_HOME"]) / "argos-translate" / "packages"
     assert "translate: on Ray node " in message
-    assert f"the models directory {default} lacks de_fr@1.0, which the driver found in {models_dir}" in message
+    assert f"the models directory {default} lacks de_fr@1.0, which the driver has (the models directory " \
+        f"{models_dir})" in message
     assert not (tmp_path / "ray.jsonl").exists()
 
 
