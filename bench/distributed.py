@@ -1,12 +1,14 @@
 """The Ray executor against the local runner, same pipeline, same number of workers, in one run.
 
 Writes a deterministic corpus (`bench/corpus.py`) as JSONL parts, cleans it with the local runner
-(`--jobs J`, one ordered file) and with `--executor ray` into a directory (Ray reads, cleans and writes the
-shards; `run.jobs = J` actors), and prints both rates, their ratio, and the driver's resident memory while
-Ray streams the input (sampled from /proc every 0.1 s: it should stay flat whatever the input size).
+(`--jobs J`, one ordered file) and with `--executor ray` into a directory (Ray Data reads, cleans and writes
+the shards; `run.jobs = J` actors), or with `--ordered` into one file (the driver reads and writes, Ray actors
+clean), and prints both rates, their ratio, and the driver's resident memory while Ray streams the input
+(sampled from /proc every 0.1 s: it should stay flat whatever the input size).
 
     python bench/distributed.py fixtures/articles --docs 4000 --jobs 1
-    python bench/distributed.py fixtures/articles --bytes 1G --jobs 1 --set 'pipeline=[decode,extract]'  # RSS on 1 GB
+    python bench/distributed.py fixtures/articles --docs 4000 --jobs 1 --ordered
+    python bench/distributed.py fixtures/articles --bytes 1G --jobs 1 --skip-local --set 'pipeline=[decode]'  # RSS
 
 Ray gets every CPU of the machine (`ray.init(num_cpus=os.cpu_count())`): the pool leaves one to its read
 and write tasks, as it does on a cluster, so J should be at most the CPU count minus one.
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parts", type=int, default=16, help="JSONL files the corpus is split into")
     parser.add_argument("--jobs", type=int, default=1, help="workers for both runners")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config overrides")
+    parser.add_argument("--ordered", action="store_true", help="Ray's ordered path (one file) instead of shards")
     parser.add_argument("--skip-local", action="store_true", help="only the Ray run (e.g. for the RSS figure)")
     args = parser.parse_args(argv)
     docs = args.docs if args.docs or args.size else 4000
@@ -107,13 +110,15 @@ def main(argv: list[str] | None = None) -> None:
             before = rss_mb()
             sampler.start()
             started = time.perf_counter()
-            distributed = ray_executor.run(load(str(Path(tmp) / "shards") + "/"), [str(folder)])
+            output = str(Path(tmp) / "ray.jsonl") if args.ordered else str(Path(tmp) / "shards") + "/"
+            distributed = ray_executor.run(load(output), [str(folder)])
             ray_seconds = time.perf_counter() - started
             samples = sampler.stop() or [before]
         finally:
             ray.shutdown()
         ray_rate = distributed.documents / ray_seconds
-        print(f"ray executor, {args.jobs} actors, shards: {distributed.documents} documents in {ray_seconds:.1f} s "
+        kind = "ordered file" if args.ordered else "shards"
+        print(f"ray executor, {args.jobs} actors, {kind}: {distributed.documents} documents in {ray_seconds:.1f} s "
               f"= {ray_rate:.0f} docs/s")
         if local_rate:
             print(f"ratio ray / local: {ray_rate / local_rate:.2f}x (target >= 0.85x)")

@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
                                                    "OUT.stats.json or DIR/stats.json; none for stdout)")
     p.add_argument("-j", "--jobs", type=int, help="worker processes (default: all cores)")
     p.add_argument("--executor", choices=["local", "ray"])
+    p.add_argument("--ordered", action="store_true",
+                   help="with --executor ray and -o DIR/: the local runner's output in input order, written by the "
+                        "driver, the slower path (default there: shards in no order; a file output is always ordered)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first document that fails")
     p.add_argument("--resume", action="store_true",
                    help="complete an interrupted run's output (refused if the inputs or the config changed)")
@@ -127,7 +130,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     # SIGTERM ends the run like Ctrl-C: the batch being written is finished, so the output holds whole records.
     signal.signal(signal.SIGTERM, _interrupt)
     cfg = load_config(args, output=args.output, format=args.format, jobs=args.jobs, executor=args.executor,
-                stats=args.stats, fail_fast=True if args.fail_fast else None)
+                stats=args.stats, fail_fast=True if args.fail_fast else None,
+                ordered=True if args.ordered else None)
     progress = _Progress() if sys.stderr.isatty() else None
     run: Callable[..., Any] = runner.run
     if cfg.run.executor == "ray":

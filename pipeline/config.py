@@ -54,6 +54,8 @@ class RunConfig:
         "help": "per-document, per-stage time limit in seconds (error record above it)"})
     executor: Literal["local", "ray"] = field(default="local", metadata={
         "help": "ray needs pip install 'tamis[ray]'; RAY_ADDRESS=… runs on a cluster"})
+    ordered: bool = field(default=False, metadata={
+        "help": "ray: the local runner's output in input order, written by the driver (slower than shards)"})
 
 
 @dataclass(frozen=True)
