@@ -14,10 +14,13 @@ The article is found first: a content line has at least 20 words and ends like a
 without spaces are counted by characters, see `stages.text`). Head and tail rules only act before the first
 and after the last content line; phrase rules act only on lines of at most their `max_words` words.
 Content is kept on doubt: a line that reads as a sentence (`stages.text.reads_as_sentence`) is removed by a
-structural rule only on a second piece of evidence; a bare comment label ("Comments", "Réactions") removes
-the rest only in the last 60 % of the text and when comment structure (names with "says:", dates, reply
-links, form labels), no running text, or little running text follows it; a label followed by running text is
-a section heading and stays; a date after a label ("Beginn:") is an event's date and stays.
+structural rule only on a second piece of evidence; a comment header ("Comments", "Leave a reply") removes
+the rest only in the last 60 % of the text and when comment structure (a comment count, names with "says:",
+dates, reply links, form labels) follows it or no paragraphs of running text do (a teaser alone between links
+is no paragraph), or anywhere when commenters' names and time stamps follow; a label followed by running text
+is a section heading and stays. A caption rule leaves a sentence whose credit stands inside it ("… teilte
+ein Sprecher mit (dpa).") alone. A date after a label ("Beginn:") is an event's date and stays, and so are
+bare dates that head the article's own paragraphs (two or more: a programme, a chronology).
 
 In plain text (not after HTML extraction) the headline becomes a `title` block and `metadata.title` (the line
 that repeats the page title, else the page title, else the first or last title-like line before the article),
@@ -61,16 +64,16 @@ CLUSTER_GAP = 20
 TAIL_GRACE = 3
 _TITLE_SEPARATOR = regex.compile(r"\s(\||-|–|—|«|»|::|·)\s")
 REST_AFTER = 0.4
-# A comment header removes the rest only when comment structure (or only furniture) follows within this many
-# lines, or when
-# the running text after it is at most this share of the running text before it.
+# A comment header removes the rest only when comment structure (or another comment-form line) follows within
+# this many lines, or when no paragraphs of running text follow at all.
 COMMENT_WINDOW = 8
-REST_PROSE = 0.25
 # Comments with a commenter's name and a time stamp remove the rest after this many words of running text.
 COMMENTS_AFTER_WORDS = 100
 _COMMENTER = regex.compile(r"\S\s+(says|said|wrote|schreibt|sagt|schrieb|a écrit|écrit|dit)\s*:?$", regex.IGNORECASE)
 _TIME_STAMP = regex.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"
                             r"|\b(\d+ \p{L}+ ago|il y a \d+|vor \d+ \p{L}+)\b", regex.IGNORECASE)
+# Rules of dates alone on a line (not "Published on …"): inside the article they may be its own dates.
+_BARE_DATE_RULES = ("textual-date", "numeric-date")
 _WORD = regex.compile(r"\p{L}+")
 _HEADING_WORD = regex.compile(r"\p{L}{3}")
 _COMMENT_STRUCTURE = regex.compile(
@@ -78,6 +81,7 @@ _COMMENT_STRUCTURE = regex.compile(
     r"|\b(says|said|wrote|schreibt|sagt|schrieb|a écrit|écrit|dit)\s*:?$"
     r"|^((log in|sign in) to reply|reply|antworten|répondre|melden|signaler|report|like|gefällt mir|j.aime)$"
     r"|^(all )?\d+ (comments?|kommentare?|commentaires?|responses?|replies|réactions?)\b"
+    r"|^(comments?|kommentare?|commentaires?|responses?|replies|réactions?)\s*\(\d+\)\s*:?$"
     r"|^(name|e-?mail|website|nom|site web|your (name|email)|required fields|champs obligatoires|pflichtfelder)\b",
     regex.IGNORECASE)
 _LIST_START = regex.compile(r"[•◦▪‣●■►*+–—-]\s|\d{1,3}[.)]\s")
@@ -186,6 +190,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
         self._phrase_rules(doc, lines)
         first, last = _main_span(lines)
         if first is not None and last is not None:
+            _keep_dates_of_the_article(lines, first, last)
             self._edge_rules(lines[:first], "head")
             self._edge_rules(lines[last + 1 :], "tail")
         # After HTML extraction the page layout is already accounted for: short lines there are list items,
@@ -222,10 +227,11 @@ class Boilerplate(Stage[BoilerplateConfig]):
                 continue
             if rule.id.endswith("-date") and i > 0 and lines[i - 1].text.endswith(":"):
                 continue  # the value of a label ("Beginn:", "Date :"): an event's date, not the page's
+            if rule.action == "caption" and _cites_source(line, rule):
+                continue
             if rule.action == "drop_rest":
                 late = offset >= REST_AFTER * total
-                if (late and (not _is_label(line) or _furniture_follows(lines, i, line_matcher))) \
-                        or _comments_follow(lines, i):
+                if (late and _furniture_follows(lines, i, line_matcher)) or _comments_follow(lines, i):
                     for rest in lines[i:]:
                         rest.verdict = rest.verdict or Verdict(rule.id, rule.reason, "drop_line")
                     return
@@ -396,20 +402,41 @@ def _is_label(line: _Line) -> bool:
     return len(_WORD.findall(line.text)) <= 2
 
 
+def _keep_dates_of_the_article(lines: list[_Line], first: int, last: int) -> None:
+    """Bare dates inside the article (after its first content line, up to `TAIL_GRACE` lines past its last),
+    two or more of them each heading running text, are the article's own (the days of a programme, the
+    steps of a chronology), not the page's date: they stay."""
+    dated = [i for i in range(first + 1, min(last + TAIL_GRACE + 1, len(lines) - 1))
+             if _is_prose(lines[i + 1]) and (verdict := lines[i].verdict) is not None
+             and verdict.rule.endswith(_BARE_DATE_RULES)]
+    if len(dated) >= 2:
+        for i in dated:
+            lines[i].verdict = None
+
+
+def _cites_source(line: _Line, rule: Rule) -> bool:
+    """Whether the credit a caption rule found closes a sentence of the article rather than a caption: the
+    line reads as a sentence and the credit stands inside it ("… sagte ein Sprecher (dpa)."), where a
+    caption ends its sentence before the credit ("Polizisten vor dem Haus. (Foto: dpa)")."""
+    found = rule.compile().search(line.text)
+    return found is not None and found.start() > 0 and _is_prose(line) \
+        and not texts.ends_sentence(line.text[: found.start()])
+
+
 def _furniture_follows(lines: list[_Line], i: int, matcher: Matcher) -> bool:
     """Whether what follows the comment header `lines[i]` is a comment section, not more article: comment
-    structure (dates, "says:", reply links, form labels, a comment count, another comment-form line) or no
-    running text at all within the next lines, or little
-    running text left after it compared with the running text before it."""
+    structure (dates, "says:", reply links, form labels, a comment count, another comment-form line) within
+    the next lines, or no running text at all after it. Running text after a header without such structure
+    is the article going on (a heading "Response", a table cell "Comment"), so it stays."""
     window = lines[i + 1 : i + 1 + COMMENT_WINDOW]
-    if not any(map(_is_prose, window)) or any(_COMMENT_STRUCTURE.search(line.text) for line in window):
+    if any(_COMMENT_STRUCTURE.search(line.text) for line in [lines[i], *window]):
         return True
     if any(getattr(matcher.search(line.text, line.words, line.folded), "action", None) == "drop_rest"
            for line in window):
         return True
-    before = sum(line.words for line in lines[:i] if _is_prose(line))
-    after = sum(line.words for line in lines[i + 1 :] if _is_prose(line))
-    return after <= REST_PROSE * before
+    if _is_label(lines[i]) and window and _is_prose(window[0]):
+        return False  # a section heading: the article goes on under it
+    return not any(_is_prose(a) and _is_prose(b) for a, b in itertools.pairwise(lines[i + 1 :]))
 
 
 def _comments_follow(lines: list[_Line], i: int) -> bool:
