@@ -266,9 +266,10 @@ class Boilerplate(Stage[BoilerplateConfig]):
         plain = doc.content_type != "text/html"
         page_title = lines[0] if plain and lines[0].verdict is None and _TITLE_SEPARATOR.search(lines[0].text) \
             and not lines[0].text.endswith(".") else None
+        listed = _introduced_lists(lines, last) if last is not None else set()
         if "struct.outside" in struct and first is not None and last is not None:
             for i, line in enumerate(lines):
-                outside = (i < first and _is_content(line)) or i > last + TAIL_GRACE
+                outside = ((i < first and _is_content(line)) or i > last + TAIL_GRACE) and i not in listed
                 # Running text out there is removed on a second piece of evidence: it stands alone between
                 # furniture (a teaser between links), where text of the article comes in paragraphs.
                 if line is not page_title and line.verdict is None and outside \
@@ -294,10 +295,12 @@ class Boilerplate(Stage[BoilerplateConfig]):
                         not line.sentence and line.words <= 15 and i < len(head) - 1)):
                     line.verdict = Verdict("struct.head", STRUCTURAL["struct.head"], "drop_line")
             if "struct.tail" in struct:
+                listed_keys = {(lines[i].position, lines[i].number) for i in listed}
                 for line, after in itertools.zip_longest(live, live[1:]):
                     # A short line before running text is the heading of more article text.
                     if _before(lines[last], line) and not line.sentence and line.words <= 12 \
-                            and (after is None or not _is_prose(after)) and not _phrase(line):
+                            and (after is None or not _is_prose(after)) and not _phrase(line) \
+                            and (line.position, line.number) not in listed_keys:
                         line.verdict = Verdict("struct.tail", STRUCTURAL["struct.tail"], "drop_line")
         if "struct.menu" in struct:
             self._menus([line for line in live if line.verdict is None])
@@ -412,6 +415,22 @@ def _keep_dates_of_the_article(lines: list[_Line], first: int, last: int) -> Non
     if len(dated) >= 2:
         for i in dated:
             lines[i].verdict = None
+
+
+def _introduced_lists(lines: list[_Line], last: int) -> set[int]:
+    """The lines of a list that the article introduces: after a kept line of the article (up to `TAIL_GRACE`
+    lines past its last content line) of three words or more that ends with a colon ("The tour dates:"; a
+    one-word label such as "Teilen:" introduces a widget), the rest of its block, when no phrase rule took
+    any of them for furniture (a share widget's buttons)."""
+    listed: set[int] = set()
+    for i in range(min(last + TAIL_GRACE + 1, len(lines))):
+        intro = lines[i]
+        if intro.verdict is None and intro.text.endswith(":") and intro.words >= 3 and i not in listed:
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].position != intro.position), len(lines))
+            block = range(i + 1, end)
+            if all(lines[j].verdict is None for j in block):
+                listed.update(block)
+    return listed
 
 
 def _cites_source(line: _Line, rule: Rule) -> bool:
