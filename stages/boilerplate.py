@@ -61,6 +61,8 @@ CONTENT_WORDS = 20
 # Removed lines between two content lines that split the text into separate clusters (a kept short line
 # counts half); the cluster with the most content text is the article.
 CLUSTER_GAP = 20
+# Removed lines that cut a lone content line at an end of the article's cluster off from the article.
+ISLAND_GAP = 8
 TAIL_GRACE = 3
 _TITLE_SEPARATOR = regex.compile(r"\s(\||-|–|—|«|»|::|·)\s")
 REST_AFTER = 0.4
@@ -384,7 +386,8 @@ def _line(text: str, position: int, number: int) -> _Line:
 
 def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
     """Positions of the first and last content line (long and sentence-like, not removed) of the article:
-    the cluster of content lines with the most text, clusters being split by `CLUSTER_GAP` of furniture."""
+    the cluster of content lines with the most text, clusters being split by `CLUSTER_GAP` of furniture, less
+    a lone content line at either end beyond `ISLAND_GAP` removed lines."""
     content = [i for i, line in enumerate(lines) if line.verdict is None and _is_content(line)]
     if not content:
         return None, None
@@ -396,7 +399,25 @@ def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
         else:
             clusters[-1].append(i)
     best = max(clusters, key=lambda cluster: sum(len(lines[i].text) for i in cluster))
+    best = _trim_islands(lines, best)
     return best[0], best[-1]
+
+
+
+def _trim_islands(lines: list[_Line], cluster: list[int]) -> list[int]:
+    """`cluster` without a lone content line at either end that `ISLAND_GAP` removed lines cut off from the
+    rest (an author box or a teaser past the share buttons): the article's paragraphs come in a run."""
+    parts = [[cluster[0]]]
+    for before, i in itertools.pairwise(cluster):
+        if sum(lines[j].verdict is not None for j in range(before + 1, i)) >= ISLAND_GAP:
+            parts.append([i])
+        else:
+            parts[-1].append(i)
+    while len(parts) > 1 and len(parts[-1]) == 1:
+        parts.pop()
+    while len(parts) > 1 and len(parts[0]) == 1:
+        parts.pop(0)
+    return [i for part in parts for i in part]
 
 
 def _is_label(line: _Line) -> bool:
