@@ -294,7 +294,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
                 if "struct.byline" in struct and _NAME.match(line.text) and _beside(head, i, headline):
                     line.verdict = Verdict("struct.byline", STRUCTURAL["struct.byline"], "byline")
                 elif "struct.head" in struct and not _is_prose(line) and (_is_tag(line) or (
-                        not line.sentence and line.words <= 15 and i < len(head) - 1)):
+                        (not line.sentence or _slogan(line)) and line.words <= 15 and i < len(head) - 1)):
                     line.verdict = Verdict("struct.head", STRUCTURAL["struct.head"], "drop_line")
             if "struct.tail" in struct:
                 listed_keys = {(lines[i].position, lines[i].number) for i in listed}
@@ -498,6 +498,13 @@ def _phrase(line: _Line) -> bool:
     """A line of eight words or more with three function words: a phrase of running text (a heading or a
     sentence without its full stop), not a label."""
     return line.words >= 8 and texts.function_words(line.text) >= 3
+
+
+def _slogan(line: _Line) -> bool:
+    """A short line that ends like a sentence but reads as none: under six words, fewer than two function
+    words ("Klarmachen zum Ändern!", "Das Blog der Fehlfunktionen!"), where a short sentence of the article
+    has them ("Zendaya is a fashion superstar.")."""
+    return line.words < 6 and texts.function_words(line.text) < 2
 
 
 def _alone(lines: list[_Line], i: int) -> bool:
