@@ -218,6 +218,8 @@ class Boilerplate(Stage[BoilerplateConfig]):
                     for line in lines:
                         if line.position == pos:
                             line.verdict = Verdict(rule.id, rule.reason, "drop_line")
+        # A dump's first line is the page's <title>; the headline that repeats it starts the article.
+        page_title = texts.key(lines[0].text) if doc.content_type != "text/html" else ""
         total = sum(len(line.text) + 1 for line in lines)
         offset = 0
         for i, line in enumerate(lines):
@@ -247,7 +249,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
                         other.verdict = other.verdict or verdict
             elif rule.action == "drop_run":
                 for j in range(i + 1, len(lines)):
-                    if _article_resumes(lines, j):
+                    if _article_resumes(lines, j) or _repeats_title(lines[j], page_title):
                         break
                     lines[j].verdict = lines[j].verdict or verdict
             line.verdict = verdict
@@ -494,6 +496,13 @@ def _article_resumes(lines: list[_Line], j: int) -> bool:
     return _is_content(lines[j]) or (_is_prose(lines[j]) and j + 1 < len(lines) and _is_prose(lines[j + 1]))
 
 
+def _repeats_title(line: _Line, page_title: str) -> bool:
+    """Whether `line` is the headline as the page title (a key) states it, with the site name or author
+    after it ("Mandarinen-Schmand-Kuchen" under "Mandarinen-Schmand-Kuchen von anna | Chefkoch")."""
+    own = texts.key(line.text)
+    return len(own) >= 15 and (page_title == own or page_title.startswith(own + " "))
+
+
 def _phrase(line: _Line) -> bool:
     """A line of eight words or more with three function words: a phrase of running text (a heading or a
     sentence without its full stop), not a label."""
@@ -540,7 +549,7 @@ def _title(head: list[_Line], page_title: _Line | None) -> _Line | None:
         whole = texts.key(page_title.text)
         for line in head:
             if line is not page_title and line.words >= 2 and (
-                    texts.key(line.text) in parts or (whole.startswith(texts.key(line.text)) and line.words >= 4)):
+                    texts.key(line.text) in parts or _repeats_title(line, whole)):
                 return line
         return page_title
     if head and _title_like(head[0]) and head[0].words <= 30:
