@@ -268,8 +268,12 @@ class Boilerplate(Stage[BoilerplateConfig]):
     def _structure(self, doc: Document, lines: list[_Line], first: int | None, last: int | None,
                    struct: set[str]) -> None:
         plain = doc.content_type != "text/html"
-        page_title = lines[0] if plain and lines[0].verdict is None and _TITLE_SEPARATOR.search(lines[0].text) \
-            and not lines[0].text.endswith(".") else None
+        # A dump's first line is the page's <title>: known as such by a separator before the site name, or by
+        # a headline before the article that repeats its beginning.
+        whole = texts.key(lines[0].text)
+        page_title = lines[0] if plain and lines[0].verdict is None and not lines[0].text.endswith(".") and (
+            _TITLE_SEPARATOR.search(lines[0].text)
+            or any(_repeats_title(line, whole) for line in lines[1 : first if first is not None else 0])) else None
         listed = _introduced_lists(lines, last) if last is not None else set()
         if "struct.outside" in struct and first is not None and last is not None:
             for i, line in enumerate(lines):
