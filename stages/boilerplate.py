@@ -61,7 +61,7 @@ CONTENT_WORDS = 20
 # Removed lines between two content lines that split the text into separate clusters (a kept short line
 # counts half); the cluster with the most content text is the article.
 CLUSTER_GAP = 20
-# Removed lines that cut a lone content line at an end of the article's cluster off from the article.
+# Removed lines that cut a lone content line at the end of the article's cluster off from the article.
 ISLAND_GAP = 8
 TAIL_GRACE = 3
 _TITLE_SEPARATOR = regex.compile(r"\s(\||-|–|—|«|»|::|·)\s")
@@ -276,8 +276,12 @@ class Boilerplate(Stage[BoilerplateConfig]):
             or any(_repeats_title(line, whole) for line in lines[1 : first if first is not None else 0])) else None
         listed = _introduced_lists(lines, last) if last is not None else set()
         if "struct.outside" in struct and first is not None and last is not None:
+            # Text between the headline (the last line before the article that repeats the page title) and the
+            # article is its lead.
+            lead = next((i for i in range(first - 1, 0, -1) if page_title is not None
+                         and _repeats_title(lines[i], whole)), first)
             for i, line in enumerate(lines):
-                outside = ((i < first and _is_content(line)) or i > last + TAIL_GRACE) and i not in listed
+                outside = ((i < lead and _is_content(line)) or i > last + TAIL_GRACE) and i not in listed
                 # Running text out there is removed on a second piece of evidence: it stands alone between
                 # furniture (a teaser between links), where text of the article comes in paragraphs.
                 if line is not page_title and line.verdict is None and outside \
@@ -393,7 +397,7 @@ def _line(text: str, position: int, number: int) -> _Line:
 def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
     """Positions of the first and last content line (long and sentence-like, not removed) of the article:
     the cluster of content lines with the most text, clusters being split by `CLUSTER_GAP` of furniture, less
-    a lone content line at either end beyond `ISLAND_GAP` removed lines."""
+    a lone content line at its end beyond `ISLAND_GAP` removed lines."""
     content = [i for i, line in enumerate(lines) if line.verdict is None and _is_content(line)]
     if not content:
         return None, None
@@ -411,8 +415,9 @@ def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
 
 
 def _trim_islands(lines: list[_Line], cluster: list[int]) -> list[int]:
-    """`cluster` without a lone content line at either end that `ISLAND_GAP` removed lines cut off from the
-    rest (an author box or a teaser past the share buttons): the article's paragraphs come in a run."""
+    """`cluster` without a lone content line at its end that `ISLAND_GAP` removed lines cut off from the rest
+    (an author box or a teaser past the share buttons): the article's paragraphs come in a run. A lone line
+    at the start stays: the article's lead often stands before a gallery, an ad or a paywall box."""
     parts = [[cluster[0]]]
     for before, i in itertools.pairwise(cluster):
         if sum(lines[j].verdict is not None for j in range(before + 1, i)) >= ISLAND_GAP:
@@ -421,8 +426,6 @@ def _trim_islands(lines: list[_Line], cluster: list[int]) -> list[int]:
             parts[-1].append(i)
     while len(parts) > 1 and len(parts[-1]) == 1:
         parts.pop()
-    while len(parts) > 1 and len(parts[0]) == 1:
-        parts.pop(0)
     return [i for part in parts for i in part]
 
 
