@@ -303,7 +303,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
                     continue
                 if "struct.byline" in struct and _NAME.match(line.text) and _beside(head, i, headline):
                     line.verdict = Verdict("struct.byline", STRUCTURAL["struct.byline"], "byline")
-                elif "struct.head" in struct and not _is_prose(line) and (_is_tag(line) or (
+                elif "struct.head" in struct and not _is_prose(line) and (_is_tag(line) or _label_row(line) or (
                         (not line.sentence or _slogan(line)) and line.words <= 15 and i < len(head) - 1)):
                     line.verdict = Verdict("struct.head", STRUCTURAL["struct.head"], "drop_line")
             if "struct.tail" in struct:
@@ -541,6 +541,13 @@ def _before(a: _Line, b: _Line) -> bool:
     return (a.position, a.number) < (b.position, b.number)
 
 
+def _label_row(line: _Line) -> bool:
+    """Eight or more capitalised words run together without punctuation: the labels of a menu copied as one
+    line ("World Business Politics Green Health Travel Culture Video"); a headline has lower-case words."""
+    words = line.text.split()
+    return len(words) >= 8 and not line.sentence and all(_TITLE_CASE.match(w) for w in words)
+
+
 def _is_tag(line: _Line) -> bool:
     words = line.text.split()
     return line.words <= 4 and not line.sentence and all(_TITLE_CASE.match(w) for w in words)
@@ -566,7 +573,7 @@ def _title(head: list[_Line], page_title: _Line | None) -> _Line | None:
 
 def _title_like(line: _Line) -> bool:
     return line.words >= 3 and not line.sentence and not line.text.endswith(",") and not _NAME.match(line.text) \
-        and not _is_tag(line)
+        and not _is_tag(line) and not _label_row(line)
 
 
 def _mark_structure(doc: Document, lines: list[_Line], title: _Line | None) -> None:
