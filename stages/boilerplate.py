@@ -91,7 +91,7 @@ _TITLE_CASE = regex.compile(r"^[\p{Lu}\d&@#][\p{L}\d&.'’-]*$")
 _NAME = regex.compile(r"^\p{Lu}[\p{Ll}'’]+(-\p{Lu}?[\p{Ll}'’]+)?"
                       r"(\s+((de|du|von|van|der|le|la|da|di|al|bin)\s+)?\p{Lu}[\p{Ll}'’]+(-\p{Lu}?[\p{Ll}'’]+)?){1,2}$")
 _BYLINE_PREFIX = regex.compile(
-    r"^(propos recueillis par|written by|words by|reporting by|autor(in)?:?|text:?|par|von|by)\s+", regex.IGNORECASE)
+    r"^(propos recueillis par|written by|words by|reporting by|autor(in)?:?|text:?|par|von:?|by)\s+", regex.IGNORECASE)
 _BYLINE_END = regex.compile(r"\s*(\||–|\s-\s|\d).*$")
 _BYLINE_SPLIT = regex.compile(r"\s*(?:,|\bund\b|\band\b|\bet\b|&)\s*")
 _BYLINE_CUT = regex.compile(r"\s*(,|\bund\b|\band\b|\bet\b|&).*$")
