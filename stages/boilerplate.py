@@ -5,14 +5,20 @@ Two kinds of evidence, both with rule ids (`tamis explain` shows them):
 - phrase rules, as data in `stages/rules/{common,fr,de,en}.yaml` (schema in `stages/rulebook.py`): ad labels,
   share and bookmark widgets, cookie, newsletter and legal text, comment forms (`drop_rest`: the line and
   everything after it), related-links headers (`drop_run`: the links after them too, up to where the
-  article resumes), captcha arithmetic, read-also links, bylines, dates, photo credits, captions;
-- structure (`struct.*`): short non-sentence lines before the article (site names, section tags), short
-  non-sentence lines after it, runs of `menu_lines` or more short non-sentence lines (menus, widget labels,
-  link lists), a name alone beside the headline (a byline), the page title when the headline repeats it.
+  article resumes or the headline that repeats the page title), captcha arithmetic, read-also links,
+  bylines, dates, photo credits, captions;
+- structure (`struct.*`): short non-sentence lines before the article (site names, section tags, slogans,
+  a menu copied as one line of capitalised labels), short non-sentence lines after it, runs of `menu_lines`
+  or more short non-sentence lines (menus, widget labels, link lists), a name alone beside the headline (a
+  byline), the page title when the headline repeats it.
 
 The article is found first: a content line has at least 20 words and ends like a sentence (words of scripts
-without spaces are counted by characters, see `stages.text`). Head and tail rules only act before the first
-and after the last content line; phrase rules act only on lines of at most their `max_words` words.
+without spaces are counted by characters, see `stages.text`); the article is the cluster of content lines
+with the most text, less a lone content line at its end cut off by `ISLAND_GAP` removed lines (an author box
+past the share buttons). Text between the headline and the article is its lead, and a list the article
+introduces ("The tour dates:") is its own, however far it runs past the last paragraph. Head and tail rules
+only act before the first and after the last content line; phrase rules act only on lines of at most their
+`max_words` words.
 Content is kept on doubt: a line that reads as a sentence (`stages.text.reads_as_sentence`) is removed by a
 structural rule only on a second piece of evidence; a comment header ("Comments", "Leave a reply") removes
 the rest only in the last 60 % of the text and when comment structure (a comment count, names with "says:",
