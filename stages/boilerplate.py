@@ -5,19 +5,28 @@ Two kinds of evidence, both with rule ids (`tamis explain` shows them):
 - phrase rules, as data in `stages/rules/{common,fr,de,en}.yaml` (schema in `stages/rulebook.py`): ad labels,
   share and bookmark widgets, cookie, newsletter and legal text, comment forms (`drop_rest`: the line and
   everything after it), related-links headers (`drop_run`: the links after them too, up to where the
-  article resumes), captcha arithmetic, read-also links, bylines, dates, photo credits, captions;
-- structure (`struct.*`): short non-sentence lines before the article (site names, section tags), short
-  non-sentence lines after it, runs of `menu_lines` or more short non-sentence lines (menus, widget labels,
-  link lists), a name alone beside the headline (a byline), the page title when the headline repeats it.
+  article resumes or the headline that repeats the page title), captcha arithmetic, read-also links,
+  bylines, dates, photo credits, captions;
+- structure (`struct.*`): short non-sentence lines before the article (site names, section tags, slogans,
+  a menu copied as one line of capitalised labels), short non-sentence lines after it, runs of `menu_lines`
+  or more short non-sentence lines (menus, widget labels, link lists), a name alone beside the headline (a
+  byline), the page title when the headline repeats it.
 
 The article is found first: a content line has at least 20 words and ends like a sentence (words of scripts
-without spaces are counted by characters, see `stages.text`). Head and tail rules only act before the first
-and after the last content line; phrase rules act only on lines of at most their `max_words` words.
+without spaces are counted by characters, see `stages.text`); the article is the cluster of content lines
+with the most text, less a lone content line at its end cut off by `ISLAND_GAP` removed lines (an author box
+past the share buttons). Text between the headline and the article is its lead, and a list the article
+introduces ("The tour dates:") is its own, however far it runs past the last paragraph. Head and tail rules
+only act before the first and after the last content line; phrase rules act only on lines of at most their
+`max_words` words.
 Content is kept on doubt: a line that reads as a sentence (`stages.text.reads_as_sentence`) is removed by a
-structural rule only on a second piece of evidence; a bare comment label ("Comments", "Réactions") removes
-the rest only in the last 60 % of the text and when comment structure (names with "says:", dates, reply
-links, form labels), no running text, or little running text follows it; a label followed by running text is
-a section heading and stays; a date after a label ("Beginn:") is an event's date and stays.
+structural rule only on a second piece of evidence; a comment header ("Comments", "Leave a reply") removes
+the rest only in the last 60 % of the text and when comment structure (a comment count, names with "says:",
+dates, reply links, form labels) follows it or no paragraphs of running text do (a teaser alone between links
+is no paragraph), or anywhere when commenters' names and time stamps follow; a label followed by running text
+is a section heading and stays. A caption rule leaves a sentence whose credit stands inside it ("… teilte
+ein Sprecher mit (dpa).") alone. A date after a label ("Beginn:") is an event's date and stays, and so are
+bare dates that head the article's own paragraphs (two or more: a programme, a chronology).
 
 In plain text (not after HTML extraction) the headline becomes a `title` block and `metadata.title` (the line
 that repeats the page title, else the page title, else the first or last title-like line before the article),
@@ -58,19 +67,21 @@ CONTENT_WORDS = 20
 # Removed lines between two content lines that split the text into separate clusters (a kept short line
 # counts half); the cluster with the most content text is the article.
 CLUSTER_GAP = 20
+# Removed lines that cut a lone content line at the end of the article's cluster off from the article.
+ISLAND_GAP = 8
 TAIL_GRACE = 3
 _TITLE_SEPARATOR = regex.compile(r"\s(\||-|–|—|«|»|::|·)\s")
 REST_AFTER = 0.4
-# A comment header removes the rest only when comment structure (or only furniture) follows within this many
-# lines, or when
-# the running text after it is at most this share of the running text before it.
+# A comment header removes the rest only when comment structure (or another comment-form line) follows within
+# this many lines, or when no paragraphs of running text follow at all.
 COMMENT_WINDOW = 8
-REST_PROSE = 0.25
 # Comments with a commenter's name and a time stamp remove the rest after this many words of running text.
 COMMENTS_AFTER_WORDS = 100
 _COMMENTER = regex.compile(r"\S\s+(says|said|wrote|schreibt|sagt|schrieb|a écrit|écrit|dit)\s*:?$", regex.IGNORECASE)
 _TIME_STAMP = regex.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"
                             r"|\b(\d+ \p{L}+ ago|il y a \d+|vor \d+ \p{L}+)\b", regex.IGNORECASE)
+# Rules of dates alone on a line (not "Published on …"): inside the article they may be its own dates.
+_BARE_DATE_RULES = ("textual-date", "numeric-date")
 _WORD = regex.compile(r"\p{L}+")
 _HEADING_WORD = regex.compile(r"\p{L}{3}")
 _COMMENT_STRUCTURE = regex.compile(
@@ -78,6 +89,7 @@ _COMMENT_STRUCTURE = regex.compile(
     r"|\b(says|said|wrote|schreibt|sagt|schrieb|a écrit|écrit|dit)\s*:?$"
     r"|^((log in|sign in) to reply|reply|antworten|répondre|melden|signaler|report|like|gefällt mir|j.aime)$"
     r"|^(all )?\d+ (comments?|kommentare?|commentaires?|responses?|replies|réactions?)\b"
+    r"|^(comments?|kommentare?|commentaires?|responses?|replies|réactions?)\s*\(\d+\)\s*:?$"
     r"|^(name|e-?mail|website|nom|site web|your (name|email)|required fields|champs obligatoires|pflichtfelder)\b",
     regex.IGNORECASE)
 _LIST_START = regex.compile(r"[•◦▪‣●■►*+–—-]\s|\d{1,3}[.)]\s")
@@ -85,7 +97,7 @@ _TITLE_CASE = regex.compile(r"^[\p{Lu}\d&@#][\p{L}\d&.'’-]*$")
 _NAME = regex.compile(r"^\p{Lu}[\p{Ll}'’]+(-\p{Lu}?[\p{Ll}'’]+)?"
                       r"(\s+((de|du|von|van|der|le|la|da|di|al|bin)\s+)?\p{Lu}[\p{Ll}'’]+(-\p{Lu}?[\p{Ll}'’]+)?){1,2}$")
 _BYLINE_PREFIX = regex.compile(
-    r"^(propos recueillis par|written by|words by|reporting by|autor(in)?:?|text:?|par|von|by)\s+", regex.IGNORECASE)
+    r"^(propos recueillis par|written by|words by|reporting by|autor(in)?:?|text:?|par|von:?|by)\s+", regex.IGNORECASE)
 _BYLINE_END = regex.compile(r"\s*(\||–|\s-\s|\d).*$")
 _BYLINE_SPLIT = regex.compile(r"\s*(?:,|\bund\b|\band\b|\bet\b|&)\s*")
 _BYLINE_CUT = regex.compile(r"\s*(,|\bund\b|\band\b|\bet\b|&).*$")
@@ -186,6 +198,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
         self._phrase_rules(doc, lines)
         first, last = _main_span(lines)
         if first is not None and last is not None:
+            _keep_dates_of_the_article(lines, first, last)
             self._edge_rules(lines[:first], "head")
             self._edge_rules(lines[last + 1 :], "tail")
         # After HTML extraction the page layout is already accounted for: short lines there are list items,
@@ -211,6 +224,8 @@ class Boilerplate(Stage[BoilerplateConfig]):
                     for line in lines:
                         if line.position == pos:
                             line.verdict = Verdict(rule.id, rule.reason, "drop_line")
+        # A dump's first line is the page's <title>; the headline that repeats it starts the article.
+        page_title = texts.key(lines[0].text) if doc.content_type != "text/html" else ""
         total = sum(len(line.text) + 1 for line in lines)
         offset = 0
         for i, line in enumerate(lines):
@@ -222,10 +237,11 @@ class Boilerplate(Stage[BoilerplateConfig]):
                 continue
             if rule.id.endswith("-date") and i > 0 and lines[i - 1].text.endswith(":"):
                 continue  # the value of a label ("Beginn:", "Date :"): an event's date, not the page's
+            if rule.action == "caption" and _cites_source(line, rule):
+                continue
             if rule.action == "drop_rest":
                 late = offset >= REST_AFTER * total
-                if (late and (not _is_label(line) or _furniture_follows(lines, i, line_matcher))) \
-                        or _comments_follow(lines, i):
+                if (late and _furniture_follows(lines, i, line_matcher)) or _comments_follow(lines, i):
                     for rest in lines[i:]:
                         rest.verdict = rest.verdict or Verdict(rule.id, rule.reason, "drop_line")
                     return
@@ -239,7 +255,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
                         other.verdict = other.verdict or verdict
             elif rule.action == "drop_run":
                 for j in range(i + 1, len(lines)):
-                    if _article_resumes(lines, j):
+                    if _article_resumes(lines, j) or _repeats_title(lines[j], page_title):
                         break
                     lines[j].verdict = lines[j].verdict or verdict
             line.verdict = verdict
@@ -258,11 +274,20 @@ class Boilerplate(Stage[BoilerplateConfig]):
     def _structure(self, doc: Document, lines: list[_Line], first: int | None, last: int | None,
                    struct: set[str]) -> None:
         plain = doc.content_type != "text/html"
-        page_title = lines[0] if plain and lines[0].verdict is None and _TITLE_SEPARATOR.search(lines[0].text) \
-            and not lines[0].text.endswith(".") else None
+        # A dump's first line is the page's <title>: known as such by a separator before the site name, or by
+        # a headline before the article that repeats its beginning.
+        whole = texts.key(lines[0].text)
+        page_title = lines[0] if plain and lines[0].verdict is None and not lines[0].text.endswith(".") and (
+            _TITLE_SEPARATOR.search(lines[0].text)
+            or any(_repeats_title(line, whole) for line in lines[1 : first if first is not None else 0])) else None
+        listed = _introduced_lists(lines, last) if last is not None else set()
         if "struct.outside" in struct and first is not None and last is not None:
+            # Text between the headline (the last line before the article that repeats the page title) and the
+            # article is its lead.
+            lead = next((i for i in range(first - 1, 0, -1) if page_title is not None
+                         and _repeats_title(lines[i], whole)), first)
             for i, line in enumerate(lines):
-                outside = (i < first and _is_content(line)) or i > last + TAIL_GRACE
+                outside = ((i < lead and _is_content(line)) or i > last + TAIL_GRACE) and i not in listed
                 # Running text out there is removed on a second piece of evidence: it stands alone between
                 # furniture (a teaser between links), where text of the article comes in paragraphs.
                 if line is not page_title and line.verdict is None and outside \
@@ -284,14 +309,16 @@ class Boilerplate(Stage[BoilerplateConfig]):
                     continue
                 if "struct.byline" in struct and _NAME.match(line.text) and _beside(head, i, headline):
                     line.verdict = Verdict("struct.byline", STRUCTURAL["struct.byline"], "byline")
-                elif "struct.head" in struct and not _is_prose(line) and (_is_tag(line) or (
-                        not line.sentence and line.words <= 15 and i < len(head) - 1)):
+                elif "struct.head" in struct and not _is_prose(line) and (_is_tag(line) or _label_row(line) or (
+                        (not line.sentence or _slogan(line)) and line.words <= 15 and i < len(head) - 1)):
                     line.verdict = Verdict("struct.head", STRUCTURAL["struct.head"], "drop_line")
             if "struct.tail" in struct:
+                listed_keys = {(lines[i].position, lines[i].number) for i in listed}
                 for line, after in itertools.zip_longest(live, live[1:]):
                     # A short line before running text is the heading of more article text.
                     if _before(lines[last], line) and not line.sentence and line.words <= 12 \
-                            and (after is None or not _is_prose(after)) and not _phrase(line):
+                            and (after is None or not _is_prose(after)) and not _phrase(line) \
+                            and (line.position, line.number) not in listed_keys:
                         line.verdict = Verdict("struct.tail", STRUCTURAL["struct.tail"], "drop_line")
         if "struct.menu" in struct:
             self._menus([line for line in live if line.verdict is None])
@@ -375,7 +402,8 @@ def _line(text: str, position: int, number: int) -> _Line:
 
 def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
     """Positions of the first and last content line (long and sentence-like, not removed) of the article:
-    the cluster of content lines with the most text, clusters being split by `CLUSTER_GAP` of furniture."""
+    the cluster of content lines with the most text, clusters being split by `CLUSTER_GAP` of furniture, less
+    a lone content line at its end beyond `ISLAND_GAP` removed lines."""
     content = [i for i, line in enumerate(lines) if line.verdict is None and _is_content(line)]
     if not content:
         return None, None
@@ -387,7 +415,24 @@ def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
         else:
             clusters[-1].append(i)
     best = max(clusters, key=lambda cluster: sum(len(lines[i].text) for i in cluster))
+    best = _trim_islands(lines, best)
     return best[0], best[-1]
+
+
+
+def _trim_islands(lines: list[_Line], cluster: list[int]) -> list[int]:
+    """`cluster` without a lone content line at its end that `ISLAND_GAP` removed lines cut off from the rest
+    (an author box or a teaser past the share buttons): the article's paragraphs come in a run. A lone line
+    at the start stays: the article's lead often stands before a gallery, an ad or a paywall box."""
+    parts = [[cluster[0]]]
+    for before, i in itertools.pairwise(cluster):
+        if sum(lines[j].verdict is not None for j in range(before + 1, i)) >= ISLAND_GAP:
+            parts.append([i])
+        else:
+            parts[-1].append(i)
+    while len(parts) > 1 and len(parts[-1]) == 1:
+        parts.pop()
+    return [i for part in parts for i in part]
 
 
 def _is_label(line: _Line) -> bool:
@@ -396,20 +441,57 @@ def _is_label(line: _Line) -> bool:
     return len(_WORD.findall(line.text)) <= 2
 
 
+def _keep_dates_of_the_article(lines: list[_Line], first: int, last: int) -> None:
+    """Bare dates inside the article (after its first content line, up to `TAIL_GRACE` lines past its last),
+    two or more of them each heading running text, are the article's own (the days of a programme, the
+    steps of a chronology), not the page's date: they stay."""
+    dated = [i for i in range(first + 1, min(last + TAIL_GRACE + 1, len(lines) - 1))
+             if _is_prose(lines[i + 1]) and (verdict := lines[i].verdict) is not None
+             and verdict.rule.endswith(_BARE_DATE_RULES)]
+    if len(dated) >= 2:
+        for i in dated:
+            lines[i].verdict = None
+
+
+def _introduced_lists(lines: list[_Line], last: int) -> set[int]:
+    """The lines of a list that the article introduces: after a kept line of the article (up to `TAIL_GRACE`
+    lines past its last content line) of three words or more that ends with a colon ("The tour dates:"; a
+    one-word label such as "Teilen:" introduces a widget), the rest of its block, when no phrase rule took
+    any of them for furniture (a share widget's buttons)."""
+    listed: set[int] = set()
+    for i in range(min(last + TAIL_GRACE + 1, len(lines))):
+        intro = lines[i]
+        if intro.verdict is None and intro.text.endswith(":") and intro.words >= 3 and i not in listed:
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].position != intro.position), len(lines))
+            block = range(i + 1, end)
+            if all(lines[j].verdict is None for j in block):
+                listed.update(block)
+    return listed
+
+
+def _cites_source(line: _Line, rule: Rule) -> bool:
+    """Whether the credit a caption rule found closes a sentence of the article rather than a caption: the
+    line reads as a sentence and the credit stands inside it ("… sagte ein Sprecher (dpa)."), where a
+    caption ends its sentence before the credit ("Polizisten vor dem Haus. (Foto: dpa)")."""
+    found = rule.compile().search(line.text)
+    return found is not None and found.start() > 0 and _is_prose(line) \
+        and not texts.ends_sentence(line.text[: found.start()])
+
+
 def _furniture_follows(lines: list[_Line], i: int, matcher: Matcher) -> bool:
     """Whether what follows the comment header `lines[i]` is a comment section, not more article: comment
-    structure (dates, "says:", reply links, form labels, a comment count, another comment-form line) or no
-    running text at all within the next lines, or little
-    running text left after it compared with the running text before it."""
+    structure (dates, "says:", reply links, form labels, a comment count, another comment-form line) within
+    the next lines, or no running text at all after it. Running text after a header without such structure
+    is the article going on (a heading "Response", a table cell "Comment"), so it stays."""
     window = lines[i + 1 : i + 1 + COMMENT_WINDOW]
-    if not any(map(_is_prose, window)) or any(_COMMENT_STRUCTURE.search(line.text) for line in window):
+    if any(_COMMENT_STRUCTURE.search(line.text) for line in [lines[i], *window]):
         return True
     if any(getattr(matcher.search(line.text, line.words, line.folded), "action", None) == "drop_rest"
            for line in window):
         return True
-    before = sum(line.words for line in lines[:i] if _is_prose(line))
-    after = sum(line.words for line in lines[i + 1 :] if _is_prose(line))
-    return after <= REST_PROSE * before
+    if _is_label(lines[i]) and window and _is_prose(window[0]):
+        return False  # a section heading: the article goes on under it
+    return not any(_is_prose(a) and _is_prose(b) for a, b in itertools.pairwise(lines[i + 1 :]))
 
 
 def _comments_follow(lines: list[_Line], i: int) -> bool:
@@ -427,10 +509,24 @@ def _article_resumes(lines: list[_Line], j: int) -> bool:
     return _is_content(lines[j]) or (_is_prose(lines[j]) and j + 1 < len(lines) and _is_prose(lines[j + 1]))
 
 
+def _repeats_title(line: _Line, page_title: str) -> bool:
+    """Whether `line` is the headline as the page title (a key) states it, with the site name or author
+    after it ("Mandarinen-Schmand-Kuchen" under "Mandarinen-Schmand-Kuchen von anna | Chefkoch")."""
+    own = texts.key(line.text)
+    return len(own) >= 15 and (page_title == own or page_title.startswith(own + " "))
+
+
 def _phrase(line: _Line) -> bool:
     """A line of eight words or more with three function words: a phrase of running text (a heading or a
     sentence without its full stop), not a label."""
     return line.words >= 8 and texts.function_words(line.text) >= 3
+
+
+def _slogan(line: _Line) -> bool:
+    """A short line that ends like a sentence but reads as none: under six words, fewer than two function
+    words ("Klarmachen zum Ändern!", "Das Blog der Fehlfunktionen!"), where a short sentence of the article
+    has them ("Zendaya is a fashion superstar.")."""
+    return line.words < 6 and texts.function_words(line.text) < 2
 
 
 def _alone(lines: list[_Line], i: int) -> bool:
@@ -451,6 +547,13 @@ def _before(a: _Line, b: _Line) -> bool:
     return (a.position, a.number) < (b.position, b.number)
 
 
+def _label_row(line: _Line) -> bool:
+    """Eight or more capitalised words run together without punctuation: the labels of a menu copied as one
+    line ("World Business Politics Green Health Travel Culture Video"); a headline has lower-case words."""
+    words = line.text.split()
+    return len(words) >= 8 and not line.sentence and all(_TITLE_CASE.match(w) for w in words)
+
+
 def _is_tag(line: _Line) -> bool:
     words = line.text.split()
     return line.words <= 4 and not line.sentence and all(_TITLE_CASE.match(w) for w in words)
@@ -466,7 +569,7 @@ def _title(head: list[_Line], page_title: _Line | None) -> _Line | None:
         whole = texts.key(page_title.text)
         for line in head:
             if line is not page_title and line.words >= 2 and (
-                    texts.key(line.text) in parts or (whole.startswith(texts.key(line.text)) and line.words >= 4)):
+                    texts.key(line.text) in parts or _repeats_title(line, whole)):
                 return line
         return page_title
     if head and _title_like(head[0]) and head[0].words <= 30:
@@ -476,7 +579,7 @@ def _title(head: list[_Line], page_title: _Line | None) -> _Line | None:
 
 def _title_like(line: _Line) -> bool:
     return line.words >= 3 and not line.sentence and not line.text.endswith(",") and not _NAME.match(line.text) \
-        and not _is_tag(line)
+        and not _is_tag(line) and not _label_row(line)
 
 
 def _mark_structure(doc: Document, lines: list[_Line], title: _Line | None) -> None:
