@@ -10,7 +10,7 @@ import yaml
 
 from pipeline.document import Document
 from stages.decode import Decode, DecodeConfig
-from stages.extract import Extract, ExtractConfig, split_paragraphs
+from stages.extract import Extract, ExtractConfig, load_html, split_paragraphs
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = yaml.safe_load((ROOT / "fixtures/cases/extract.yaml").read_text(encoding="utf-8"))
@@ -155,3 +155,28 @@ def test_without_metadata_the_title_block_is_the_pages_h1() -> None:
                        metadata=False)
     assert (doc.metadata.title, doc.metadata.author) == (None, None)
     assert [(b.kind, b.text) for b in doc.blocks[:1]] == [("title", "Budget agreed")]
+
+
+PARSE_CASES = {
+    "utf-8 page": (ROOT / "fixtures/html/mieter_de.html").read_bytes().decode("cp1252"),
+    "doctype with a slash": '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN">\n<html><body><p>Un.</p></body></html>',
+    "self-closing html": '<html lang="fr"/>\n<head><title>T</title></head><body><p>Texte.</p></body>',
+    "xml declaration": '<?xml version="1.0" encoding="utf-8"?>\n<html><body><p>Texte.</p><p>Encore.</p></body></html>',
+    "controls refused by XML": "<html><body><p>Te\x0bx\x01te.</p><p>\ufffeEncore\x1f.</p></body></html>",
+    "no html tag": "<div><p>Un.</p><p>Deux.</p></div>",
+    "one element": "<p>Bonjour</p>",
+    "comment only": "<!-- rien -->",
+    "text only": "juste du texte",
+}
+
+
+@pytest.mark.parametrize("html", PARSE_CASES.values(), ids=PARSE_CASES.keys())
+def test_parse_gives_trafilaturas_tree(html: str) -> None:
+    """extract's parse skips a scan trafilatura makes, and must still give the very tree trafilatura gives."""
+    from lxml.html import tostring
+    from trafilatura.utils import load_html as trafilaturas
+
+    ours, theirs = load_html(html), trafilaturas(html)
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert tostring(ours, encoding="unicode") == tostring(theirs, encoding="unicode")
