@@ -58,14 +58,6 @@ def load_pages(html_dir: Path, ext_dir: Path, limit: int | None) -> list[dict[st
     return pages[:limit] if limit else pages
 
 
-def rate(pages: list[Any], work: Callable[[Any], object]) -> float:
-    """Pages per CPU second of `work` over `pages`."""
-    started = time.process_time()
-    for page in pages:
-        work(page)
-    return len(pages) / (time.process_time() - started)
-
-
 def declared(tree: Any) -> dict[str, str]:
     """The date and author the page states in <meta> or JSON-LD, where it states them."""
     out: dict[str, str] = {}
@@ -136,8 +128,24 @@ def accuracy(pages: list[dict[str, Any]], trees: list[Any]) -> dict[str, dict[st
     return {tool: {f: (c[0], c[1]) for f, c in fields.items()} for tool, fields in scores.items()}
 
 
+def interleaved(tools: dict[str, tuple[list[Any], Callable[[Any], object]]]) -> dict[str, float]:
+    """CPU seconds each tool (its inputs, one per page, and its work) spends on the pages, timed call by call
+    in alternation (the order rotating from page to page), so that the machine's load and the process's
+    drift weigh on every tool alike."""
+    spent = dict.fromkeys(tools, 0.0)
+    names = list(tools)
+    for i in range(min(len(items) for items, _ in tools.values())):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            items, work = tools[name]
+            started = time.process_time()
+            work(items[i])
+            spent[name] += time.process_time() - started
+    return spent
+
+
 def main(argv: list[str] | None = None) -> int:
     import trafilatura
+    from trafilatura.metadata import extract_metadata
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("html_dir", type=Path, help="the html dev set (trafilatura/, scrapinghub/)")
@@ -146,44 +154,45 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pages = load_pages(args.html_dir, args.ext_dir, args.limit)
     raws = [page["raw"] for page in pages]
-    decode = Decode(DecodeConfig())
-    htmls = [decode.process(Document(id="p", source="p", content_type="text/html", raw=raw)).html for raw in raws]
-    stages = {metadata: Extract(ExtractConfig(metadata=metadata)) for metadata in (True, False)}
-    for stage in stages.values():
-        stage.setup()
     whole = Pipeline.from_config(load_config(ROOT / "config.yaml", []))
     whole.setup()
 
     def run_whole(raw: bytes) -> None:
         whole.process([Document(id="p", source="p.html", content_type="text/html", raw=raw)])
 
+    first = [time.process_time()]
+    for raw in raws[:2]:  # a worker's first pages: lazy imports and patterns compiled on first use
+        run_whole(raw)
+        first.append(time.process_time())
+    decode = Decode(DecodeConfig())
+    htmls = [decode.process(Document(id="p", source="p", content_type="text/html", raw=raw)).html for raw in raws]
+    stages = {metadata: Extract(ExtractConfig(metadata=metadata)) for metadata in (True, False)}
+    for stage in stages.values():
+        stage.setup()
+
     def run_stage(metadata: bool) -> Callable[[str], object]:
         return lambda html: stages[metadata].process(Document(id="p", source="p", content_type="text/html", html=html))
 
     options = trafilatura_options(ExtractConfig())
     trees = [parse_html(cap_attributes(html)[0])[0] for html in htmls]
-    from trafilatura.metadata import extract_metadata
-
-    def walk(tree: Any) -> None:
-        result = trafilatura.bare_extraction(tree, **{**options, "with_metadata": False})
-        if result is not None:
-            start = time.process_time()
-            with_title(tree_parts(result.body), None)
-            walked[0] += time.process_time() - start
-
-    walked = [0.0]
     for raw in raws:  # warm-up: lazy imports and compiled patterns on both sides
         trafilatura.extract(raw, **options)
         run_whole(raw)
-    print(f"{len(pages)} pages, {sum(map(len, raws)) / len(raws) / 1000:.0f} KB on average; CPU time of one process")
+    warm = interleaved({"whole": (raws[:2], run_whole)})["whole"] / 2
+    print(f"{len(pages)} pages, {sum(map(len, raws)) / len(raws) / 1000:.0f} KB on average; CPU time of one process,"
+          " the tools timed page by page in alternation")
+    print(f"the whole pipeline's first two pages after setup: {1000 * (first[1] - first[0]):.0f} ms and"
+          f" {1000 * (first[2] - first[1]):.0f} ms; the same pages warm: {1000 * warm:.0f} ms each")
     before = {name: stats.seconds for name, stats in whole.stats.items()}
-    figures = {
-        "tamis extract stage": rate(htmls, run_stage(True)),
-        "tamis extract stage, metadata: false": rate(htmls, run_stage(False)),
-        "tamis default pipeline (whole, --jobs 1)": rate(raws, run_whole),
-        "trafilatura.extract(html) defaults": rate(raws, trafilatura.extract),
-        "trafilatura.extract, tamis's options": rate(raws, lambda raw: trafilatura.extract(raw, **options)),
+    tools: dict[str, tuple[list[Any], Callable[[Any], object]]] = {
+        "tamis extract stage": (htmls, run_stage(True)),
+        "tamis extract stage, metadata: false": (htmls, run_stage(False)),
+        "tamis default pipeline (whole, --jobs 1)": (raws, run_whole),
+        "trafilatura.extract(html) defaults": (raws, trafilatura.extract),
+        "trafilatura.extract, tamis's options": (raws, lambda raw: trafilatura.extract(raw, **options)),
     }
+    spent = interleaved(tools)
+    figures = {name: len(pages) / seconds for name, seconds in spent.items()}
     for name, value in figures.items():
         print(f"  {name:<44} {value:7.1f} pages/s")
     base = figures["trafilatura.extract(html) defaults"]
@@ -194,16 +203,29 @@ def main(argv: list[str] | None = None) -> int:
     print("  " + "  ".join(f"{name} {1000 * (stats.seconds - before[name]) / len(raws):.1f}"
                            for name, stats in whole.stats.items()))
     print("where the extract stage's time goes (ms per page):")
-    parts = {
-        "attribute cap + parse": 1000 / rate(htmls, lambda html: parse_html(cap_attributes(html)[0])),
-        "metadata (stages.metadata)": 1000 / rate(trees, lambda tree: page_metadata(tree, None)),
-        "metadata (trafilatura extract_metadata)": 1000 / rate(trees, extract_metadata),
-        "main text (trafilatura, no metadata)": 1000 / rate(trees, walk),
+    walked = [0.0]
+
+    def main_text(tree: Any) -> None:
+        result = trafilatura.bare_extraction(tree, **{**options, "with_metadata": False})
+        if result is not None:
+            start = time.process_time()
+            with_title(tree_parts(result.body), None)
+            walked[0] += time.process_time() - start
+
+    parts: dict[str, tuple[list[Any], Callable[[Any], object]]] = {
+        "decode (the stage before)": (raws, lambda raw: decode.process(
+            Document(id="p", source="p", content_type="text/html", raw=raw))),
+        "attribute cap": (htmls, cap_attributes),
+        "parse": ([cap_attributes(html)[0] for html in htmls], parse_html),
+        "metadata (stages.metadata)": (trees, lambda tree: page_metadata(tree, None)),
+        "metadata (trafilatura extract_metadata)": (trees, extract_metadata),
+        "main text (trafilatura, no metadata)": (trees, main_text),
     }
-    parts["main text (trafilatura, no metadata)"] -= 1000 * walked[0] / len(trees)
-    parts["tamis tree walk and title"] = 1000 * walked[0] / len(trees)
-    for name, ms in parts.items():
-        print(f"  {name:<44} {ms:7.2f}")
+    spent = interleaved(parts)
+    spent["main text (trafilatura, no metadata)"] -= walked[0]
+    spent["tamis tree walk and title"] = walked[0]
+    for name, seconds in spent.items():
+        print(f"  {name:<44} {1000 * seconds / len(pages):7.2f}")
     print("metadata accuracy against what the pages declare (right / pages declaring it):")
     for tool, fields in accuracy(pages, trees).items():
         print(f"  {tool:<12} " + "  ".join(f"{f} {r}/{n} ({r / n:.0%})" for f, (r, n) in sorted(fields.items())))
