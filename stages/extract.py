@@ -251,6 +251,11 @@ def _element_text(element: Any) -> str:
 
 
 def _clean(text: str) -> str:
-    """Spaces collapsed and lines stripped; blank lines dropped, so a block never holds a paragraph break."""
-    lines = (_SPACE_RUNS.sub(" ", line).strip() for line in text.split("\n"))
+    """Spaces collapsed and lines stripped; blank lines dropped, so a block never holds a paragraph break.
+    A table row's cells keep their tabs; elsewhere `str.split`, whose whitespace is the regex's, does it
+    faster."""
+    if "\t" in text:
+        lines = (_SPACE_RUNS.sub(" ", line).strip() for line in text.split("\n"))
+    else:
+        lines = (" ".join(line.split()) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)

@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 import time
@@ -7,10 +8,12 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.document import Document
 from stages.decode import Decode, DecodeConfig
-from stages.extract import Extract, ExtractConfig, load_html, split_paragraphs
+from stages.extract import Extract, ExtractConfig, _clean, load_html, split_paragraphs
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = yaml.safe_load((ROOT / "fixtures/cases/extract.yaml").read_text(encoding="utf-8"))
@@ -180,3 +183,11 @@ def test_parse_gives_trafilaturas_tree(html: str) -> None:
     assert (ours is None) == (theirs is None)
     if ours is not None:
         assert tostring(ours, encoding="unicode") == tostring(theirs, encoding="unicode")
+
+
+@given(st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000ab"))
+def test_block_text_has_spaces_collapsed_and_tabs_kept(text: str) -> None:
+    """A block's text: each line's runs of spaces (any Unicode space but the tab) as one space, the line
+    stripped, blank lines dropped."""
+    lines = (re.sub(r"[^\S\n\t]+", " ", line).strip() for line in text.split("\n"))
+    assert _clean(text) == "\n".join(line for line in lines if line)
