@@ -191,3 +191,26 @@ def test_block_text_has_spaces_collapsed_and_tabs_kept(text: str) -> None:
     stripped, blank lines dropped."""
     lines = (re.sub(r"[^\S\n\t]+", " ", line).strip() for line in text.split("\n"))
     assert _clean(text) == "\n".join(line for line in lines if line)
+
+
+def test_without_metadata_no_metadata_reader_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`metadata: false` is the fast path: neither tamis's reader nor trafilatura's nor htmldate runs."""
+    import htmldate
+    import trafilatura.core
+    import trafilatura.metadata
+
+    import stages.extract
+
+    def forbidden(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a metadata reader ran")
+
+    for module, name in ((stages.extract, "page_metadata"), (htmldate, "find_date"),
+                         (trafilatura.metadata, "extract_metadata"), (trafilatura.core, "extract_metadata")):
+        monkeypatch.setattr(module, name, forbidden)
+    head = ("<meta property='og:title' content='Budget agreed'>"
+            "<meta property='article:published_time' content='2024-03-05'>")
+    doc = extract_html(page(f"<article><p>{LONG}</p><p>{LONG} Again.</p></article>", head), metadata=False)
+    assert doc.status == "ok" and LONG in doc.text
+    assert (doc.metadata.title, doc.metadata.date) == (None, None)
+    with pytest.raises(AssertionError, match="a metadata reader ran"):
+        extract_html(page(f"<article><p>{LONG}</p><p>{LONG} Again.</p></article>", head))
