@@ -68,6 +68,9 @@ _MAX_ACCENTED_SHARE = 0.3
 # Control characters no text uses; in binary data they are frequent, in damaged text rare.
 _BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _MAX_CONTROL_SHARE = 0.05  # random bytes give about 10 %, UTF-16 read as UTF-8 about 50 %
+# The same characters one by one: a substring search per character finds none in a clean page several
+# times faster than one scan with the class, and clean pages are nearly all of them.
+_BINARY_CONTROL_CHARS = tuple(c for c in map(chr, range(0x20)) if _BINARY_CONTROLS.match(c))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +101,7 @@ class Decode(Stage[DecodeConfig]):
         if kind is not None:
             return doc.filtered(self.name, f"unsupported content: {kind}")
         text, encoding = self.decode(raw, doc.content_type == "text/html", charset=doc.metadata.encoding)
-        if "\x00" in text or _BINARY_CONTROLS.search(text):
+        if "\x00" in text or any(char in text for char in _BINARY_CONTROL_CHARS):
             if len(_BINARY_CONTROLS.findall(text)) > _MAX_CONTROL_SHARE * len(text):
                 return doc.filtered(self.name, "unsupported content: binary data")
             nuls = text.count("\x00")

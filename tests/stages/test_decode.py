@@ -44,3 +44,15 @@ def test_rare_nul_bytes_are_removed_with_a_change() -> None:
     assert out.status == "ok"
     assert out.plain_text == "Une ligne abîmée par le transfert, puis la suite de l’article, qui reste lisible."
     assert [(c.stage, c.rule, c.detail) for c in out.changes] == [("decode", "decode.nul", "removed 3 NUL characters")]
+
+
+@pytest.mark.parametrize("code", range(0x20))
+def test_each_control_character_counts_as_binary_or_not(code: int) -> None:
+    """A page where one control character is a tenth of the text is binary data exactly when that character
+    is one no text uses (tab, line breaks, form feed and escape are text)."""
+    raw = ("Un texte ordinaire" + chr(code)).encode("utf-8") * 50
+    out = Decode(DecodeConfig()).process(Document(id="c", source="c.txt", content_type="text/plain", raw=raw))
+    binary = code not in (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B)
+    assert (out.status == "filtered") == binary
+    if binary:
+        assert out.reason == "unsupported content: binary data"

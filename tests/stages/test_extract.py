@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 import time
@@ -7,10 +8,12 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.document import Document
 from stages.decode import Decode, DecodeConfig
-from stages.extract import Extract, ExtractConfig, split_paragraphs
+from stages.extract import Extract, ExtractConfig, _clean, load_html, split_paragraphs
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = yaml.safe_load((ROOT / "fixtures/cases/extract.yaml").read_text(encoding="utf-8"))
@@ -155,3 +158,59 @@ def test_without_metadata_the_title_block_is_the_pages_h1() -> None:
                        metadata=False)
     assert (doc.metadata.title, doc.metadata.author) == (None, None)
     assert [(b.kind, b.text) for b in doc.blocks[:1]] == [("title", "Budget agreed")]
+
+
+PARSE_CASES = {
+    "utf-8 page": (ROOT / "fixtures/html/mieter_de.html").read_bytes().decode("cp1252"),
+    "doctype with a slash": '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN">\n<html><body><p>Un.</p></body></html>',
+    "self-closing html": '<html lang="fr"/>\n<head><title>T</title></head><body><p>Texte.</p></body>',
+    "xml declaration": '<?xml version="1.0" encoding="utf-8"?>\n<html><body><p>Texte.</p><p>Encore.</p></body></html>',
+    "controls refused by XML": "<html><body><p>Te\x0bx\x01te.</p><p>\ufffeEncore\x1f.</p></body></html>",
+    "no html tag": "<div><p>Un.</p><p>Deux.</p></div>",
+    "one element": "<p>Bonjour</p>",
+    "comment only": "<!-- rien -->",
+    "text only": "juste du texte",
+}
+
+
+@pytest.mark.parametrize("html", PARSE_CASES.values(), ids=PARSE_CASES.keys())
+def test_parse_gives_trafilaturas_tree(html: str) -> None:
+    """extract's parse skips a scan trafilatura makes, and must still give the very tree trafilatura gives."""
+    from lxml.html import tostring
+    from trafilatura.utils import load_html as trafilaturas
+
+    ours, theirs = load_html(html), trafilaturas(html)
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert tostring(ours, encoding="unicode") == tostring(theirs, encoding="unicode")
+
+
+@given(st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000ab"))
+def test_block_text_has_spaces_collapsed_and_tabs_kept(text: str) -> None:
+    """A block's text: each line's runs of spaces (any Unicode space but the tab) as one space, the line
+    stripped, blank lines dropped."""
+    lines = (re.sub(r"[^\S\n\t]+", " ", line).strip() for line in text.split("\n"))
+    assert _clean(text) == "\n".join(line for line in lines if line)
+
+
+def test_without_metadata_no_metadata_reader_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`metadata: false` is the fast path: neither tamis's reader nor trafilatura's nor htmldate runs."""
+    import htmldate
+    import trafilatura.core
+    import trafilatura.metadata
+
+    import stages.extract
+
+    def forbidden(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a metadata reader ran")
+
+    for module, name in ((stages.extract, "page_metadata"), (htmldate, "find_date"),
+                         (trafilatura.metadata, "extract_metadata"), (trafilatura.core, "extract_metadata")):
+        monkeypatch.setattr(module, name, forbidden)
+    head = ("<meta property='og:title' content='Budget agreed'>"
+            "<meta property='article:published_time' content='2024-03-05'>")
+    doc = extract_html(page(f"<article><p>{LONG}</p><p>{LONG} Again.</p></article>", head), metadata=False)
+    assert doc.status == "ok" and LONG in doc.text
+    assert (doc.metadata.title, doc.metadata.date) == (None, None)
+    with pytest.raises(AssertionError, match="a metadata reader ran"):
+        extract_html(page(f"<article><p>{LONG}</p><p>{LONG} Again.</p></article>", head))
