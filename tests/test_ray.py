@@ -32,7 +32,7 @@ def _config(output: Path | str, **run: Any) -> PipelineConfig:
 @pytest.fixture(scope="module")
 def ray_local() -> Iterator[Any]:
     ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'tamis[ray]')")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 
