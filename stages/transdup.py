@@ -288,7 +288,8 @@ def stands_out(foreign: str, candidates: list[str], background: list[str],
 def _content(text: str) -> str:
     """The folded content words (4+ letters, as `_stems` counts them) and numbers: what a translation keeps
     of its original's spelling, without the function words every text of a language shares."""
-    return fold(" ".join(w for w in _TOKENS.findall(text) if len(w) >= 4 or any(c.isdigit() for c in w)))
+    return fold(" ".join(w for w in _TOKENS.findall(text)
+                         if len(w) >= 4 or (not w.isalpha() and any(c.isdigit() for c in w))))
 
 
 def _names(text: str) -> set[str]:
