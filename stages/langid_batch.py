@@ -3,15 +3,29 @@
 The numbers are py3langid's own (`LanguageIdentifier` with `norm_probs`); only the way of computing them
 differs. This module reads the model's arrays (`tk_nextmove`, `tk_output`, `nb_ptc`, ...), so tamis bounds
 the py3langid version it accepts, and `tests/test_install.py` fails loudly if a release changes them.
+
+Loading py3langid's model (decompressing it) and deriving the arrays from it costs about a second, which
+every worker would pay. So the derived arrays are kept as `.npy` files in the user's cache directory
+(`$XDG_CACHE_HOME/tamis`, else `~/.cache/tamis`), in a folder named by the py3langid version, the language
+set and the constants the derivation uses, and later processes memory-map them (the pages are shared by
+every process of the machine). A cache that cannot be written or read is not an error: the arrays are then
+computed, as without a cache. `warm(languages)` loads everything a worker needs into this module's caches,
+for a parent process to do once before it forks its workers.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import tempfile
 import unicodedata
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,11 +44,7 @@ class Py3langid(Detector):
 
     def __init__(self, languages: tuple[str, ...]) -> None:
         super().__init__(languages)
-        unknown = set(languages) - set(_py3langid_model().nb_classes)
-        if unknown:
-            raise SetupError(f"py3langid does not know language(s) {', '.join(sorted(unknown))}")
-        self._automaton = _automaton()
-        self._scorer = _scorer(languages)
+        self._automaton, self._scorer = warm(languages)
 
     def detect(self, text: str) -> Guess:
         return self.detect_many([text])[0]
@@ -48,6 +58,16 @@ class Py3langid(Detector):
         return [Guess(probs=dict(zip(self.languages, row, strict=True)), outside=out)
                 if any(map(str.isalpha, text)) else flat
                 for text, row, out in zip(texts, probs.tolist(), outside.tolist(), strict=True)]
+
+
+def warm(languages: tuple[str, ...]) -> tuple[_Automaton, _Scorer]:
+    """Everything a `Py3langid` detector for `languages` needs, loaded once per process (from the cache
+    directory when it holds it) and kept: calling it again costs nothing, and a process forked after it
+    shares the arrays. Raises `SetupError` for a language py3langid does not know."""
+    unknown = set(languages) - set(_classes())
+    if unknown:
+        raise SetupError(f"py3langid does not know language(s) {', '.join(sorted(unknown))}")
+    return _automaton(), _scorer(languages)
 
 
 @cache
@@ -101,14 +121,27 @@ class _Automaton:
 
 
 @cache
+def _classes() -> tuple[str, ...]:
+    """The model's languages, in the order of its columns."""
+    arrays = _cached("classes", lambda: {"classes": np.array(_py3langid_model().nb_classes, dtype=str)})
+    return tuple(str(c) for c in arrays["classes"])
+
+
+@cache
 def _automaton() -> _Automaton:
+    arrays = _cached("automaton", _automaton_arrays)
+    return _Automaton(arrays["nextmove"], arrays["rowbase"], arrays["output"], int(arrays["window"]))
+
+
+def _automaton_arrays() -> dict[str, np.ndarray]:
     model = _py3langid_model()
     nextmove = np.frombuffer(model.tk_nextmove, dtype=np.uint32)
     rowbase = np.asarray(model.tk_row, dtype=np.uint32) << 8
     output = np.asarray(model.tk_output, dtype=np.intp)
     if nextmove[rowbase + _SEPARATOR].any() or output[0] >= 0:
         raise SetupError("py3langid model: byte 0xFF does not lead back to the start state; cannot batch")
-    return _Automaton(nextmove, rowbase, output, _depth(nextmove, rowbase))
+    return {"nextmove": nextmove, "rowbase": rowbase, "output": output,
+            "window": np.array(_depth(nextmove, rowbase))}
 
 
 def _depth(nextmove: np.ndarray, rowbase: np.ndarray) -> int:
@@ -196,6 +229,12 @@ def _logsumexp(x: np.ndarray) -> np.ndarray:
 
 @cache
 def _scorer(languages: tuple[str, ...]) -> _Scorer:
+    arrays = _cached(f"scorer-{'-'.join(languages)}-groups{_GROUPS}-features{_GROUPING_FEATURES}",
+                     lambda: _scorer_arrays(languages))
+    return _Scorer(**arrays)
+
+
+def _scorer_arrays(languages: tuple[str, ...]) -> dict[str, np.ndarray]:
     model = _py3langid_model()
     classes = list(model.nb_classes)
     inside = [i for i, c in enumerate(classes) if c in languages]
@@ -204,9 +243,9 @@ def _scorer(languages: tuple[str, ...]) -> _Scorer:
     groups = _group(ptc, inside, outside)
     maxima = [ptc[:, g].max(axis=1) for g in groups]
     fold = np.array([[float(classes[i] == lang) for lang in languages] for i in inside])
-    return _Scorer(table=np.ascontiguousarray(np.column_stack([ptc[:, inside], *maxima])),
-                   priors=np.concatenate([pc[inside], [pc[g].max() for g in groups]]), fold=fold,
-                   log_sizes=np.log([len(g) for g in groups]), full_table=ptc, full_priors=pc)
+    return {"table": np.ascontiguousarray(np.column_stack([ptc[:, inside], *maxima])),
+            "priors": np.concatenate([pc[inside], [pc[g].max() for g in groups]]), "fold": fold,
+            "log_sizes": np.log([len(g) for g in groups]), "full_table": ptc, "full_priors": pc}
 
 
 def _group(ptc: np.ndarray, inside: list[int], outside: list[int]) -> list[list[int]]:
@@ -227,3 +266,45 @@ def _group(ptc: np.ndarray, inside: list[int], outside: list[int]) -> list[list[
         label = ((centre**2).sum(axis=1)[None] - 2 * points @ centre.T).argmin(axis=1)
         centre = np.array([points[label == g].mean(axis=0) if (label == g).any() else centre[g] for g in range(count)])
     return [[outside[i] for i in np.flatnonzero(label == g)] for g in range(count) if (label == g).any()]
+
+
+CACHE_FORMAT = 1  # bump when the derived arrays change for the same model and constants
+
+
+def cache_dir() -> Path:
+    """Where the derived arrays of this py3langid version are kept."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "tamis" / f"py3langid-{version('py3langid')}-format{CACHE_FORMAT}"
+
+
+def _cached(name: str, build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The arrays `build` gives, memory-mapped from `cache_dir() / name` when a process stored them there
+    before; else built, then stored for the next process (written to a temporary folder and renamed, so no
+    reader sees half of it). A cache that cannot be written costs time only; one that cannot be read is
+    replaced, with a warning."""
+    folder = cache_dir() / name
+    if folder.is_dir():
+        try:
+            return {p.stem: np.asarray(np.load(p, mmap_mode="r", allow_pickle=False))
+                    for p in sorted(folder.glob("*.npy"))}
+        except (OSError, ValueError) as exc:
+            warnings.warn(f"tamis: unreadable language-model cache {folder} ({exc}); computing it again",
+                          stacklevel=2)
+            shutil.rmtree(folder, ignore_errors=True)
+    arrays = build()
+    _store(folder, arrays)
+    return arrays
+
+
+def _store(folder: Path, arrays: dict[str, np.ndarray]) -> None:
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    except OSError:  # a read-only or missing home: every process computes the arrays
+        return
+    try:
+        for key, value in arrays.items():
+            np.save(scratch / f"{key}.npy", value, allow_pickle=False)
+        os.rename(scratch, folder)
+    except OSError:  # a full disk, or another process stored the same arrays first
+        shutil.rmtree(scratch, ignore_errors=True)

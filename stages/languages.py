@@ -310,7 +310,9 @@ class Languages(Stage[LanguagesConfig]):
                        if j != position and b.lang == main and b.duplicate_of is None]
         near = [b for j, b in main_blocks if abs(j - position) <= self.config.duplicate_distance]
         far = [b.main_text() for j, b in main_blocks if abs(j - position) > self.config.duplicate_distance]
-        for seg, _ in edges:
+        for k, (seg, _) in enumerate(edges):
+            if k and seg is edges[0][0]:
+                continue  # the block's one segment is both of its edges: it has been compared already
             found = stands_out(block.text[seg.start:seg.end], [b.main_text() for b in near], far,
                                (self.config.duplicate_margin, self.config.duplicate_margin_corroborated))
             if found is not None and (best is None or found[1] > best[2]):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stages.text import CLOSERS, SENTENCE_PUNCT, continues
 
@@ -66,6 +67,12 @@ class Span:
 
 def split_sentences(text: str) -> list[Span]:
     """The sentences of `text`, in order, as spans without surrounding whitespace."""
+    return list(_split(text))
+
+
+@lru_cache(maxsize=4096)
+def _split(text: str) -> tuple[Span, ...]:
+    """Cached: `languages` splits each block, then `transdup` splits the same blocks again to compare them."""
     spans: list[Span] = []
     for line_start, line_end in _logical_lines(text):
         start = line_start
@@ -73,7 +80,7 @@ def split_sentences(text: str) -> list[Span]:
             _append(spans, text, start, cut)
             start = cut
         _append(spans, text, start, line_end)
-    return spans
+    return tuple(spans)
 
 
 def soft_breaks(text: str, span: Span) -> list[int]:

@@ -12,6 +12,10 @@ Without a model (`languages`, before translation), two rules; either marks a dup
 
 With a model (`translate`, after translation): `best_chrf`, the chrF of the translation against the
 paragraph, or against the run of its sentences it matches best (a partial translation).
+
+chrF is the cost of both: one foreign paragraph is compared with every run of sentences of many others.
+So `chrf_many` compares one text with many at once: each text's n-grams are numbers (cached per text),
+and the shared counts come from one numpy search over all of the others' n-grams.
 """
 
 from __future__ import annotations
@@ -19,8 +23,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
+
+import numpy as np
 
 from stages.sentences import split_sentences
 
@@ -81,23 +89,94 @@ def _stems(text: str) -> set[str]:
 
 def chrf(hypothesis: str, reference: str) -> float:
     """chrF (Popović 2015) between two texts of one language, from 0 to 1; spaces are not counted."""
-    return _chrf(_profile(hypothesis), _profile(reference))
+    return chrf_many(hypothesis, [reference])[0]
+
+
+def chrf_many(hypothesis: str, references: Sequence[str]) -> list[float]:
+    """`chrf(hypothesis, r)` for each of `references`, the shared n-grams of all of them counted at once
+    with numpy (`_Grams`); texts with characters numpy cannot pack are counted with `Counter`s instead,
+    to the same numbers."""
+    hyp = _grams(hypothesis)
+    packed = [_grams(r) for r in references] if hyp is not None else []
+    ready = [g for g in packed if g is not None]
+    shared = iter(_shared(hyp, ready).tolist()) if hyp is not None and ready else iter(())
+    out = []
+    for i, reference in enumerate(references):
+        if hyp is not None and packed[i] is not None:
+            out.append(_f_score(next(shared), hyp.totals, packed[i].totals))  # type: ignore[union-attr]
+        else:
+            hyp_profile, ref_profile = _profile(hypothesis), _profile(reference)
+            commons = [_common(h, r) for (h, _), (r, _) in zip(hyp_profile, ref_profile, strict=False)]
+            out.append(_f_score(commons, tuple(t for _, t in hyp_profile), tuple(t for _, t in ref_profile)))
+    return out
+
+
+_BASE = 1024  # a character below U+03FF is one digit (its code point + 1) of its n-gram's number: 6 fit an int64
+
+
+@dataclass(frozen=True, slots=True)
+class _Grams:
+    """A text's character n-grams (n = 1..CHRF_ORDER, spaces removed) as numbers, each n-gram of n
+    characters a number of n digits in base `_BASE` (no digit is 0, so n-grams of each order fill one range
+    of numbers), sorted, with their counts."""
+
+    ids: np.ndarray
+    counts: np.ndarray
+    bounds: np.ndarray  # ids[bounds[n - 1]:bounds[n]] are the n-grams
+    totals: tuple[int, ...]  # n-grams of each order the text has
 
 
 @lru_cache(maxsize=4096)
-def _profile(text: str) -> tuple[tuple[Counter[str], int], ...]:
-    """The text's character n-gram counts for n = 1..CHRF_ORDER, with their totals, spaces removed.
+def _grams(text: str) -> _Grams | None:
+    """The text's `_Grams`, or None when a character does not fit a digit (then `_profile` counts).
     Cached: one paragraph is compared with many."""
+    chars = "".join(text.split())
+    points = np.frombuffer(chars.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32).astype(np.int64) + 1
+    if len(points) and int(points.max()) >= _BASE:
+        return None
+    orders = min(CHRF_ORDER, len(points))
+    packed = [points]
+    for n in range(2, orders + 1):
+        packed.append(packed[-1][:-1] * _BASE + points[n - 1 :])
+    ids, counts = np.unique(np.concatenate(packed), return_counts=True)
+    bounds = np.searchsorted(ids, _BASE ** np.arange(CHRF_ORDER + 1, dtype=np.int64))
+    return _Grams(ids, counts, bounds, tuple(len(points) - n + 1 for n in range(1, orders + 1)))
+
+
+def _shared(hyp: _Grams, refs: list[_Grams]) -> np.ndarray:
+    """Per reference (rows) and order (columns): the n-grams it shares with `hyp`, counted as often as
+    both have them."""
+    ids = np.concatenate([r.ids for r in refs])
+    counts = np.concatenate([r.counts for r in refs])
+    if len(hyp.ids):
+        at = np.minimum(np.searchsorted(hyp.ids, ids), len(hyp.ids) - 1)
+        both = np.where(hyp.ids[at] == ids, np.minimum(hyp.counts[at], counts), 0)
+    else:
+        both = np.zeros(len(ids), dtype=np.int64)
+    running = np.concatenate([[0], np.cumsum(both)])
+    starts = np.cumsum([0] + [len(r.ids) for r in refs[:-1]])
+    edges = starts[:, None] + np.stack([r.bounds for r in refs])
+    shared: np.ndarray = running[edges[:, 1:]] - running[edges[:, :-1]]
+    return shared
+
+
+@lru_cache(maxsize=256)
+def _profile(text: str) -> tuple[tuple[Counter[str], int], ...]:
+    """The text's character n-gram counts for n = 1..CHRF_ORDER, with their totals, spaces removed: for
+    the texts `_grams` cannot pack."""
     chars = "".join(text.split())
     grams = (Counter(chars[i : i + n] for i in range(len(chars) - n + 1)) for n in range(1, CHRF_ORDER + 1))
     return tuple((g, g.total()) for g in grams if g)
 
 
-def _chrf(hyp: tuple[tuple[Counter[str], int], ...], ref: tuple[tuple[Counter[str], int], ...]) -> float:
+def _common(hyp: Counter[str], ref: Counter[str]) -> int:
+    return sum(min(count, ref[gram]) for gram, count in hyp.items() if gram in ref)
+
+
+def _f_score(commons: Sequence[int], hyp_totals: tuple[int, ...], ref_totals: tuple[int, ...]) -> float:
+    """chrF from the shared n-grams of each order and both texts' numbers of n-grams."""
     precisions, recalls = [], []
-    for (hyp_grams, hyp_total), (ref_grams, ref_total) in zip(hyp, ref, strict=False):
-        small, large = (hyp_grams, ref_grams) if len(hyp_grams) <= len(ref_grams) else (ref_grams, hyp_grams)
-        common = sum(min(count, large[gram]) for gram, count in small.items() if gram in large)
+    for common, hyp_total, ref_total in zip(commons, hyp_totals, ref_totals, strict=False):
         precisions.append(common / hyp_total)
         recalls.append(common / ref_total)
     if not precisions:
@@ -112,7 +191,7 @@ def best_chrf(translation: str, paragraph: str) -> float:
     `paragraph` it matches best, so that a translation of part of a paragraph is found too."""
     spans = split_sentences(paragraph)
     runs = [paragraph[spans[i].start : spans[j].end] for i in range(len(spans)) for j in range(i, len(spans))]
-    return max((chrf(translation, run) for run in runs), default=chrf(translation, paragraph))
+    return max(chrf_many(translation, runs), default=chrf(translation, paragraph))
 
 
 def fold(text: str) -> str:
@@ -130,25 +209,28 @@ def sentence_runs(text: str, longest: int) -> tuple[str, ...]:
     return runs or (text,)
 
 
-def resemblance(foreign: str, paragraph: str, *, gated: bool) -> tuple[float, str]:
-    """The chrF of `foreign`'s content words against those of the best-matching run of `paragraph`'s
-    sentences (runs up to one sentence longer than `foreign`), and that run. `gated`: only runs a
-    translation could be — length ratio within `LENGTH_RATIO`, and when both hold numbers, one at least in
-    common (translations drop or reword a number now and then; they do not replace them all) — (0, "")
-    when none is."""
-    if gated and len(foreign) > LENGTH_RATIO[1] * len(paragraph):
-        return 0.0, ""  # no run of the paragraph is long enough
+def resemblance(foreign: str, paragraphs: Sequence[str]) -> list[list[tuple[str, float]]]:
+    """Per paragraph, for each run of its sentences up to one sentence longer than `foreign`: the run and
+    the chrF of `foreign`'s content words against the run's (`_content`). All runs of all paragraphs are
+    counted in one `chrf_many`."""
     longest = len(sentence_runs(foreign, 1)) + 1
-    folded = _content(foreign)
+    runs = [sentence_runs(paragraph, longest) for paragraph in paragraphs]
+    scores = iter(chrf_many(_content(foreign), [_content(run) for each in runs for run in each]))
+    return [[(run, next(scores)) for run in each] for each in runs]
+
+
+def _best(foreign: str, scored: list[tuple[str, float]], *, gated: bool) -> tuple[float, str]:
+    """The best-scoring run, first on ties, and its score; (0, "") when none scores. `gated`: only among the
+    runs a translation could be: length ratio within `LENGTH_RATIO`, and when both hold numbers, one at least
+    in common (translations drop or reword a number now and then; they do not replace them all)."""
     numbers = _numbers(foreign)
     best = (0.0, "")
-    for run in sentence_runs(paragraph, longest):
+    for run, score in scored:
         if gated:
             ratio = len(foreign) / max(1, len(run))
             theirs = _numbers(run)
             if not LENGTH_RATIO[0] <= ratio <= LENGTH_RATIO[1] or (numbers and theirs and not numbers & theirs):
                 continue
-        score = chrf(folded, _content(run))
         if score > best[0]:
             best = (score, run)
     return best
@@ -170,24 +252,30 @@ def corroborated(foreign: str, run: str) -> bool:
 
 def stands_out(foreign: str, candidates: list[str], background: list[str],
                margins: tuple[float, float]) -> tuple[int, float] | None:
-    """The candidate `foreign` translates, by `resemblance`, if it beats every background paragraph and
-    every other candidate by the first of `margins`, or by the second when `corroborated`: its position
-    in `candidates` and its lead; None without a background paragraph at least half as long as `foreign`
-    to compare with."""
+    """The candidate `foreign` translates, by `resemblance` among the runs a translation could be (`_best`,
+    gated), if it beats every background paragraph and every other candidate (any of their runs) by the
+    first of `margins`, or by the second when `corroborated`: its position in `candidates` and its lead;
+    None without a background paragraph at least half as long as `foreign` to compare with."""
     if not candidates:
         return None
-    scored = [resemblance(foreign, c, gated=True) for c in candidates]
+    # Only paragraphs of a comparable size measure the background: a name line shares little with anything.
+    # A shorter one has no run a translation could be either (LENGTH_RATIO), so it is not scored at all.
+    comparable = [i for i, c in enumerate(candidates) if len(c) * 2 >= len(foreign)]
+    runs: list[list[tuple[str, float]] | None] = [None] * len(candidates)
+    for i, found in zip(comparable, resemblance(foreign, [candidates[i] for i in comparable]), strict=True):
+        runs[i] = found
+    scored = [(0.0, "") if r is None else _best(foreign, r, gated=True) for r in runs]
     best = max(range(len(candidates)), key=lambda i: scored[i][0])
     score, run = scored[best]
     strong, corroborated_margin = margins
-    others = [c for i, c in enumerate(candidates) if i != best] + background  # nearest first
-    # Only paragraphs of a comparable size measure the background: a name line shares little with anything.
-    rivals = [text for text in others if len(text) * 2 >= len(foreign)]
+    others = [(c, runs[i]) for i, c in enumerate(candidates) if i != best] + [(b, None) for b in background]
+    rivals = [(text, r) for text, r in others if len(text) * 2 >= len(foreign)]  # nearest first
     if not rivals or score < corroborated_margin:
         return None
     top = 0.0
-    for text in rivals:
-        top = max(top, resemblance(foreign, text, gated=False)[0])
+    for text, known in rivals:
+        # A background paragraph is scored only when the rivals before it did not settle it.
+        top = max(top, _best(foreign, resemblance(foreign, [text])[0] if known is None else known, gated=False)[0])
         if score - top < corroborated_margin:
             return None  # one rival close enough settles it: most foreign paragraphs stop here
     lead = score - top
@@ -200,7 +288,8 @@ def stands_out(foreign: str, candidates: list[str], background: list[str],
 def _content(text: str) -> str:
     """The folded content words (4+ letters, as `_stems` counts them) and numbers: what a translation keeps
     of its original's spelling, without the function words every text of a language shares."""
-    return fold(" ".join(w for w in _TOKENS.findall(text) if len(w) >= 4 or any(c.isdigit() for c in w)))
+    return fold(" ".join(w for w in _TOKENS.findall(text)
+                         if len(w) >= 4 or (not w.isalpha() and any(c.isdigit() for c in w))))
 
 
 def _names(text: str) -> set[str]:

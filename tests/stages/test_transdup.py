@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 
 from pipeline.document import Block, Document
 from stages.languages import Languages, LanguagesConfig
-from stages.transdup import best_chrf, chrf
+from stages.transdup import best_chrf, chrf, chrf_many
 from tests.conftest import ROOT
 
 PUD = [json.loads(line) for line in (ROOT / "fixtures" / "transdup" / "pud_pairs.jsonl").read_text(
@@ -50,3 +51,36 @@ def test_chrf() -> None:
     assert 0.0 < chrf("le chat dort", "le chien dort") < 1.0
     partial = "Le chat dort."
     assert best_chrf(partial, "Il pleut depuis lundi. Le chat dort. Rien ne bouge.") == 1.0
+
+
+def _chrf_by_the_book(hypothesis: str, reference: str) -> float:
+    """chrF as Popović defines it: character n-grams of 1..6 without spaces, recall weighted twice."""
+    hyp, ref = "".join(hypothesis.split()), "".join(reference.split())
+    precisions, recalls = [], []
+    for n in range(1, 7):
+        h = Counter(hyp[i : i + n] for i in range(len(hyp) - n + 1))
+        r = Counter(ref[i : i + n] for i in range(len(ref) - n + 1))
+        if h and r:
+            common = sum((h & r).values())
+            precisions.append(common / h.total())
+            recalls.append(common / r.total())
+    if not precisions:
+        return 0.0
+    p, r = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
+    return 0.0 if p + r == 0 else 5 * p * r / (4 * p + r)
+
+
+def test_chrf_many_counts_every_script_as_the_definition_does() -> None:
+    """Counted with numpy for text of Latin, Greek and the like, with Counters for other scripts; the same
+    numbers either way, text without characters included."""
+    hypothesis = "Die Regierung kündigte 2024 neue Maßnahmen an"
+    references = ["La regierung annonce de nouvelles mesures en 2024", "", "  ", "ab", "Die Regierung",
+                  "Правительство объявило новые меры", "政府宣布了新措施 2024", "Ελληνικά regierung",
+                  hypothesis, "die die die die die die"]
+    expected = [_chrf_by_the_book(hypothesis, r) for r in references]
+    assert chrf_many(hypothesis, references) == pytest.approx(expected, abs=1e-12)
+    assert chrf_many(hypothesis, references)[8] == 1.0
+    assert chrf_many("政府宣布 regierung", references) == pytest.approx(
+        [_chrf_by_the_book("政府宣布 regierung", r) for r in references], abs=1e-12)
+    assert chrf_many("", references) == [0.0] * len(references)
+    assert chrf_many(hypothesis, []) == []
