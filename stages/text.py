@@ -92,29 +92,40 @@ _SHELL = re.compile(r"^(?:[$#>]\s+\S|(?:sudo|pip3?|python3?|npm|npx|yarn|git|cd|
                     r"brew|make|cargo|go|conda|mkdir|rm|cp|mv|chmod|export|echo)\s+\S)")
 _OPTION = re.compile(r"\s--?[a-zA-Z][\w-]*(?:[=\s]|$)")  # a command-line option: "--input", "-v"
 _CODE_SYMBOLS = re.compile(r"[{}()\[\];=<>_*#|\\/`]")
-_CODE_WORDS = re.compile(r"^\s*(?:def|class|import|from|return|if|for|while|function|const|let|var|public|private|"
-                         r"#include|SELECT|INSERT)\b|[;{}]\s*$|\b\w+\([^)]*\)\s*[:{;]?\s*$")
+# A line of code starts with a keyword, or ends with `;`, a brace or a call (`f(x)`, `f(x):`, `f(x) {`).
+_CODE_START = re.compile(r"\s*(?:def|class|import|from|return|if|for|while|function|const|let|var|public|private|"
+                         r"#include|SELECT|INSERT)\b")
+_CODE_END = re.compile(r"[;{}]\s*$|\b\w+\([^)]*\)\s*[:{;]?\s*$")
 # "Dupont, J. (2020). Title." and "[3] Smith, A. B., 1999", or a DOI or ISBN anywhere.
-_REFERENCE = re.compile(r"^\s*(?:\[\d+\]\s*)?[A-ZÀ-ÖØ-Þ][\w'’-]+,\s+(?:[A-ZÀ-ÖØ-Þ]\.\s*)+.*\b(?:1[89]|20)\d{2}\b"
-                        r"|\b(?:doi:\s*10\.\d+|ISBN[\s:-]*[\dX-]{10,})")
+_REFERENCE = re.compile(r"\s*(?:\[\d+\]\s*)?[A-ZÀ-ÖØ-Þ][\w'’-]+,\s+(?:[A-ZÀ-ÖØ-Þ]\.\s*)+.*\b(?:1[89]|20)\d{2}\b")
+_IDENTIFIER = re.compile(r"\b(?:doi:\s*10\.\d+|ISBN[\s:-]*[\dX-]{10,})")
 
 
 def is_prose(text: str) -> bool:
     """Whether `text` is prose to read (and translate), not a URL, an e-mail address, a shell command, a
-    line of code or a bibliography entry, which stay as they are."""
+    line of code or a bibliography entry, which stay as they are. Each pattern runs only where the
+    characters it needs are there: most text is prose, and this runs on every segment."""
     stripped = text.strip()
     if not stripped:
         return False
-    urls = sum(len(m) for m in _URL.findall(stripped))
-    if urls * 2 >= len(stripped):
-        return False
+    if "://" in stripped or "www." in stripped or "@" in stripped:
+        urls = sum(len(m) for m in _URL.findall(stripped))
+        if urls * 2 >= len(stripped):
+            return False
     lines = stripped.split("\n")
-    if all(_SHELL.match(line) or _CODE_WORDS.search(line) or (_OPTION.search(line) and not ends_sentence(line))
+    if all(_SHELL.match(line) or _is_code(line) or (_OPTION.search(line) and not ends_sentence(line))
            for line in lines if line.strip()):
         return False
     if len(_CODE_SYMBOLS.findall(stripped)) * 8 >= len(stripped):
         return False
-    return _REFERENCE.search(stripped) is None
+    if _REFERENCE.match(stripped):
+        return False
+    return not (("doi:" in stripped or "ISBN" in stripped) and _IDENTIFIER.search(stripped))
+
+
+def _is_code(line: str) -> bool:
+    return _CODE_START.match(line) is not None or (line.rstrip()[-1:] in (";", "{", "}", ")", ":")
+                                                    and _CODE_END.search(line) is not None)
 
 
 def continues(previous: str, line: str) -> bool:
