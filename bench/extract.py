@@ -18,16 +18,15 @@ compiled on first use); then one untimed pass of each tool. Printed, in pages pe
   (`stages.metadata`, and trafilatura's own `extract_metadata` for comparison), trafilatura's main-text
   extraction (with the copy of the tree it makes), tamis's tree walk.
 
-Figures (2 cores shared with five other jobs, load average 7 to 12, so rates vary by a quarter from run to
-run; `--limit 150`, 141 KB a page): whole pipeline 15.1 pages/s against `trafilatura.extract` 20.6, ratio
-0.73 (0.73 to 0.76 over four runs, before and after the speed-ups of issue 19 alike: they are within that
-noise); extract stage / `trafilatura.extract` 0.93 to 0.98; CPU ms per page by stage: decode 0.8, extract
-57.5, repair 1.0, boilerplate 1.8, normalise 0.4, dedupe 0.5, languages 9.6, translate 0.1; without
-`languages` the ratio would be 0.85. Old and new code side by side in one process, interleaved page by page
-(same blocks and metadata on every page): decode 1.59 → 0.67 ms, extract stage 43.97 → 41.93 ms. Interleaved
-in one process, trafilatura's main pass with tamis's options (comments off, a copy of the tree) takes 35.7 ms
-a page, `trafilatura.extract` with its defaults 45.3 ms (its parse 4.7 ms, comments on): at 0.9x the rest of
-the pipeline may take 14.6 ms, and takes about 20, of which `languages` is 8 to 10.
+Figures, all 370 pages (191 KB a page), on the 2-core machine when it was otherwise idle (load about 1),
+four runs: whole default pipeline / `trafilatura.extract` defaults 0.92 (`--limit 150`), 0.91, 0.90, 0.91
+(e.g. 20.6 against 22.7 pages/s); the extract stage alone 1.18 to 1.22 times `trafilatura.extract`, because
+the furniture pre-clean (`stages.html_furniture`, about 7 ms a page) leaves trafilatura a smaller tree (its
+main pass about 17 ms instead of 33); without `languages` the ratio would be 1.06 to 1.11. When other jobs
+loaded the machine (load 7 to 12) the same runs read 0.86 to 0.89: compare figures taken at the same load.
+Parts, ms per page (`--limit 150`, idle): attribute cap 1.2, parse 3.0, metadata 3.4 (trafilatura's
+`extract_metadata` 14.4 on the same trees), main text without the pre-clean 32.9, tree walk and title 0.9.
+Metadata accuracy is the same as before this round's speed-ups: author 41/70, date 94/99, url 129/150.
 
 Metadata accuracy, for tamis's reader and trafilatura's `extract_metadata` on the same trees, against what
 the pages declare: the ext set's titles (`cases.json`), the sets' URLs, and the publication date and author
