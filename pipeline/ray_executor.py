@@ -348,10 +348,9 @@ def _machine_inputs(config: PipelineConfig) -> dict[str, tuple[str, frozenset[st
     a stage is cheap, and loads nothing."""
     found = {}
     for spec in config.stages:
-        stage = spec.cls(spec.config)
-        tell = getattr(stage, "machine_inputs", None)
-        if tell is not None:
-            where, items = tell()
+        told = spec.cls(spec.config).machine_inputs()
+        if told is not None:
+            where, items = told
             found[spec.instance] = (where, frozenset(items))
     return found
 

@@ -66,3 +66,9 @@ class Stage(Generic[C]):
 
     def close(self) -> None:
         """Release what `setup()` acquired."""
+
+    def machine_inputs(self) -> tuple[str, list[str]] | None:
+        """What `setup()` reads from the machine it runs on (models, data files): where, as a phrase for
+        messages, and what it finds there; None when it reads nothing of the machine's. An executor that runs
+        the stage on other machines (Ray) checks that each finds what the driver finds."""
+        return None

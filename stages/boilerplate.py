@@ -419,7 +419,6 @@ def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
     return best[0], best[-1]
 
 
-
 def _trim_islands(lines: list[_Line], cluster: list[int]) -> list[int]:
     """`cluster` without a lone content line at its end that `ISLAND_GAP` removed lines cut off from the rest
     (an author box or a teaser past the share buttons): the article's paragraphs come in a run. A lone line

@@ -169,8 +169,7 @@ class Translate(Stage[TranslateConfig]):
             self._check_pairs()
 
     def machine_inputs(self) -> tuple[str, list[str]]:
-        """Where `setup()` looks on this machine and what it finds there (the packages), so that an executor
-        running the stage on other machines (Ray) can check each sees what the driver sees."""
+        """The models directory `setup()` reads and the packages installed there."""
         root = models.models_dir(self.config.models_dir)
         return f"the models directory {root}", [m.label for m in models.installed(root)]
 
