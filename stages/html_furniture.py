@@ -8,11 +8,15 @@ prose. The tree still says what such an element is; each rule below is one kind 
   `visibility:hidden`, a utility class hiding it on every screen: `hidden`, `u-hide`, `d-none`): a reader
   never sees it. Inline elements are left alone: hidden text inside a sentence (a formula's MathML) is part of it.
 - `html.role`: its ARIA role names a landmark or widget that is not the article (navigation, banner,
-  contentinfo, complementary, search, dialog, menu, toolbar).
+  contentinfo, complementary, search, dialog, menu, toolbar), or a live region's message (alert, status: a
+  form's error, a notice announced to screen readers).
 - `html.newsletter`, `html.share`, `html.related`, `html.comment-form`, `html.breadcrumb`, `html.skip-link`,
   `html.debug`, `html.screen-reader`: its custom tag name, id, class or naming data attribute (`data-testid`,
   `data-component`...: what sites with generated class names use) names that kind of furniture, in English,
   French or German (`newsletter`, `partage`, `teilen`, `lire-aussi`, `most-read`, `fil-ariane`, `sr-only`...).
+- `html.breadcrumb` also without a name: a short trail of three to eight links, each on the page's site one
+  level further down the path of the one before (`/`, `/region/`, `/region/town/`), is a breadcrumb trail
+  whatever its class.
 - `html.teaser`: a link that wraps a heading or a paragraph, or a heading that is one link, points to
   another page: a teaser card.
 - `html.links`: a container of three or more links whose text is nearly all link text is a link list.
@@ -33,6 +37,7 @@ import functools
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from pipeline.document import Change
 
@@ -42,11 +47,13 @@ LONG_PARAGRAPH = 120
 # A link list: at least this many links, and at least this share of its text in them.
 MIN_LIST_LINKS = 3
 MIN_LINK_SHARE = 0.8
+# A breadcrumb trail: this many links at most (a site is rarely deeper), at least MIN_LIST_LINKS.
+MAX_TRAIL_LINKS = 8
 # The provenance of a removal shows this much of its text.
 PREVIEW = 60
 
 _ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog",
-                    "menu", "menubar", "toolbar"})
+                    "menu", "menubar", "toolbar", "alert", "status"})
 # Names that say furniture: the words of a tag name, id or class (split at punctuation and camelCase humps,
 # joined by `-`), matched as whole words (`[a-z0-9]*` continues one: `newsletterBox`, `partager`).
 _NAMES: dict[str, tuple[str, ...]] = {
@@ -75,6 +82,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _PARAGRAPHS = frozenset({"p", "li", "blockquote", "dd", "td", "pre"})
 _LIST_CONTAINERS = frozenset({"ul", "ol", "div", "section", "table", "dl"})
+_TRAIL_CONTAINERS = frozenset({"ul", "ol", "div", "nav", "p"})
 _CODE = frozenset({"script", "style", "template"})  # their text is no page text
 _KEPT = frozenset({"html", "body", "main", "head"})
 # Inline elements: hidden text inside a sentence (a formula's MathML next to its image) is part of it.
@@ -168,7 +176,25 @@ def _furniture(element: Any, found: _Facts) -> str | None:
         return "html.teaser"
     if tag in _LIST_CONTAINERS and found.links >= MIN_LIST_LINKS and found.linked >= MIN_LINK_SHARE * found.text:
         return "html.links"
+    if tag in _TRAIL_CONTAINERS and MIN_LIST_LINKS <= found.links <= MAX_TRAIL_LINKS and _trail(element):
+        return "html.breadcrumb"
     return None
+
+
+def _trail(element: Any) -> bool:
+    """Whether the links of `element` go down one site's paths, each one level deeper than the one before
+    (`/`, `/region/`, `https://site/region/town/`): a breadcrumb trail."""
+    host, path = "", None
+    for link in element.iter("a"):
+        parts = urlsplit(link.get("href") or "")
+        if parts.netloc and host and parts.netloc != host:
+            return False
+        host = parts.netloc or host
+        here = parts.path.rstrip("/")
+        if path is not None and not here.startswith(path + "/"):
+            return False
+        path = here
+    return True
 
 
 def _elsewhere(link: Any) -> bool:

@@ -124,6 +124,14 @@ def test_hidden_text_inside_a_sentence_stays() -> None:
     ("<span class='sr-only'>Ouvre un nouvel onglet</span>", "html.screen-reader"),
     ("<ul><li><a href='/a'>Politique</a></li><li><a href='/b'>Sport</a></li><li><a href='/c'>Culture</a></li></ul>",
      "html.links"),
+    # A live region's message (a form's error, a notice announced to screen readers) is no article text.
+    ("<div class='notice' role='alert'>Le champ adresse est obligatoire.</div>", "html.role"),
+    ("<span role='status'>Ajouté à votre liste de lecture</span>", "html.role"),
+    # A trail of links each one level down the site's paths, ending at the page itself: a breadcrumb,
+    # whatever its class (here a generated one).
+    ("<div class='x7f3a'><ul><li><a href='/'>Accueil</a></li><li><a href='/regions/'>Régions</a></li>"
+     "<li><a href='https://www.example.org/regions/bretagne/'>Bretagne</a></li>"
+     "<li>Le budget de Rennes voté après quatre heures de débat</li></ul></div>", "html.breadcrumb"),
 ])
 def test_each_kind_of_furniture(markup: str, rule: str) -> None:
     [(found, _)] = removed(f"<html><body><p>{P1}</p>{markup}<p>{P2}</p></body></html>")
@@ -139,6 +147,11 @@ def test_each_kind_of_furniture(markup: str, rule: str) -> None:
     "<h2><a href='#suite'>La suite du débat</a></h2>",
     "<h2>Le débat sur <a href='/budget'>le budget</a></h2>",  # a heading with a link in it is the article's
     "<div class='hidden-xs'>Le conseil municipal en séance.</div>",  # hidden on small screens only
+    # Links to pages side by side, or to pages of other sites, are no trail down one site.
+    "<p>Voir <a href='/regions/'>les régions</a>, <a href='/sport/'>le sport</a> et <a href='/culture/'>la "
+    "culture</a>, ou le rapport complet de la chambre régionale des comptes publié la semaine dernière.</p>",
+    "<p>Sources : <a href='https://a.example/'>A</a>, <a href='https://a.example/x/'>la note</a> et "
+    "<a href='https://b.example/x/y/'>le rapport</a> de la chambre régionale des comptes, publiés en mai.</p>",
 ])
 def test_names_and_links_that_are_not_furniture(markup: str) -> None:
     assert removed(f"<html><body><p>{P1}</p>{markup}<p>{P2}</p></body></html>") == []
