@@ -10,10 +10,12 @@ prose. The tree still says what such an element is; each rule below is one kind 
 - `html.role`: its ARIA role names a landmark or widget that is not the article (navigation, banner,
   contentinfo, complementary, search, dialog, menu, toolbar), or a live region's message (alert, status: a
   form's error, a notice announced to screen readers).
-- `html.newsletter`, `html.share`, `html.related`, `html.comment-form`, `html.breadcrumb`, `html.skip-link`,
-  `html.debug`, `html.screen-reader`: its custom tag name, id, class or naming data attribute (`data-testid`,
-  `data-component`...: what sites with generated class names use) names that kind of furniture, in English,
-  French or German (`newsletter`, `partage`, `teilen`, `lire-aussi`, `most-read`, `fil-ariane`, `sr-only`...).
+- `html.newsletter`, `html.share`, `html.related`, `html.comment-form`, `html.author`, `html.sidebar`,
+  `html.breadcrumb`, `html.skip-link`, `html.debug`, `html.screen-reader`: its custom tag name, id, class or
+  naming data attribute (`data-testid`, `data-component`...: what sites with generated class names use) names
+  that kind of furniture, in English, French or German (`newsletter`, `partage`, `teilen`, `lire-aussi`,
+  `most-read`, `author-bio`, `autorenbox`, `sidebar`, `fil-ariane`, `sr-only`...). The page's authors are
+  read into the metadata before; the byline and the author's bio are no article text.
 - `html.breadcrumb` also without a name: a short trail of three to eight links, each on the page's site one
   level further down the path of the one before (`/`, `/region/`, `/region/town/`), is a breadcrumb trail
   whatever its class.
@@ -61,10 +63,13 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "html.share": ("share[a-z0-9]*", "sharing", "partag[a-z0-9]*", "teilen", "social[a-z0-9]*", "shariff",
                    "addthis[a-z0-9]*", "sharethis"),
     "html.related": ("related[a-z0-9]*", "recommend[a-z0-9]*", "empfehl[a-z0-9]*", "verwandt[a-z0-9]*",
-                     "lire-aussi", "a-lire", "read-also", "also-read", "more-stories", "weitere-artikel",
+                     "similars?", "lire-aussi", "a-lire", "read-also", "also-read", "more-stories", "weitere-artikel",
                      "mehr-zum-thema", "latest-(?:news|stories|articles)", "most-(?:read|popular|viewed)",
                      "popular", "trending", "meistgelesen[a-z0-9]*", "plus-lus", "top-stories"),
     "html.comment-form": ("comment-?form", "comment-respond", "respond", "reply-form"),
+    "html.author": ("authors?(?:box|bio|info)?", "autor(?:in|en|innen)?(?:box|info)?", "auteure?s?"),
+    # A wrapper that has a sidebar (`with-sidebar`) holds the article next to it.
+    "html.sidebar": ("(?<!with-)(?<!has-)(?<!no-)sidebar[a-z0-9]*",),
     "html.breadcrumb": ("breadcrumbs?", "fil-ariane", "ariane", "brotkrumen[a-z0-9]*"),
     "html.skip-link": ("skip", "skip-?links?", "skip-?to[a-z0-9]*", "skip-?nav[a-z0-9]*", "sprungmarke[a-z0-9]*",
                        "jump-?to"),

@@ -80,6 +80,8 @@ def test_without_the_pre_clean_furniture_reaches_the_text() -> None:
 
 @pytest.mark.parametrize("wrapper", [
     "<div class='share-wrapper social'>{}</div>",  # a furniture-ish class on the article's wrapper
+    "<div class='content with-sidebar'>{}</div>",
+    "<div class='post author-marie-dupont'>{}</div>",
     "<article class='newsletter-article'>{}</article>",
     "<div role='complementary'>{}</div>",
     "<div hidden>{}</div>",  # a collapsed article is still the article
@@ -124,6 +126,11 @@ def test_hidden_text_inside_a_sentence_stays() -> None:
     ("<span class='sr-only'>Ouvre un nouvel onglet</span>", "html.screen-reader"),
     ("<ul><li><a href='/a'>Politique</a></li><li><a href='/b'>Sport</a></li><li><a href='/c'>Culture</a></li></ul>",
      "html.links"),
+    ("<div class='author-bio'><h3>L'auteure</h3><p>Marie Dupont couvre la vie municipale depuis 2015.</p></div>",
+     "html.author"),
+    ("<aside class='autorenbox'>Über den Autor: Hans Meier schreibt über Kommunalpolitik.</aside>", "html.author"),
+    ("<div id='sidebar-right'><h3>Les plus lus</h3><p>Le tramway reprend.</p></div>", "html.sidebar"),
+    ("<div class='similar-articles'><h4>Articles similaires</h4><p>Le tramway reprend.</p></div>", "html.related"),
     # A live region's message (a form's error, a notice announced to screen readers) is no article text.
     ("<div class='notice' role='alert'>Le champ adresse est obligatoire.</div>", "html.role"),
     ("<span role='status'>Ajouté à votre liste de lecture</span>", "html.role"),
@@ -147,6 +154,7 @@ def test_each_kind_of_furniture(markup: str, rule: str) -> None:
     "<h2><a href='#suite'>La suite du débat</a></h2>",
     "<h2>Le débat sur <a href='/budget'>le budget</a></h2>",  # a heading with a link in it is the article's
     "<div class='hidden-xs'>Le conseil municipal en séance.</div>",  # hidden on small screens only
+    "<div class='authority-note'>Le conseil municipal en séance.</div>",  # `author` is a word, not a prefix
     # Links to pages side by side, or to pages of other sites, are no trail down one site.
     "<p>Voir <a href='/regions/'>les régions</a>, <a href='/sport/'>le sport</a> et <a href='/culture/'>la "
     "culture</a>, ou le rapport complet de la chambre régionale des comptes publié la semaine dernière.</p>",
