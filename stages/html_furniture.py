@@ -10,12 +10,14 @@ prose. The tree still says what such an element is; each rule below is one kind 
 - `html.role`: its ARIA role names a landmark or widget that is not the article (navigation, banner,
   contentinfo, complementary, search, dialog, menu, toolbar), or a live region's message (alert, status: a
   form's error, a notice announced to screen readers).
-- `html.newsletter`, `html.share`, `html.related`, `html.comment-form`, `html.author`, `html.sidebar`,
-  `html.breadcrumb`, `html.skip-link`, `html.debug`, `html.screen-reader`: its custom tag name, id, class or
-  naming data attribute (`data-testid`, `data-component`...: what sites with generated class names use) names
-  that kind of furniture, in English, French or German (`newsletter`, `partage`, `teilen`, `lire-aussi`,
-  `most-read`, `author-bio`, `autorenbox`, `sidebar`, `fil-ariane`, `sr-only`...). The page's authors are
-  read into the metadata before; the byline and the author's bio are no article text.
+- `html.newsletter`, `html.share`, `html.related`, `html.comment-form`, `html.consent` (cookie banners,
+  consent placeholders of embeds), `html.feedback`, `html.paywall` (the box asking to subscribe or register),
+  `html.author`, `html.sidebar`, `html.breadcrumb`, `html.skip-link`, `html.debug`, `html.screen-reader`: its
+  custom tag name, id, class or naming data attribute (`data-testid`, `data-component`...: what sites with
+  generated class names use) names that kind of furniture, in English, French or German (`newsletter`,
+  `partage`, `teilen`, `lire-aussi`, `most-read`, `cookie-notice`, `author-bio`, `autorenbox`, `sidebar`,
+  `fil-ariane`, `sr-only`...). The page's authors are read into the metadata before; the byline and the
+  author's bio are no article text.
 - `html.breadcrumb` also without a name: a short trail of three to eight links, each on the page's site one
   level further down the path of the one before (`/`, `/region/`, `/region/town/`), is a breadcrumb trail
   whatever its class.
@@ -67,6 +69,12 @@ _NAMES: dict[str, tuple[str, ...]] = {
                      "mehr-zum-thema", "latest-(?:news|stories|articles)", "most-(?:read|popular|viewed)",
                      "popular", "trending", "meistgelesen[a-z0-9]*", "plus-lus", "top-stories"),
     "html.comment-form": ("comment-?form", "comment-respond", "respond", "reply-form"),
+    "html.consent": ("cookies?[a-z0-9]*", "consent[a-z0-9]*", "einwilligung[a-z0-9]*", "opt-?in", "gdpr[a-z0-9]*",
+                     "privacy[a-z0-9]*"),
+    "html.feedback": ("feedback[a-z0-9]*",),
+    # A paragraph marked `paywall` is the article behind it; the box asking to subscribe is not.
+    "html.paywall": ("access-wall", "reg-?wall", "registration-wall",
+                     "(?:subscribe|subscription|paywall)-(?:box|cta|banner|promo|prompt|offer)"),
     "html.author": ("authors?(?:box|bio|info)?", "autor(?:in|en|innen)?(?:box|info)?", "auteure?s?"),
     # A wrapper that has a sidebar (`with-sidebar`) holds the article next to it.
     "html.sidebar": ("(?<!with-)(?<!has-)(?<!no-)sidebar[a-z0-9]*",),

@@ -131,6 +131,12 @@ def test_hidden_text_inside_a_sentence_stays() -> None:
     ("<aside class='autorenbox'>Über den Autor: Hans Meier schreibt über Kommunalpolitik.</aside>", "html.author"),
     ("<div id='sidebar-right'><h3>Les plus lus</h3><p>Le tramway reprend.</p></div>", "html.sidebar"),
     ("<div class='similar-articles'><h4>Articles similaires</h4><p>Le tramway reprend.</p></div>", "html.related"),
+    ("<div id='cookie-notice'>Ce site utilise des cookies. Accepter Refuser</div>", "html.consent"),
+    ("<div class='embed-consent'>Ich bin damit einverstanden, dass mir externe Inhalte angezeigt werden.</div>",
+     "html.consent"),
+    ("<p class='article-feedback'>Une erreur ? Signalez-la.</p>", "html.feedback"),
+    ("<div class='registration-wall'><h2>Créez un compte gratuit</h2><p>Pour lire la suite.</p></div>",
+     "html.paywall"),
     # A live region's message (a form's error, a notice announced to screen readers) is no article text.
     ("<div class='notice' role='alert'>Le champ adresse est obligatoire.</div>", "html.role"),
     ("<span role='status'>Ajouté à votre liste de lecture</span>", "html.role"),
@@ -155,6 +161,8 @@ def test_each_kind_of_furniture(markup: str, rule: str) -> None:
     "<h2>Le débat sur <a href='/budget'>le budget</a></h2>",  # a heading with a link in it is the article's
     "<div class='hidden-xs'>Le conseil municipal en séance.</div>",  # hidden on small screens only
     "<div class='authority-note'>Le conseil municipal en séance.</div>",  # `author` is a word, not a prefix
+    "<div class='cmp-text'>Le conseil municipal en séance.</div>",  # `cmp` is a component as often as consent
+    "<p class='paywall'>Le conseil municipal en séance.</p>",  # a paragraph behind the paywall is the article's
     # Links to pages side by side, or to pages of other sites, are no trail down one site.
     "<p>Voir <a href='/regions/'>les régions</a>, <a href='/sport/'>le sport</a> et <a href='/culture/'>la "
     "culture</a>, ou le rapport complet de la chambre régionale des comptes publié la semaine dernière.</p>",
