@@ -89,6 +89,8 @@ _NAMING_DATA = ("data-testid", "data-component", "data-module", "data-type")
 _HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _NAME_RULES = [(rule, re.compile(r"(?:^|-)(?:" + "|".join(words) + ")(?:-|$)")) for rule, words in _NAMES.items()]
+# Most names name no furniture: one search over all the words says so before the rules are tried in turn.
+_ANY_NAME = re.compile(r"(?:^|-)(?:" + "|".join(word for words in _NAMES.values() for word in words) + ")(?:-|$)")
 # Utility classes that hide an element on every screen (`hidden-xs`, `hideOnMobile` hide it on some only).
 _HIDDEN_CLASSES = frozenset({"hidden", "hide", "u-hide", "u-hidden", "is-hidden", "d-none", "display-none"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -228,6 +230,8 @@ def _named(tag: str, *names: str | None) -> str | None:
     if not (tag or any(names)):
         return None
     words = "-".join(_words(name) for name in (tag, *names) if name)
+    if _ANY_NAME.search(words) is None:
+        return None
     return next((rule for rule, pattern in _NAME_RULES if pattern.search(words)), None)
 
 
