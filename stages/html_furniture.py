@@ -22,7 +22,8 @@ prose. The tree still says what such an element is; each rule below is one kind 
   level further down the path of the one before (`/`, `/region/`, `/region/town/`), is a breadcrumb trail
   whatever its class.
 - `html.teaser`: a link that wraps a heading or a paragraph, or a heading that is one link, points to
-  another page: a teaser card.
+  another page: a teaser card; a list whose every item is mostly one link to another page, of a headline's
+  length, is a list of teasers.
 - `html.links`: a container of three or more links whose text is nearly all link text is a link list.
 
 Content is sacred: an element is never removed when it holds article prose — the page's `<h1>`, a `<main>`,
@@ -51,6 +52,8 @@ LONG_PARAGRAPH = 120
 # A link list: at least this many links, and at least this share of its text in them.
 MIN_LIST_LINKS = 3
 MIN_LINK_SHARE = 0.8
+# A headline has at least this many words: a list of shorter links is a menu or a list of names.
+MIN_TEASER_WORDS = 4
 # A breadcrumb trail: this many links at most (a site is rarely deeper), at least MIN_LIST_LINKS.
 MAX_TRAIL_LINKS = 8
 # The provenance of a removal shows this much of its text.
@@ -193,7 +196,26 @@ def _furniture(element: Any, found: _Facts) -> str | None:
         return "html.links"
     if tag in _TRAIL_CONTAINERS and MIN_LIST_LINKS <= found.links <= MAX_TRAIL_LINKS and _trail(element):
         return "html.breadcrumb"
+    if tag in ("ul", "ol") and found.links >= 2 and 2 * found.linked >= found.text and _teaser_list(element):
+        return "html.teaser"
     return None
+
+
+def _teaser_list(element: Any) -> bool:
+    """Whether every item of the list `element` is one link to another page, of MIN_TEASER_WORDS words or more
+    and most of the item's text (a headline, perhaps with its date or kicker): a list of teasers."""
+    items = [child for child in element if child.tag == "li"]
+    if len(items) < 2 or len(items) != len(element):
+        return False
+    for item in items:
+        links = list(item.iter("a"))
+        if len(links) != 1 or not _elsewhere(links[0]):
+            return False
+        text = " ".join(item.text_content().split())
+        linked = " ".join(links[0].text_content().split())
+        if len(linked) < 0.5 * len(text) or len(linked.split()) < MIN_TEASER_WORDS:
+            return False
+    return True
 
 
 def _trail(element: Any) -> bool:

@@ -137,6 +137,9 @@ def test_hidden_text_inside_a_sentence_stays() -> None:
     ("<p class='article-feedback'>Une erreur ? Signalez-la.</p>", "html.feedback"),
     ("<div class='registration-wall'><h2>Créez un compte gratuit</h2><p>Pour lire la suite.</p></div>",
      "html.paywall"),
+    ("<ul class='x1'><li><a href='/tramway'>Les travaux du tramway reprennent lundi</a></li>"
+     "<li>12 mai · <a href='https://www.example.org/ecole'>Une nouvelle école ouvrira en 2026</a></li></ul>",
+     "html.teaser"),
     # A live region's message (a form's error, a notice announced to screen readers) is no article text.
     ("<div class='notice' role='alert'>Le champ adresse est obligatoire.</div>", "html.role"),
     ("<span role='status'>Ajouté à votre liste de lecture</span>", "html.role"),
@@ -163,6 +166,11 @@ def test_each_kind_of_furniture(markup: str, rule: str) -> None:
     "<div class='authority-note'>Le conseil municipal en séance.</div>",  # `author` is a word, not a prefix
     "<div class='cmp-text'>Le conseil municipal en séance.</div>",  # `cmp` is a component as often as consent
     "<p class='paywall'>Le conseil municipal en séance.</p>",  # a paragraph behind the paywall is the article's
+    "<ul><li><a href='/rapport'>Le rapport de la chambre</a> pointe une dette en hausse de 12 % depuis 2020 et "
+    "des retards de paiement.</li><li><a href='/vote'>Le vote du budget</a> a eu lieu à 23 heures.</li></ul>",
+    "<ul><li><a href='/a'>Politique locale</a></li><li><a href='/b'>Sport</a></li></ul>",  # a menu of two
+    "<ul><li><a href='#p1'>Les travaux du tramway reprennent</a></li>"
+    "<li><a href='#p2'>Une nouvelle école en 2026</a></li></ul>",  # a table of contents
     # Links to pages side by side, or to pages of other sites, are no trail down one site.
     "<p>Voir <a href='/regions/'>les régions</a>, <a href='/sport/'>le sport</a> et <a href='/culture/'>la "
     "culture</a>, ou le rapport complet de la chambre régionale des comptes publié la semaine dernière.</p>",
