@@ -92,7 +92,7 @@ class Extract(Stage[ExtractConfig]):
         for name, value in found.items():
             if getattr(doc.metadata, name) is None:
                 setattr(doc.metadata, name, value)
-        doc.changes += remove_furniture(tree, self.name)
+        doc.changes += remove_furniture(tree, self.name, comments=self.config.comments)
         options = {**trafilatura_options(self.config), "with_metadata": False}
         result = trafilatura.bare_extraction(tree, url=doc.metadata.url, **options)
         parts: list[_Part] = []

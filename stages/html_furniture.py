@@ -10,14 +10,14 @@ prose. The tree still says what such an element is; each rule below is one kind 
 - `html.role`: its ARIA role names a landmark or widget that is not the article (navigation, banner,
   contentinfo, complementary, search, dialog, menu, toolbar), or a live region's message (alert, status: a
   form's error, a notice announced to screen readers).
-- `html.newsletter`, `html.share`, `html.related`, `html.comment-form`, `html.consent` (cookie banners,
-  consent placeholders of embeds), `html.feedback`, `html.paywall` (the box asking to subscribe or register),
-  `html.author`, `html.sidebar`, `html.breadcrumb`, `html.skip-link`, `html.debug`, `html.screen-reader`: its
-  custom tag name, id, class or naming data attribute (`data-testid`, `data-component`...: what sites with
-  generated class names use) names that kind of furniture, in English, French or German (`newsletter`,
-  `partage`, `teilen`, `lire-aussi`, `most-read`, `cookie-notice`, `author-bio`, `autorenbox`, `sidebar`,
-  `fil-ariane`, `sr-only`...). The page's authors are read into the metadata before; the byline and the
-  author's bio are no article text.
+- `html.newsletter`, `html.share`, `html.related`, `html.comment-form`, `html.comments` (unless extract's
+  `comments` asks for them), `html.consent` (cookie banners, consent placeholders of embeds), `html.feedback`,
+  `html.paywall` (the box asking to subscribe or register), `html.author`, `html.sidebar`, `html.breadcrumb`,
+  `html.skip-link`, `html.debug`, `html.screen-reader`: its custom tag name, id, class or naming data attribute
+  (`data-testid`, `data-component`...: what sites with generated class names use) names that kind of
+  furniture, in English, French or German (`newsletter`, `partage`, `teilen`, `lire-aussi`, `most-read`,
+  `comments`, `cookie-notice`, `author-bio`, `autorenbox`, `sidebar`, `fil-ariane`, `sr-only`...). The page's
+  authors are read into the metadata before; the byline and the author's bio are no article text.
 - `html.breadcrumb` also without a name: a short trail of three to eight links, each on the page's site one
   level further down the path of the one before (`/`, `/region/`, `/region/town/`), is a breadcrumb trail
   whatever its class.
@@ -72,6 +72,8 @@ _NAMES: dict[str, tuple[str, ...]] = {
                      "mehr-zum-thema", "latest-(?:news|stories|articles)", "most-(?:read|popular|viewed)",
                      "popular", "trending", "meistgelesen[a-z0-9]*", "plus-lus", "top-stories"),
     "html.comment-form": ("comment-?form", "comment-respond", "respond", "reply-form"),
+    "html.comments": ("comments", "comment-(?:section|list|area|thread|count)s?", "commenting", "commentaires",
+                      "kommentare", "disqus[a-z0-9]*"),
     "html.consent": ("cookies?[a-z0-9]*", "consent[a-z0-9]*", "einwilligung[a-z0-9]*", "opt-?in", "gdpr[a-z0-9]*",
                      "privacy[a-z0-9]*"),
     "html.feedback": ("feedback[a-z0-9]*",),
@@ -120,9 +122,10 @@ class _Facts:
     article: bool = False  # holds the h1, a <main>, the articleBody or an <article> with a long paragraph
 
 
-def remove_furniture(tree: Any, stage: str) -> list[Change]:
+def remove_furniture(tree: Any, stage: str, *, comments: bool = False) -> list[Change]:
     """Remove the furniture elements of `tree` (an lxml HTML tree, changed in place), outermost first; one
-    `Change` per element removed, recorded under `stage`."""
+    `Change` per element removed, recorded under `stage`. With `comments`, the page's comment section stays
+    (extract's `comments` option asks for it)."""
     from lxml import etree
 
     elements = list(tree.iter(etree.Element))  # document order: an element, then its subtree
@@ -133,7 +136,7 @@ def remove_furniture(tree: Any, stage: str) -> list[Change]:
         element = elements[at]
         found = facts[element]
         rule = _furniture(element, found)
-        if rule is None:
+        if rule is None or (comments and rule == "html.comments"):
             at += 1
             continue
         changes.append(Change(stage=stage, rule=rule, detail=_describe(element)))

@@ -140,6 +140,8 @@ def test_hidden_text_inside_a_sentence_stays() -> None:
     ("<ul class='x1'><li><a href='/tramway'>Les travaux du tramway reprennent lundi</a></li>"
      "<li>12 mai · <a href='https://www.example.org/ecole'>Une nouvelle école ouvrira en 2026</a></li></ul>",
      "html.teaser"),
+    ("<div class='show-comments'><h2>Rejoignez la discussion</h2><p>12 réactions</p></div>", "html.comments"),
+    ("<section id='kommentare'><h2>Leserstimmen</h2><p>Anna: Endlich!</p></section>", "html.comments"),
     # A live region's message (a form's error, a notice announced to screen readers) is no article text.
     ("<div class='notice' role='alert'>Le champ adresse est obligatoire.</div>", "html.role"),
     ("<span role='status'>Ajouté à votre liste de lecture</span>", "html.role"),
@@ -201,3 +203,17 @@ def test_a_page_with_nul_bytes_in_one_damaged_line_is_extracted(tmp_path: Any) -
     assert doc.status == "ok"
     assert [b.text for b in doc.blocks] == [P1, "Une ligne abîmée.", P2]
     assert [c.rule for c in doc.changes] == ["decode.nul"]
+
+
+COMMENTS = (f"<html><body><article><h1>Le budget voté</h1><p>{P1}</p><p>{P2}</p></article>"
+            "<section class='comments'><h2>3 commentaires</h2><p>Paul : enfin une bonne nouvelle pour les écoles."
+            "</p></section></body></html>")
+
+
+def test_the_comment_section_stays_when_extract_asks_for_it() -> None:
+    assert [rule for rule, _ in removed(COMMENTS)] == ["html.comments"]
+    assert remove_furniture(load_html(COMMENTS), "extract", comments=True) == []
+    doc = Decode(DecodeConfig()).process(Document(id="c", source="c.html", content_type="text/html",
+                                                  raw=COMMENTS.encode()))
+    doc = Extract(ExtractConfig(comments=True)).process(doc)
+    assert "html.comments" not in [c.rule for c in doc.changes]
