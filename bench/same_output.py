@@ -1,7 +1,8 @@
 """Whether this tree's pipeline writes the same JSONL as a reference commit's, byte for byte, record by record.
 
 A speed change must not change a decision: this runs `tamis run` of both trees (the reference checked out
-with `git archive` into a temporary folder and run with this tree's Python, so that only the code differs)
+with `git archive` into a temporary folder and run with this tree's Python, so that only the code differs;
+`--candidate REV` checks a commit instead of the working tree)
 over the same inputs and compares the output lines. Inputs, each compared on its own:
 
 - `corpus`: `--docs` documents of `bench/corpus.py` over `SEEDS` (text and HTML files);
@@ -37,10 +38,10 @@ SHOWN = 5  # differing records described per input
 
 
 def checkout(revision: str, into: Path) -> Path:
-    """The tree of `revision` (of this repository) extracted under `into`."""
+    """The tree of `revision` (of this repository) extracted into the new folder `into`."""
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", revision],
                              check=True, capture_output=True).stdout
-    tree = into / "reference"
+    tree = into
     tree.mkdir()
     with tempfile.TemporaryFile() as buffer:
         buffer.write(archive)
@@ -95,6 +96,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("seeds", type=Path, help="seed articles for bench/corpus.py (e.g. fixtures/articles)")
     parser.add_argument("--reference", default="main", help="git revision to compare with (default: main)")
+    parser.add_argument("--candidate", help="git revision to check instead of the working tree")
     parser.add_argument("--docs", type=int, default=2000, help="corpus documents (default 2000)")
     parser.add_argument("--eval", type=Path, help="folder of the dev sets (html/, ext/, mixed/)")
     parser.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE",
@@ -103,7 +105,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="same-output-") as tmp:
         work = Path(tmp)
-        reference = checkout(args.reference, work)
+        reference = checkout(args.reference, work / "reference")
+        candidate = checkout(args.candidate, work / "candidate") if args.candidate else ROOT
         corpus.write_directory(corpus.articles(corpus.seed_sentences(args.seeds), 0, 0.2), work / "corpus",
                                args.docs)
         inputs = {"corpus": work / "corpus"}
@@ -113,8 +116,8 @@ def main() -> int:
         for i, (name, path) in enumerate(inputs.items()):
             outputs = work / f"reference-{i}.jsonl", work / f"candidate-{i}.jsonl"
             seconds = [run(tree, str(path.resolve()), out, args.overrides, args.jobs)
-                       for tree, out in zip((reference, ROOT), outputs, strict=True)]
-            print(f"[{name}: reference {seconds[0]:.1f} s, this tree {seconds[1]:.1f} s]")
+                       for tree, out in zip((reference, candidate), outputs, strict=True)]
+            print(f"[{name}: reference {seconds[0]:.1f} s, candidate {seconds[1]:.1f} s]")
             differing += compare(name, *outputs)
     print(f"{'SAME' if differing == 0 else 'DIFFERENT'}: {differing} differing records against {args.reference}")
     return 1 if differing else 0

@@ -162,6 +162,7 @@ class _Line:
     folded: str  # fold(text), for the rules' literal checks
     verdict: Verdict | None = None
     kind: BlockKind | None = None  # title or heading: the line becomes a block of its own
+    prose: bool | None = None  # _is_prose, once known
 
 
 @dataclass
@@ -445,8 +446,8 @@ def _keep_dates_of_the_article(lines: list[_Line], first: int, last: int) -> Non
     two or more of them each heading running text, are the article's own (the days of a programme, the
     steps of a chronology), not the page's date: they stay."""
     dated = [i for i in range(first + 1, min(last + TAIL_GRACE + 1, len(lines) - 1))
-             if _is_prose(lines[i + 1]) and (verdict := lines[i].verdict) is not None
-             and verdict.rule.endswith(_BARE_DATE_RULES)]
+             if (verdict := lines[i].verdict) is not None and verdict.rule.endswith(_BARE_DATE_RULES)
+             and _is_prose(lines[i + 1])]
     if len(dated) >= 2:
         for i in dated:
             lines[i].verdict = None
@@ -535,7 +536,9 @@ def _alone(lines: list[_Line], i: int) -> bool:
 
 def _is_prose(line: _Line) -> bool:
     """The line reads as a sentence of running text (see `stages.text.reads_as_sentence`)."""
-    return line.sentence and texts.reads_as_sentence(line.text, line.words)
+    if line.prose is None:
+        line.prose = line.sentence and texts.reads_as_sentence(line.text, line.words)
+    return line.prose
 
 
 def _is_content(line: _Line) -> bool:

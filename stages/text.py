@@ -9,10 +9,10 @@ import re
 
 # Sentence-final punctuation (Latin and CJK full-width forms) and what may close a sentence after it.
 SENTENCE_PUNCT = ".!?…。！？"
-CLOSERS = "\"'»”’)\\]」』"
-ENDS_SENTENCE = re.compile(f"[{SENTENCE_PUNCT}][{CLOSERS}\\s]*$")
+CLOSERS = "\"'»”’)\\]」』"  # escaped for a regex character class
+_CLOSING = CLOSERS.replace("\\", "")
 # A clause may also end with a colon or semicolon: a line ending so introduces or continues text.
-ENDS_CLAUSE = re.compile(f"[{SENTENCE_PUNCT}:;][{CLOSERS}\\s]*$")
+_CLAUSE_PUNCT = SENTENCE_PUNCT + ":;"
 
 # Scripts written without spaces between words: a run of their characters holds several words.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
@@ -62,17 +62,28 @@ def unspaced_share(text: str) -> float:
 
 def ends_sentence(text: str) -> bool:
     """`text` ends with sentence-final punctuation (quotes and brackets after it allowed)."""
-    return ENDS_SENTENCE.search(text) is not None
+    end = _last(text)
+    return end != "" and end in SENTENCE_PUNCT
 
 
 def ends_clause(text: str) -> bool:
     """`text` ends with sentence-final punctuation, a colon or a semicolon."""
-    return ENDS_CLAUSE.search(text) is not None
+    end = _last(text)
+    return end != "" and end in _CLAUSE_PUNCT
+
+
+def _last(text: str) -> str:
+    """The last character of `text` before the closing quotes, brackets and spaces that end it ("" if
+    none): a few `rstrip` calls, where a regex anchored at the end would try every punctuation mark."""
+    trimmed = text.rstrip()
+    while trimmed and trimmed[-1] in _CLOSING:
+        trimmed = trimmed.rstrip(_CLOSING).rstrip()
+    return trimmed[-1:]
 
 
 def function_words(text: str) -> int:
     """How many tokens of `text` are French, German or English function words."""
-    return sum(1 for token in _TOKEN.findall(text.lower()) if token in FUNCTION_WORDS)
+    return sum(map(FUNCTION_WORDS.__contains__, _TOKEN.findall(text.lower())))
 
 
 def reads_as_sentence(text: str, words: int | None = None) -> bool:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stages import text
 
@@ -24,6 +28,18 @@ def test_word_count(line: str, words: int) -> None:
 def test_ends_sentence(line: str, ends: bool) -> None:
     assert text.ends_sentence(line) is ends
     assert text.ends_clause(line) is (ends or line.endswith(":"))
+
+
+# The definition the fast version must keep: final punctuation, then only closers and spaces to the end.
+_ENDS_SENTENCE = re.compile(f"[{text.SENTENCE_PUNCT}][{text.CLOSERS}\\s]*$")
+_ENDS_CLAUSE = re.compile(f"[{text.SENTENCE_PUNCT}:;][{text.CLOSERS}\\s]*$")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=".!?…。！？:;\"'»”’)]」』\\ \t\n\xa0\u202f\u3000xé,", max_size=8))
+def test_sentence_end_is_the_regex_definition(line: str) -> None:
+    assert text.ends_sentence(line) is (_ENDS_SENTENCE.search(line) is not None)
+    assert text.ends_clause(line) is (_ENDS_CLAUSE.search(line) is not None)
 
 
 @pytest.mark.parametrize(("line", "prose"), [
