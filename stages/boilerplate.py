@@ -52,7 +52,7 @@ from pipeline.document import Block, BlockKind, Document, Removal, StageWarning
 from pipeline.stage import Stage
 from pipeline.types import LangCode, PositiveFloat, PositiveInt
 from stages import text as texts
-from stages.rulebook import Action, Matcher, Rule, builtin, fold, matchers
+from stages.rulebook import Action, Matcher, Rule, builtin, matchers
 
 # Structural rules: ids and reasons. They are code, not patterns, but are disabled by id like the others.
 STRUCTURAL = {
@@ -159,7 +159,6 @@ class _Line:
     number: int  # line number within the block
     words: int
     sentence: bool
-    folded: str  # fold(text), for the rules' literal checks
     verdict: Verdict | None = None
     kind: BlockKind | None = None  # title or heading: the line becomes a block of its own
     prose: bool | None = None  # _is_prose, once known
@@ -233,7 +232,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
             offset += len(line.text) + 1
             if line.verdict is not None:
                 continue
-            rule = line_matcher.search(line.text, line.words, line.folded)
+            rule = line_matcher.search(line.text, line.words)
             if rule is None:
                 continue
             if rule.id.endswith("-date") and i > 0 and lines[i - 1].text.endswith(":"):
@@ -268,7 +267,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
             return
         for line in lines:
             if line.verdict is None:
-                rule = matcher.search(line.text, line.words, line.folded)
+                rule = matcher.search(line.text, line.words)
                 if rule is not None:
                     line.verdict = Verdict(rule.id, rule.reason, rule.action)
 
@@ -398,7 +397,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
 
 def _line(text: str, position: int, number: int) -> _Line:
     text = text.strip()
-    return _Line(text, position, number, texts.word_count(text), texts.ends_clause(text), fold(text))
+    return _Line(text, position, number, texts.word_count(text), texts.ends_clause(text))
 
 
 def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
@@ -486,7 +485,7 @@ def _furniture_follows(lines: list[_Line], i: int, matcher: Matcher) -> bool:
     window = lines[i + 1 : i + 1 + COMMENT_WINDOW]
     if any(_COMMENT_STRUCTURE.search(line.text) for line in [lines[i], *window]):
         return True
-    if any(getattr(matcher.search(line.text, line.words, line.folded), "action", None) == "drop_rest"
+    if any(getattr(matcher.search(line.text, line.words), "action", None) == "drop_rest"
            for line in window):
         return True
     if _is_label(lines[i]) and window and _is_prose(window[0]):

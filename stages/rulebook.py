@@ -15,6 +15,7 @@ on every line within its `max_words`.
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 import sys
 import warnings
@@ -92,10 +93,10 @@ class Matcher:
     order; the first that matches wins. In that order the rules allowed on a text of `words` words are a
     suffix of the list. Each rule has a set of literal strings of which every match contains one (see
     `necessary_literals`); one pass of an Aho-Corasick automaton (of the literals of that suffix) over the
-    case-folded text finds which of them occur, and only the rules with one present get their regex run. User rules come after the built-ins, searched one by one
-    under `timeout`; a rule that runs out is skipped for the rest of the document (until `new_document()`),
-    so a pathological pattern costs at most `timeout` per document, not per line. `timeouts` lists the rules
-    that ran out since `new_document()`.
+    case-folded text finds which of them occur, and only the rules with one present get their regex run.
+    User rules come after the built-ins, searched one by one under `timeout`; a rule that runs out is skipped
+    for the rest of the document (until `new_document()`), so a pathological pattern costs at most `timeout`
+    per document, not per line. `timeouts` lists the rules that ran out since `new_document()`.
     """
 
     def __init__(self, builtins: list[Rule], user: list[Rule], timeout: float) -> None:
@@ -108,14 +109,14 @@ class Matcher:
         # Per suffix: an automaton of its literals, its one-character literals apart (they occur many times in
         # most lines: one substring test each costs less than one report per occurrence), and the rules
         # without literals.
-        self._scans: dict[int, tuple[Any, list[tuple[str, frozenset[int]]], list[int]]] = {}
+        self._scans: dict[int, tuple[Any, dict[str, frozenset[int]], list[int]]] = {}
         for start in sorted({bisect.bisect_left(self._limits, limit) for limit in self._limits}):
             owners: dict[str, set[int]] = {}
             for i in range(start, len(self._rules)):
                 for string in literals[i] or ():
                     owners.setdefault(string, set()).add(i)
             longer = {string: rules for string, rules in owners.items() if len(string) > 1}
-            chars = [(string, frozenset(rules)) for string, rules in owners.items() if len(string) == 1]
+            chars = {string: frozenset(rules) for string, rules in owners.items() if len(string) == 1}
             always = [i for i in range(start, len(self._rules)) if literals[i] is None]
             self._scans[start] = (_automaton(longer) if longer else None, chars, always)
         self._user = [(rule, rule.compile()) for rule in user]
@@ -129,17 +130,17 @@ class Matcher:
     def __bool__(self) -> bool:
         return bool(self._rules or self._user)
 
-    def search(self, text: str, words: int, folded: str | None = None) -> Rule | None:
-        """The first rule that matches `text` (of `words` words; `folded` is `fold(text)`, passed when the
-        caller has it already)."""
+    def search(self, text: str, words: int) -> Rule | None:
+        """The first rule that matches `text` (of `words` words)."""
         start = bisect.bisect_left(self._limits, words)
         if start < len(self._rules):
             automaton, chars, always = self._scans[start]
-            folded = fold(text) if folded is None else folded
+            folded = fold(text)
+            # map and filter with C callables: no Python frame per literal found.
             candidates = set(always)
-            candidates.update(*(owners for char, owners in chars if char in folded))
+            candidates.update(*map(chars.__getitem__, filter(folded.__contains__, chars)))
             if automaton is not None:
-                candidates.update(*(owners for _, owners in automaton.iter(folded)))
+                candidates.update(*set(map(_OWNERS, automaton.iter(folded))))
             for i in sorted(candidates):
                 if self._tries[i](text) is not None:
                     return self._rules[i]
@@ -161,6 +162,9 @@ def fold(text: str) -> str:
     takes for another folds to the same string. `str.casefold` alone breaks that for one letter: Turkish `İ`
     matches `i` but folds to `i` and a combining dot."""
     return text.casefold().replace("i\u0307", "i")
+
+
+_OWNERS = operator.itemgetter(1)  # of an automaton's (end, owners) report
 
 
 def _automaton(owners: dict[str, set[int]]) -> Any:

@@ -21,6 +21,12 @@ def test_word_count(line: str, words: int) -> None:
     assert text.word_count(line) == words
 
 
+def test_unspaced_prefilter_covers_every_unspaced_character() -> None:
+    unspaced = [chr(c) for c in range(0x10000) if text._UNSPACED.match(chr(c))]
+    assert len(unspaced) > 20000
+    assert all(text._MAYBE_UNSPACED.match(c) for c in unspaced)
+
+
 @pytest.mark.parametrize(("line", "ends"), [
     ("Il est parti.", True), ("« Non ! »", True), ("終わった。", True), ("Die Antwort:", False),
     ("Réactions internationales", False),
