@@ -25,8 +25,9 @@ _CHARS_PER_WORD = 2
 
 _FIRST_LETTER = re.compile(r"[^\W\d_]")
 _STARTS_CONTINUATION = re.compile(r"[,;)\]]")
-# Spaces and common punctuation; a class of literal characters scans faster than the Unicode-aware \W.
-_NOT_WORD = re.compile(r"[\s!-/:-@\[-`{-~«»“”„‘’‚‹›–—…·•¡¿。、，！？：；「」『』（）]+")
+# Runs of anything but spaces and common punctuation (a class of literal characters scans faster than the
+# Unicode-aware \w): the words of a comparison key.
+_KEY_WORD = re.compile(r"[^\s!-/:-@\[-`{-~«»“”„‘’‚‹›–—…·•¡¿。、，！？：；「」『』（）]+")
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
 
 # Short function words of French, German and English (articles, pronouns, auxiliaries, prepositions,
@@ -153,4 +154,4 @@ def continues(previous: str, line: str) -> bool:
 
 def key(text: str) -> str:
     """The comparison key of a text: case-folded words, one space apart, punctuation ignored."""
-    return _NOT_WORD.sub(" ", text.casefold()).strip()
+    return " ".join(_KEY_WORD.findall(text.casefold()))

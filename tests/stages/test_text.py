@@ -76,3 +76,12 @@ def test_continues_and_key() -> None:
     assert text.continues("Le gouvernement a annoncé", "mardi une hausse.")
     assert not text.continues("Le gouvernement a annoncé une hausse.", "mardi, il a précisé")
     assert text.key("Le chef, a-t-il dit") == text.key("le chef a t il dit") == "le chef a t il dit"
+
+
+_NOT_WORD = re.compile(r"[\s!-/:-@\[-`{-~«»“”„‘’‚‹›–—…·•¡¿。、，！？：；「」『』（）]+")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="aZéİß ,.-'’«»\t\n\xa0\u2009!?:;()[]{}~`@/。、日", max_size=12))
+def test_key_is_punctuation_runs_replaced(line: str) -> None:
+    assert text.key(line) == _NOT_WORD.sub(" ", line.casefold()).strip()
