@@ -106,19 +106,19 @@ class Matcher:
         self._tries = [(rule.compile().match if _is_anchored(rule.pattern) else rule.compile().search)
                        for rule in self._rules]
         literals = [necessary_literals(rule.pattern) for rule in self._rules]
-        # Per suffix: an automaton of its literals, its one-character literals apart (they occur many times in
-        # most lines: one substring test each costs less than one report per occurrence), and the rules
-        # without literals.
+        # Per suffix: an automaton of its literals, the ones of one or two characters apart (".", "le", "on"
+        # occur in most lines, many times: one substring test each costs less than one report per
+        # occurrence), and the rules without literals.
         self._scans: dict[int, tuple[Any, dict[str, frozenset[int]], list[int]]] = {}
         for start in sorted({bisect.bisect_left(self._limits, limit) for limit in self._limits}):
             owners: dict[str, set[int]] = {}
             for i in range(start, len(self._rules)):
                 for string in literals[i] or ():
                     owners.setdefault(string, set()).add(i)
-            longer = {string: rules for string, rules in owners.items() if len(string) > 1}
-            chars = {string: frozenset(rules) for string, rules in owners.items() if len(string) == 1}
+            longer = {string: rules for string, rules in owners.items() if len(string) > _SHORT}
+            short = {string: frozenset(rules) for string, rules in owners.items() if len(string) <= _SHORT}
             always = [i for i in range(start, len(self._rules)) if literals[i] is None]
-            self._scans[start] = (_automaton(longer) if longer else None, chars, always)
+            self._scans[start] = (_automaton(longer) if longer else None, short, always)
         self._user = [(rule, rule.compile()) for rule in user]
         self._timeout = timeout
         self.timeouts: list[str] = []
@@ -134,11 +134,11 @@ class Matcher:
         """The first rule that matches `text` (of `words` words)."""
         start = bisect.bisect_left(self._limits, words)
         if start < len(self._rules):
-            automaton, chars, always = self._scans[start]
+            automaton, short, always = self._scans[start]
             folded = fold(text)
             # map and filter with C callables: no Python frame per literal found.
             candidates = set(always)
-            candidates.update(*map(chars.__getitem__, filter(folded.__contains__, chars)))
+            candidates.update(*map(short.__getitem__, filter(folded.__contains__, short)))
             if automaton is not None:
                 candidates.update(*set(map(_OWNERS, automaton.iter(folded))))
             for i in sorted(candidates):
@@ -165,6 +165,7 @@ def fold(text: str) -> str:
 
 
 _OWNERS = operator.itemgetter(1)  # of an automaton's (end, owners) report
+_SHORT = 2  # literals up to this long are looked for by substring tests, not by the automaton
 
 
 def _automaton(owners: dict[str, set[int]]) -> Any:
