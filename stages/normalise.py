@@ -134,7 +134,7 @@ class Normalise(Stage[NormaliseConfig]):
             text = unicodedata.normalize(form, text)
             rules.append(("form", form))
         text = "\n".join(map(str.strip, text.split("\n")))
-        if any(pair in text for pair in _SPACE_PAIRS) or _ODD_SPACE_CHAR.search(text):
+        if any(map(text.__contains__, _SPACE_PAIRS)) or _ODD_SPACE_CHAR.search(text):
             text = _ODD_SPACE.sub(_one_space, text)
             rules.append(("whitespace", "collapsed runs of spaces"))
         for rule, fix in self._typography:
