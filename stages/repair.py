@@ -149,9 +149,8 @@ class Repair(Stage[RepairConfig]):
                 if count:
                     notes.append((rule, f"removed {count} character{'s' if count > 1 else ''}"))
         lines = text.split("\n")
-        kept = [line for line in lines if line and not line.isspace()]
-        if len(kept) < len(lines):
-            text = "\n".join(kept)
+        if "" in lines or any(map(str.isspace, lines)):  # C loops: most blocks have no blank line
+            text = "\n".join(line for line in lines if line and not line.isspace())
             notes.append(("blank_lines", "dropped lines of only spaces"))
         return text, notes
 
