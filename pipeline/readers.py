@@ -147,22 +147,26 @@ class Reader:
         claimed, claimed_compression = sniff.parse_name(path.name) if path is not None and named else (None, None)
         try:
             head = _read_upto(raw, sniff.HEAD_BYTES)
+            # An input shorter than the head ends there (`_read_upto` stops short only at the end): a single
+            # document is then `head` itself, not read again through the replay.
+            whole = _whole(head)
             compression = sniff.compression(head)
             stream: IO[bytes] = _replay(head, raw)
             if named and compression != claimed_compression:
                 warnings.append(_compression_warning(compression, claimed_compression))
             if compression == "gzip" and _inflate_start(head).startswith(b"WARC/"):
                 # warcio inflates a .warc.gz record by record itself, a third faster than one GzipFile over all
-                head = _inflate_start(head)
+                head, whole = _inflate_start(head), None
             elif compression is not None:
                 stream = _decompress(stream, compression)
                 size = None
                 head = _read_upto(stream, sniff.HEAD_BYTES)
+                whole = _whole(head)
                 stream = _replay(head, stream)
             if head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").startswith(b"{") and b"\n" not in head:
                 # Sniffing JSONL needs the whole first line: read it again through the replay, then replay it.
                 head = stream.readline(-1 if self.max_bytes is None else max(self.max_bytes + 1, len(head)))
-                stream = _replay(head, stream)
+                stream, whole = _replay(head, stream), None
             kind = sniff.sniff(head, claimed)
             if claimed is not None and kind != claimed:
                 warnings.append(StageWarning(stage=READ_STAGE, message=f"content is {sniff.LABELS[kind]}, not the "
@@ -175,17 +179,21 @@ class Reader:
             elif kind == "parquet":
                 yield from self._parquet(path if compression is None else None, doc_id, source, warnings)
             else:
-                yield self._single(stream, doc_id, source, kind, size, warnings)
+                yield self._single(stream, doc_id, source, kind, size, warnings, whole)
         except _read_errors() as exc:
             yield _error(doc_id, source, warnings, f"read failed: {type(exc).__name__}: {exc}")
 
     def _single(self, stream: IO[bytes], doc_id: str, source: str, kind: sniff.Kind,
-                size: int | None, warnings: list[StageWarning]) -> Document:
+                size: int | None, warnings: list[StageWarning], whole: bytes | None) -> Document:
+        """The document of one input; `whole` is all of its bytes when they were read already."""
         content_type = CONTENT_TYPES.get(kind, UNKNOWN)
         limit = self.max_bytes
         if limit is not None and size is not None and size > limit:
             return _oversize(doc_id, source, content_type, size, limit, warnings)
-        data = stream.read() if limit is None else stream.read(limit + 1)
+        if whole is not None:
+            data = whole if limit is None else whole[: limit + 1]
+        else:
+            data = stream.read() if limit is None else stream.read(limit + 1)
         return self._within_limit(Document(id=doc_id, source=source, content_type=content_type, raw=data,
                                            warnings=warnings))
 
@@ -412,6 +420,11 @@ def _read_upto(stream: IO[bytes], n: int) -> bytes:
         parts.append(chunk)
         left -= len(chunk)
     return b"".join(parts)
+
+
+def _whole(head: bytes) -> bytes | None:
+    """`head` when it is the whole input (shorter than a full head), else None."""
+    return head if len(head) < sniff.HEAD_BYTES else None
 
 
 class _Replay(io.RawIOBase):

@@ -52,7 +52,7 @@ from pipeline.document import Block, BlockKind, Document, Removal, StageWarning
 from pipeline.stage import Stage
 from pipeline.types import LangCode, PositiveFloat, PositiveInt
 from stages import text as texts
-from stages.rulebook import Action, Matcher, Rule, builtin, fold, matchers
+from stages.rulebook import Action, Matcher, Rule, builtin, matchers
 
 # Structural rules: ids and reasons. They are code, not patterns, but are disabled by id like the others.
 STRUCTURAL = {
@@ -159,9 +159,9 @@ class _Line:
     number: int  # line number within the block
     words: int
     sentence: bool
-    folded: str  # fold(text), for the rules' literal checks
     verdict: Verdict | None = None
     kind: BlockKind | None = None  # title or heading: the line becomes a block of its own
+    prose: bool | None = None  # _is_prose, once known
 
 
 @dataclass
@@ -232,7 +232,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
             offset += len(line.text) + 1
             if line.verdict is not None:
                 continue
-            rule = line_matcher.search(line.text, line.words, line.folded)
+            rule = line_matcher.search(line.text, line.words)
             if rule is None:
                 continue
             if rule.id.endswith("-date") and i > 0 and lines[i - 1].text.endswith(":"):
@@ -267,7 +267,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
             return
         for line in lines:
             if line.verdict is None:
-                rule = matcher.search(line.text, line.words, line.folded)
+                rule = matcher.search(line.text, line.words)
                 if rule is not None:
                     line.verdict = Verdict(rule.id, rule.reason, rule.action)
 
@@ -397,7 +397,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
 
 def _line(text: str, position: int, number: int) -> _Line:
     text = text.strip()
-    return _Line(text, position, number, texts.word_count(text), texts.ends_clause(text), fold(text))
+    return _Line(text, position, number, texts.word_count(text), texts.ends_clause(text))
 
 
 def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
@@ -445,8 +445,8 @@ def _keep_dates_of_the_article(lines: list[_Line], first: int, last: int) -> Non
     two or more of them each heading running text, are the article's own (the days of a programme, the
     steps of a chronology), not the page's date: they stay."""
     dated = [i for i in range(first + 1, min(last + TAIL_GRACE + 1, len(lines) - 1))
-             if _is_prose(lines[i + 1]) and (verdict := lines[i].verdict) is not None
-             and verdict.rule.endswith(_BARE_DATE_RULES)]
+             if (verdict := lines[i].verdict) is not None and verdict.rule.endswith(_BARE_DATE_RULES)
+             and _is_prose(lines[i + 1])]
     if len(dated) >= 2:
         for i in dated:
             lines[i].verdict = None
@@ -485,7 +485,7 @@ def _furniture_follows(lines: list[_Line], i: int, matcher: Matcher) -> bool:
     window = lines[i + 1 : i + 1 + COMMENT_WINDOW]
     if any(_COMMENT_STRUCTURE.search(line.text) for line in [lines[i], *window]):
         return True
-    if any(getattr(matcher.search(line.text, line.words, line.folded), "action", None) == "drop_rest"
+    if any(getattr(matcher.search(line.text, line.words), "action", None) == "drop_rest"
            for line in window):
         return True
     if _is_label(lines[i]) and window and _is_prose(window[0]):
@@ -535,7 +535,9 @@ def _alone(lines: list[_Line], i: int) -> bool:
 
 def _is_prose(line: _Line) -> bool:
     """The line reads as a sentence of running text (see `stages.text.reads_as_sentence`)."""
-    return line.sentence and texts.reads_as_sentence(line.text, line.words)
+    if line.prose is None:
+        line.prose = line.sentence and texts.reads_as_sentence(line.text, line.words)
+    return line.prose
 
 
 def _is_content(line: _Line) -> bool:

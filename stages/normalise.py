@@ -67,6 +67,7 @@ _ODD_SPACE = re.compile(r"[^\S\n]{2,}|[^\S\n \xa0\u202f\u2007]")
 _ODD_SPACE_CHAR = re.compile(r"[\t\x0b\x0c\r\x1c-\x1f\x85\u1680\u2000-\u2006\u2008-\u200a\u205f\u3000]")
 _SPACE_PAIRS = tuple(a + b for a in " \xa0\u202f\u2007" for b in " \xa0\u202f\u2007")
 _BULLET = re.compile(r"(?:[•◦▪▫‣∙●○■□►▸➢✓✔*+–—-]|(\d{1,3}[.)]))\s+(?=\S)")
+# Searched in the last two characters of a line: a search in the whole line would try every position.
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-$")
 _LAST_WORD = re.compile(r"[^\W\d_]+$")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -113,7 +114,7 @@ class Normalise(Stage[NormaliseConfig]):
                 if text:
                     blocks.append(block)
                 continue
-            if vocabulary is None and any(_HYPHEN_BREAK.search(line) for line in lines):
+            if vocabulary is None and any(_HYPHEN_BREAK.search(line[-2:]) for line in lines):
                 vocabulary = set(_WORD.findall(" ".join(b.text for b in doc.blocks).lower()))
             pieces, joined = self.regroup(lines, vocabulary or set())
             for before, after in joined:
@@ -132,8 +133,8 @@ class Normalise(Stage[NormaliseConfig]):
         if not text.isascii() and not unicodedata.is_normalized(form, text):
             text = unicodedata.normalize(form, text)
             rules.append(("form", form))
-        text = "\n".join(line.strip() for line in text.split("\n"))
-        if any(pair in text for pair in _SPACE_PAIRS) or _ODD_SPACE_CHAR.search(text):
+        text = "\n".join(map(str.strip, text.split("\n")))
+        if any(map(text.__contains__, _SPACE_PAIRS)) or _ODD_SPACE_CHAR.search(text):
             text = _ODD_SPACE.sub(_one_space, text)
             rules.append(("whitespace", "collapsed runs of spaces"))
         for rule, fix in self._typography:
@@ -169,7 +170,7 @@ def _continues(previous: str, line: str, full: float) -> bool:
 
 
 def _join(previous: str, line: str, vocabulary: set[str], joined: list[tuple[str, str]]) -> str:
-    if _HYPHEN_BREAK.search(previous):
+    if _HYPHEN_BREAK.search(previous[-2:]):
         head = _LAST_WORD.search(previous[:-1])
         tail = _WORD.match(line)
         if head and tail:

@@ -65,8 +65,11 @@ class RepairConfig:
 
 _ZERO_WIDTH = r"[\u200b\u2060\ufeff\u180e]|(?<=[\x00-\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\x00-\x7f])"
 _SOFT_HYPHEN = r"\xad"
-_CONTROL = r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]"
-_TRIGGER = {"zero_width": r"[\u200b-\u200d\u2060\ufeff\u180e]", "soft_hyphens": _SOFT_HYPHEN, "control_chars": _CONTROL}
+_CONTROL_CHARS = r"\x00-\x08\x0b\x0e-\x1f\x7f-\x9f"
+_CONTROL = f"[{_CONTROL_CHARS}]"
+# The characters each rule acts on, as the inside of a character class.
+_TRIGGER = {"zero_width": r"\u200b-\u200d\u2060\ufeff\u180e", "soft_hyphens": _SOFT_HYPHEN,
+            "control_chars": _CONTROL_CHARS}
 _FORM_FEED = "\x0c"
 # A line of only no-break spaces, read as cp1252 (C2 A0 → "Â" + no-break space) and then stripped, is left
 # as "Â" ("ÂÂ" when it happened twice); ftfy cannot see what the lost byte was, but "Â" alone on a line is
@@ -91,7 +94,7 @@ class Repair(Stage[RepairConfig]):
         ) if on]
         self._rules = [(rule, re.compile(pattern)) for rule, pattern in rules]
         # One class scan finds whether any rule may apply: clean text pays for one search, not one per rule.
-        self._junk = re.compile("|".join(_TRIGGER[rule] for rule, _ in rules) or r"(?!)")
+        self._junk = re.compile("[" + "".join(_TRIGGER[rule] for rule, _ in rules) + "]" if rules else r"(?!)")
 
     def setup(self) -> None:
         import ftfy
@@ -146,9 +149,8 @@ class Repair(Stage[RepairConfig]):
                 if count:
                     notes.append((rule, f"removed {count} character{'s' if count > 1 else ''}"))
         lines = text.split("\n")
-        kept = [line for line in lines if line and not line.isspace()]
-        if len(kept) < len(lines):
-            text = "\n".join(kept)
+        if "" in lines or any(map(str.isspace, lines)):  # C loops: most blocks have no blank line
+            text = "\n".join(line for line in lines if line and not line.isspace())
             notes.append(("blank_lines", "dropped lines of only spaces"))
         return text, notes
 
@@ -209,7 +211,16 @@ def _mojibake_clue(encodings: list[str]) -> re.Pattern[str]:
     (0xC2-0xF4) followed by one from a continuation byte (0x80-0xBF) or a replacement mark, or a two-byte
     lead followed by the space or "?" that ftfy reads as a lost byte. In MacRoman and cp437 the lead bytes
     include letters and quotes of clean text (é, ’, «), so for those two only the other lead characters
-    count; mojibake they hide also carries C1 controls or other marks that `_suspect_pattern` catches."""
+    count; mojibake they hide also carries C1 controls or other marks that `_suspect_pattern` catches.
+    The pattern starts with the lead class (the two-byte leads are among the leads), so that the engine
+    skips the text up to the next lead character, where an alternation would be tried at every position."""
+    lead, short_lead, follow = _mojibake_chars(encodings)
+    return re.compile(f"{_char_class(lead)}(?:\\??{_char_class(follow)}|(?<={_char_class(short_lead)})[ ?])")
+
+
+def _mojibake_chars(encodings: list[str]) -> tuple[set[int], set[int], set[int]]:
+    """The lead characters, the two-byte leads among them and the continuation characters of
+    `_mojibake_clue`."""
     lead: set[int] = set()
     short_lead: set[int] = set()  # the leads ftfy restores a lost byte after (its ALTERED and LOSSY patterns)
     follow: set[int] = {0x1A, 0xFFFD}
@@ -221,8 +232,7 @@ def _mojibake_clue(encodings: list[str]) -> re.Pattern[str]:
                 if byte in (0xC2, 0xC3, 0xC5, 0xCE, 0xD0, 0xD9, 0xE2, 0xE3, 0xF0):
                     short_lead.add(ord(char))
         follow.update(map(ord, bytes(range(0x80, 0xC0)).decode(encoding)))
-    lead_class, follow_class = _char_class(lead), _char_class(follow)
-    return re.compile(f"{lead_class}\\??{follow_class}|{_char_class(short_lead)}[ ?]")
+    return lead, short_lead, follow
 
 
 def _char_class(codepoints: set[int]) -> str:

@@ -15,15 +15,16 @@ on every line within its `max_words`.
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 import sys
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
+import ahocorasick
 import regex
 import yaml
 
@@ -91,11 +92,11 @@ class Matcher:
     Built-in rules are tried in priority order, a smaller `max_words` (the narrower rule) first, then file
     order; the first that matches wins. In that order the rules allowed on a text of `words` words are a
     suffix of the list. Each rule has a set of literal strings of which every match contains one (see
-    `necessary_literals`); one scan of the case-folded text per suffix finds which of them occur, and only
-    the rules with one present get their regex run. User rules come after the built-ins, searched one by one
-    under `timeout`; a rule that runs out is skipped for the rest of the document (until `new_document()`),
-    so a pathological pattern costs at most `timeout` per document, not per line. `timeouts` lists the rules
-    that ran out since `new_document()`.
+    `necessary_literals`); one pass of an Aho-Corasick automaton (of the literals of that suffix) over the
+    case-folded text finds which of them occur, and only the rules with one present get their regex run.
+    User rules come after the built-ins, searched one by one under `timeout`; a rule that runs out is skipped
+    for the rest of the document (until `new_document()`), so a pathological pattern costs at most `timeout`
+    per document, not per line. `timeouts` lists the rules that ran out since `new_document()`.
     """
 
     def __init__(self, builtins: list[Rule], user: list[Rule], timeout: float) -> None:
@@ -105,18 +106,19 @@ class Matcher:
         self._tries = [(rule.compile().match if _is_anchored(rule.pattern) else rule.compile().search)
                        for rule in self._rules]
         literals = [necessary_literals(rule.pattern) for rule in self._rules]
-        owners: dict[str, set[int]] = {}
-        for i, strings in enumerate(literals):
-            for string in strings or ():
-                owners.setdefault(string, set()).add(i)
-        # The scan finds the longest literal at each position, and any other starting there is a prefix of it.
-        self._owners = {found: sorted({i for end in range(1, len(found) + 1) for i in owners.get(found[:end], ())})
-                        for found in owners}
-        self._scans: dict[int, tuple[Callable[[str], list[str]] | None, list[int]]] = {}
+        # Per suffix: an automaton of its literals, the ones of one or two characters apart (".", "le", "on"
+        # occur in most lines, many times: one substring test each costs less than one report per
+        # occurrence), and the rules without literals.
+        self._scans: dict[int, tuple[Any, dict[str, frozenset[int]], list[int]]] = {}
         for start in sorted({bisect.bisect_left(self._limits, limit) for limit in self._limits}):
-            present = tuple(sorted({string for strings in literals[start:] for string in strings or ()}))
+            owners: dict[str, set[int]] = {}
+            for i in range(start, len(self._rules)):
+                for string in literals[i] or ():
+                    owners.setdefault(string, set()).add(i)
+            longer = {string: rules for string, rules in owners.items() if len(string) > _SHORT}
+            short = {string: frozenset(rules) for string, rules in owners.items() if len(string) <= _SHORT}
             always = [i for i in range(start, len(self._rules)) if literals[i] is None]
-            self._scans[start] = (_scanner(present) if present else None, always)
+            self._scans[start] = (_automaton(longer) if longer else None, short, always)
         self._user = [(rule, rule.compile()) for rule in user]
         self._timeout = timeout
         self.timeouts: list[str] = []
@@ -128,15 +130,18 @@ class Matcher:
     def __bool__(self) -> bool:
         return bool(self._rules or self._user)
 
-    def search(self, text: str, words: int, folded: str | None = None) -> Rule | None:
-        """The first rule that matches `text` (of `words` words; `folded` is `fold(text)`, passed when the
-        caller has it already)."""
+    def search(self, text: str, words: int) -> Rule | None:
+        """The first rule that matches `text` (of `words` words)."""
         start = bisect.bisect_left(self._limits, words)
         if start < len(self._rules):
-            scan, always = self._scans[start]
-            found = scan(fold(text) if folded is None else folded) if scan is not None else ()
-            candidates = {i for string in set(found) for i in self._owners[string] if i >= start}
-            for i in sorted(candidates.union(always)):
+            automaton, short, always = self._scans[start]
+            folded = fold(text)
+            # map and filter with C callables: no Python frame per literal found.
+            candidates = set(always)
+            candidates.update(*map(short.__getitem__, filter(folded.__contains__, short)))
+            if automaton is not None:
+                candidates.update(*set(map(_OWNERS, automaton.iter(folded))))
+            for i in sorted(candidates):
                 if self._tries[i](text) is not None:
                     return self._rules[i]
         for rule, pattern in self._user:
@@ -159,30 +164,18 @@ def fold(text: str) -> str:
     return text.casefold().replace("i\u0307", "i")
 
 
-@cache
-def _scanner(strings: tuple[str, ...]) -> Callable[[str], list[str]]:
-    """A function listing, at each position of a text, the longest of `strings` that starts there."""
-    return re.compile(f"(?=({_trie(strings)}))").findall
+_OWNERS = operator.itemgetter(1)  # of an automaton's (end, owners) report
+_SHORT = 2  # literals up to this long are looked for by substring tests, not by the automaton
 
 
-def _trie(strings: tuple[str, ...]) -> str:
-    """A `re` alternation of `strings` shaped as a prefix tree, so that the engine walks one path per
-    position instead of trying every string, and that matches the longest string at a position."""
-    root: dict[str, Any] = {}
-    for string in strings:
-        node = root
-        for char in string:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def pattern(node: dict[str, Any]) -> str:
-        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 and "" not in node else f"(?:{'|'.join(branches)})"
-        return body + ("?" if "" in node else "")
-
-    return pattern(root)
+def _automaton(owners: dict[str, set[int]]) -> Any:
+    """An Aho-Corasick automaton over the strings of `owners`: one pass over a text reports every occurrence
+    of every string (overlapping ones too), each with the rules (indices) it belongs to."""
+    automaton = ahocorasick.Automaton()
+    for string, rules in owners.items():
+        automaton.add_word(string, frozenset(rules))
+    automaton.make_automaton()
+    return automaton
 
 
 def _parse(pattern: str) -> Any:

@@ -82,6 +82,18 @@ def test_oversized_document_is_an_error_record_not_a_crash(tmp_path: Path) -> No
     assert (doc.status, doc.stage, doc.reason) == ("error", "read", reason)
 
 
+@pytest.mark.parametrize("size", [0, 1, 65_535, 65_536, 65_537, 200_000])
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_document_is_read_whole_whether_it_fits_in_the_sniffed_head_or_not(tmp_path: Path, size: int,
+                                                                            compress: bool) -> None:
+    data = bytes(range(32, 127)) * (size // 95) + b"x" * (size % 95)
+    (tmp_path / "a.txt.gz" if compress else tmp_path / "a.txt").write_bytes(gzip.compress(data) if compress else data)
+    [doc] = readers.read([str(tmp_path)])
+    assert (doc.status, doc.raw) == ("ok", data)
+    [limited] = readers.read([str(tmp_path)], max_bytes=max(size - 1, 1))
+    assert limited.status == ("error" if size > 1 else "ok")
+
+
 def test_a_missing_input_is_a_usage_error() -> None:
     done = tamis("run", "does/not/exist")
     assert done.returncode == 2

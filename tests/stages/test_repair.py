@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,20 @@ def test_ftfy_published_cases_with_tamis_defaults() -> None:
     stage = _stage({"ftfy": {"uncurl_quotes": True}})
     differ = [c["label"] for c in FTFY_CASES if stage.repair(c["original"])[0] != ftfy.fix_text(c["original"])]
     assert differ == ["Synthetic, negative: don't leak our internal use of byte 0x1A"]
+
+
+def test_mojibake_clue_finds_a_lead_then_a_continuation_or_a_lost_byte() -> None:
+    """The clue, one class first for speed, finds what its definition says on every pair of the characters
+    involved (and with the "?" of a lost byte between them)."""
+    from ftfy import chardata
+
+    from stages import repair
+
+    lead, short_lead, follow = repair._mojibake_chars(chardata.CHARMAP_ENCODINGS)
+    definition = re.compile(f"{repair._char_class(lead)}\\??{repair._char_class(follow)}"
+                            f"|{repair._char_class(short_lead)}[ ?]")
+    clue = repair._mojibake_clue(chardata.CHARMAP_ENCODINGS)
+    chars = [chr(c) for c in sorted(lead | follow)] + [" ", "?", "a", "é"]
+    texts = [a + b for a in chars for b in chars] + [a + "?" + b for a in chars for b in chars]
+    assert [t for t in texts if clue.search(t)] == [t for t in texts if definition.search(t)]
+    assert clue.search("dÃ©jà") and clue.search("Ã ") and not clue.search("déjà vu, où ça ? « Château »")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stages import text
 
@@ -17,6 +21,12 @@ def test_word_count(line: str, words: int) -> None:
     assert text.word_count(line) == words
 
 
+def test_unspaced_prefilter_covers_every_unspaced_character() -> None:
+    unspaced = [chr(c) for c in range(0x10000) if text._UNSPACED.match(chr(c))]
+    assert len(unspaced) > 20000
+    assert all(text._MAYBE_UNSPACED.match(c) for c in unspaced)
+
+
 @pytest.mark.parametrize(("line", "ends"), [
     ("Il est parti.", True), ("« Non ! »", True), ("終わった。", True), ("Die Antwort:", False),
     ("Réactions internationales", False),
@@ -24,6 +34,18 @@ def test_word_count(line: str, words: int) -> None:
 def test_ends_sentence(line: str, ends: bool) -> None:
     assert text.ends_sentence(line) is ends
     assert text.ends_clause(line) is (ends or line.endswith(":"))
+
+
+# The definition the fast version must keep: final punctuation, then only closers and spaces to the end.
+_ENDS_SENTENCE = re.compile(f"[{text.SENTENCE_PUNCT}][{text.CLOSERS}\\s]*$")
+_ENDS_CLAUSE = re.compile(f"[{text.SENTENCE_PUNCT}:;][{text.CLOSERS}\\s]*$")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=".!?…。！？:;\"'»”’)]」』\\ \t\n\xa0\u202f\u3000xé,", max_size=8))
+def test_sentence_end_is_the_regex_definition(line: str) -> None:
+    assert text.ends_sentence(line) is (_ENDS_SENTENCE.search(line) is not None)
+    assert text.ends_clause(line) is (_ENDS_CLAUSE.search(line) is not None)
 
 
 @pytest.mark.parametrize(("line", "prose"), [
@@ -54,3 +76,12 @@ def test_continues_and_key() -> None:
     assert text.continues("Le gouvernement a annoncé", "mardi une hausse.")
     assert not text.continues("Le gouvernement a annoncé une hausse.", "mardi, il a précisé")
     assert text.key("Le chef, a-t-il dit") == text.key("le chef a t il dit") == "le chef a t il dit"
+
+
+_NOT_WORD = re.compile(r"[\s!-/:-@\[-`{-~«»“”„‘’‚‹›–—…·•¡¿。、，！？：；「」『』（）]+")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="aZéİß ,.-'’«»\t\n\xa0\u2009!?:;()[]{}~`@/。、日", max_size=12))
+def test_key_is_punctuation_runs_replaced(line: str) -> None:
+    assert text.key(line) == _NOT_WORD.sub(" ", line.casefold()).strip()
