@@ -271,8 +271,9 @@ class Languages(Stage[LanguagesConfig]):
         """Mark foreign runs that translate an adjacent main-language block, splitting blocks as needed."""
         out: list[Block] = []
         blocks = doc.blocks
+        texts = [b.main_text() for b in blocks]  # marking a duplicate changes no block's segments
         for position, block in enumerate(blocks):
-            found = self._duplicate_run(blocks, position, doc.lang)
+            found = self._duplicate_run(blocks, texts, position, doc.lang)
             if found is None:
                 out.append(block)
                 continue
@@ -288,7 +289,7 @@ class Languages(Stage[LanguagesConfig]):
                                              f"(evidence {score:.2f})", block=block.index))
         doc.blocks = out
 
-    def _duplicate_run(self, blocks: list[Block], position: int,
+    def _duplicate_run(self, blocks: list[Block], texts: list[str], position: int,
                        main: str | None) -> tuple[Segment, Block, float] | None:
         """The foreign edge segment of `blocks[position]` that best duplicates a main-language block, if
         any: the adjacent block by `translation_evidence`, else a block within `duplicate_distance` that
@@ -301,22 +302,21 @@ class Languages(Stage[LanguagesConfig]):
             j = position + step
             if not 0 <= j < len(blocks) or blocks[j].lang != main or blocks[j].duplicate_of is not None:
                 continue
-            score = translation_evidence(block.text[seg.start:seg.end], blocks[j].main_text())
+            score = translation_evidence(block.text[seg.start:seg.end], texts[j])
             if score >= self.config.duplicate_threshold and (best is None or score > best[2]):
                 best = (seg, blocks[j], score)
         if best is not None or not edges or self.config.duplicate_margin >= 1:
             return best
-        main_blocks = [(j, b) for j, b in enumerate(blocks)
-                       if j != position and b.lang == main and b.duplicate_of is None]
-        near = [b for j, b in main_blocks if abs(j - position) <= self.config.duplicate_distance]
-        far = [b.main_text() for j, b in main_blocks if abs(j - position) > self.config.duplicate_distance]
+        main_blocks = [j for j, b in enumerate(blocks) if j != position and b.lang == main and b.duplicate_of is None]
+        near = [j for j in main_blocks if abs(j - position) <= self.config.duplicate_distance]
+        far = [texts[j] for j in main_blocks if abs(j - position) > self.config.duplicate_distance]
         for k, (seg, _) in enumerate(edges):
             if k and seg is edges[0][0]:
                 continue  # the block's one segment is both of its edges: it has been compared already
-            found = stands_out(block.text[seg.start:seg.end], [b.main_text() for b in near], far,
+            found = stands_out(block.text[seg.start:seg.end], [texts[j] for j in near], far,
                                (self.config.duplicate_margin, self.config.duplicate_margin_corroborated))
             if found is not None and (best is None or found[1] > best[2]):
-                best = (seg, near[found[0]], found[1])
+                best = (seg, blocks[near[found[0]]], found[1])
         return best
 
 
