@@ -261,8 +261,8 @@ class _Sentences:
 
     sentences: int
     starts: np.ndarray  # character offset of each sentence's content, then the end of the paragraph's
-    grams: np.ndarray  # rows: n-gram number, order - 1, first and last sentence, occurrences before it;
-    # columns: the n-grams of every order, sorted by number (stable: occurrences of one n-gram by position)
+    grams: np.ndarray  # rows: n-gram number, order - 1, first and last sentence; columns: the n-grams,
+    # order by order, each order's by position
 
 
 def _run_scores(hyp: _Grams, longest: int, paragraphs: list[tuple[str, _Sentences]]) -> list[list[float]]:
@@ -275,22 +275,29 @@ def _run_scores(hyp: _Grams, longest: int, paragraphs: list[tuple[str, _Sentence
     if not len(hyp.ids) or not grams.shape[1]:
         shared = np.zeros_like(size)
     else:
-        ids, order, first, last, rank = grams
-        at = np.minimum(np.searchsorted(hyp.ids, ids), len(hyp.ids) - 1)
-        wanted = np.where(hyp.ids[at] == ids, hyp.counts[at], 0)
+        at = np.minimum(np.searchsorted(hyp.ids, grams[0]), len(hyp.ids) - 1)
+        keep = np.flatnonzero(hyp.ids[at] == grams[0])  # only the n-grams the foreign text has can be shared
+        owner = np.repeat(np.arange(len(ready)), [p.grams.shape[1] for p in ready])[keep]
+        # Occurrences of one n-gram of one paragraph side by side, by position (a stable sort).
+        sort = np.argsort(owner * len(hyp.ids) + at[keep], kind="stable")
+        keep, owner, at = keep[sort], owner[sort], at[keep][sort]
+        order, first, last = grams[1:, keep]
+        wanted = hyp.counts[at]
+        index = np.arange(len(keep))
+        new = np.ones(len(keep), dtype=bool)
+        new[1:] = (at[1:] != at[:-1]) | (owner[1:] != owner[:-1])
+        rank = index - np.maximum.accumulate(np.where(new, index, 0))  # occurrences of it before
         # A run shares the occurrence when it starts after the sentence of the wanted-th occurrence
         # before (any run does when there are fewer), and at or before the occurrence's own.
-        earliest = np.where(rank >= wanted, first[np.maximum(np.arange(len(ids)) - wanted, 0)] + 1, 0)
-        keep = (wanted > 0) & (earliest <= first)
+        earliest = np.where(rank >= wanted, first[np.maximum(index - wanted, 0)] + 1, 0)
         widest = max(p.sentences for p in ready)
-        owner = np.repeat(np.arange(len(ready)), [p.grams.shape[1] for p in ready])[keep]
         # Per paragraph and order, a table over (first sentence of the run, last sentence): +1 where the
         # range of first sentences starts, -1 past its end, at the smallest last sentence; summed along
         # both axes, a cell holds the run's shared count.
-        cell = ((owner * CHRF_ORDER + order[keep]) * (widest + 1)) * widest + last[keep]
+        cell = ((owner * CHRF_ORDER + order) * (widest + 1)) * widest + last
         total = len(ready) * CHRF_ORDER * (widest + 1) * widest
-        table = (np.bincount(cell + earliest[keep] * widest, minlength=total)
-                 - np.bincount(cell + (first[keep] + 1) * widest, minlength=total))
+        table = (np.bincount(cell + earliest * widest, minlength=total)
+                 - np.bincount(cell + (first + 1) * widest, minlength=total))
         table = table.reshape(len(ready), CHRF_ORDER, widest + 1, widest).cumsum(axis=2).cumsum(axis=3)
         which = np.repeat(np.arange(len(ready)), [len(r[0]) for r in runs])
         start = np.concatenate([r[0] for r in runs])
@@ -326,23 +333,17 @@ def _sentences(paragraph: str) -> _Sentences | None:
     if len(points) and int(points.max()) >= _BASE:
         return None
     starts = np.cumsum([0] + [len(c) for c in chars]).astype(np.int64)
-    packed, orders, positions = [points], [np.zeros(len(points), dtype=np.int64)], [np.arange(len(points))]
+    packed, positions = [points], [np.arange(len(points))]
     for n in range(2, min(CHRF_ORDER, len(points)) + 1):
         packed.append(packed[-1][:-1] * _BASE + points[n - 1 :])
-        orders.append(np.full(len(points) - n + 1, n - 1, dtype=np.int64))
-        positions.append(np.arange(len(points) - n + 1))
-    ids, order, position = np.concatenate(packed), np.concatenate(orders), np.concatenate(positions)
-    sort = np.argsort(ids, kind="stable")
-    ids, order, position = ids[sort], order[sort], position[sort]
-    index = np.arange(len(ids))
-    new = np.ones(len(ids), dtype=bool)
-    new[1:] = ids[1:] != ids[:-1]
-    rank = index - np.maximum.accumulate(np.where(new, index, 0))
+        positions.append(positions[0][: len(points) - n + 1])
+    order = np.repeat(np.arange(len(packed)), [len(p) for p in packed])
+    position = np.concatenate(positions)
     # An occurrence's first sentence: the last one starting at or before it (empty sentences start where
     # the next does); its last: the first one ending at or after its end.
     first = np.searchsorted(starts[:-1], position, side="right") - 1
     last = np.searchsorted(starts[1:], position + order + 1, side="left")
-    return _Sentences(len(chars), starts, np.stack([ids, order, first, last, rank]))
+    return _Sentences(len(chars), starts, np.stack([np.concatenate(packed), order, first, last]))
 
 
 def _best(foreign: str, scored: list[tuple[str, float]], *, gated: bool) -> tuple[float, str]:
