@@ -48,6 +48,7 @@ from pipeline import runner
 from pipeline.config import PipelineConfig
 from stages import langid_batch
 
+PARTS = ("per_stage", "text_path", "overhead", "jobs", "stream", "help")
 TARGETS = {"text_docs_per_second_per_core": 600.0, "overhead": 0.15, "jobs_speedup": 1.8, "help_seconds": 0.3,
            "stream_rss_growth": 1.10}
 
@@ -237,7 +238,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="size of the JSONL streamed for the RSS check (default 200M; 0 skips it)")
     parser.add_argument("--workdir", type=Path, help="where the corpus goes (default: a temporary directory)")
     parser.add_argument("--json", type=Path, default=Path("out/bench/speed.json"), help="figures as JSON")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"what to measure, comma-separated (default all: {','.join(PARTS)}); on a shared "
+                             "machine, text_path alone takes a minute where all take a quarter of an hour")
     args = parser.parse_args(argv)
+    args.parts = set(args.parts.split(","))
+    if args.parts - set(PARTS):
+        parser.error(f"--parts: unknown {', '.join(sorted(args.parts - set(PARTS)))}; choose among {', '.join(PARTS)}")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="tamis-bench-"))
     try:
         results = measure(args, workdir)
@@ -262,20 +269,26 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     results: dict[str, Any] = {"corpus": {"documents": args.docs, "sha256": checksum},
                                "stages": [s.instance for s in cfg().stages], "targets": TARGETS}
     print(f"corpus: {args.docs} documents ({checksum[:12]}); stages: {', '.join(results['stages'])}", flush=True)
-    results["per_stage"] = per_stage(cfg(jobs=1), every)
-    results["text_path"] = text_path(cfg(jobs=1), Path(text[0]), workdir / "one")
-    results["overhead"] = overhead(cfg(jobs=1), every)
-    one = in_fresh_process(cfg(jobs=1), every)[1]
-    two = in_fresh_process(cfg(jobs=2), every)[1]
-    results["jobs"] = {"jobs_1_seconds": round(one, 3), "jobs_2_seconds": round(two, 3), "speedup": round(one / two, 2)}
-    if args.stream:
+    if "per_stage" in args.parts:
+        results["per_stage"] = per_stage(cfg(jobs=1), every)
+    if "text_path" in args.parts:
+        results["text_path"] = text_path(cfg(jobs=1), Path(text[0]), workdir / "one")
+    if "overhead" in args.parts:
+        results["overhead"] = overhead(cfg(jobs=1), every)
+    if "jobs" in args.parts:
+        one = in_fresh_process(cfg(jobs=1), every)[1]
+        two = in_fresh_process(cfg(jobs=2), every)[1]
+        results["jobs"] = {"jobs_1_seconds": round(one, 3), "jobs_2_seconds": round(two, 3),
+                           "speedup": round(one / two, 2)}
+    if args.stream and "stream" in args.parts:
         big = workdir / "big.jsonl"
         big_sum = corpus.write_jsonl(corpus.articles(sentences, 1, 0.2), big, None, args.stream)
         stream_cfg = load(args.config, args.set, args.with_translate, output=os.devnull, jobs=1,
                           stats=str(workdir / "stream-stats.json"))
         results["stream"] = {**stream_rss(stream_cfg, big), "sha256": big_sum}
         big.unlink()
-    results["help_seconds"] = help_seconds()
+    if "help" in args.parts:
+        results["help_seconds"] = help_seconds()
     return results
 
 
@@ -295,10 +308,13 @@ def text_path(cfg: PipelineConfig, articles: Path, scratch: Path) -> dict[str, A
 
 
 def report(r: dict[str, Any]) -> str:
-    lines = [f"{'stage':<14}{'docs/s':>10}{'peak RSS MB':>14}"]
-    for row in r["per_stage"]:
-        rate = f"{row['docs_per_second']:.0f}" if row["docs_per_second"] else "-"
-        lines.append(f"{row['stage']:<14}{rate:>10}{row['peak_rss_mb']:>14.1f}")
+    lines = []
+    if "per_stage" in r:
+        lines.append(f"{'stage':<14}{'docs/s':>10}{'peak RSS MB':>14}")
+        for row in r["per_stage"]:
+            rate = f"{row['docs_per_second']:.0f}" if row["docs_per_second"] else "-"
+            lines.append(f"{row['stage']:<14}{rate:>10}{row['peak_rss_mb']:>14.1f}")
+        lines.append("")
     t = r["targets"]
 
     def check(value: float | None, target: float, higher_is_better: bool) -> str:
@@ -307,25 +323,28 @@ def report(r: dict[str, Any]) -> str:
         ok = value >= target if higher_is_better else value <= target
         return f"{'ok' if ok else 'MISSED'} (target {'>=' if higher_is_better else '<='} {target:g})"
 
-    text, over, jobs = r["text_path"], r["overhead"], r["jobs"]
-    lines += [
-        "",
-        f"text path: {text['docs_per_second_per_core']} docs/s per core on {text['bytes_per_document']} B articles "
-        f"after {text['startup_seconds']} s of start-up ({text['docs_per_second_with_startup']} docs/s over the "
-        f"{text['documents']} articles with it) "
-        f"{check(text['docs_per_second_per_core'], t['text_docs_per_second_per_core'], True)}",
-        f"overhead over the raw library calls: {over['overhead']:+.1%} ({over['seconds']} s vs "
-        f"{over['library_seconds']} s in {over['library']}) "
-        f"{check(over['overhead'], t['overhead'], False)}",
-        f"jobs 2 vs 1: {jobs['speedup']}x ({jobs['jobs_1_seconds']} s vs {jobs['jobs_2_seconds']} s) "
-        f"{check(jobs['speedup'], t['jobs_speedup'], True)}",
-    ]
+    if "text_path" in r:
+        text = r["text_path"]
+        lines.append(f"text path: {text['docs_per_second_per_core']} docs/s per core on {text['bytes_per_document']} "
+                     f"B articles after {text['startup_seconds']} s of start-up "
+                     f"({text['docs_per_second_with_startup']} docs/s over the {text['documents']} articles with it) "
+                     f"{check(text['docs_per_second_per_core'], t['text_docs_per_second_per_core'], True)}")
+    if "overhead" in r:
+        over = r["overhead"]
+        lines.append(f"overhead over the raw library calls: {over['overhead']:+.1%} ({over['seconds']} s vs "
+                     f"{over['library_seconds']} s in {over['library']}) "
+                     f"{check(over['overhead'], t['overhead'], False)}")
+    if "jobs" in r:
+        jobs = r["jobs"]
+        lines.append(f"jobs 2 vs 1: {jobs['speedup']}x ({jobs['jobs_1_seconds']} s vs {jobs['jobs_2_seconds']} s) "
+                     f"{check(jobs['speedup'], t['jobs_speedup'], True)}")
     if "stream" in r:
         s = r["stream"]
         lines.append(f"streaming {s['bytes'] / 2**20:.0f} MB ({s['documents']} documents, {s['seconds']} s): RSS "
                      f"{s['rss_mb_second_quarter_max']} → {s['rss_mb_last_quarter_max']} MB, growth {s['growth']} "
                      f"{check(s['growth'], t['stream_rss_growth'], False)}")
-    lines.append(f"tamis --help: {r['help_seconds']} s {check(r['help_seconds'], t['help_seconds'], False)}")
+    if "help_seconds" in r:
+        lines.append(f"tamis --help: {r['help_seconds']} s {check(r['help_seconds'], t['help_seconds'], False)}")
     return "\n".join(lines)
 
 

@@ -44,24 +44,38 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import cache
 from itertools import pairwise
 from typing import NamedTuple
+
+import numpy as np
 
 from pipeline.document import Block, Change, Document, Removal, Segment, SegmentAction
 from pipeline.stage import Stage
 from pipeline.types import Fraction, LangCode, NonNegativeInt, PositiveFloat, PositiveInt
 from stages.detectors import DETECTORS, Detector, DetectorName, Guess
 from stages.sentences import soft_breaks, split_sentences
-from stages.text import is_prose, unspaced_words
+from stages.text import is_prose, unspaced_share, unspaced_words
 from stages.transdup import stands_out, translation_evidence
 
 UNCERTAIN = "uncertain"
 OTHER = "other"
 _WORD_START = re.compile(r"(?<!\w)\w")
 _LETTERS = re.compile(r"[^\W\d_]+")
+_WORD_CHAR = re.compile(r"\w")
 # A sentence whose unrestricted detector puts this much probability outside the set joins text outside
 # the set around it, whatever the restricted detector says.
 OUTSIDE_DOUBT = 0.5
+
+
+class _Shape(NamedTuple):
+    """What `_unit` counts in a piece of text: its words (word starts), capitalised words and letters, and
+    whether it has characters of a script written without spaces."""
+
+    words: int
+    capitals: int
+    letters: int
+    unspaced: bool
 
 
 class _Key(NamedTuple):
@@ -147,7 +161,7 @@ class Languages(Stage[LanguagesConfig]):
         plans = [_plan(doc) for doc in todo]
         wanted = [[_Key(p, a, b) for p, bounds in plan for a, b in _ranges(bounds)] for plan in plans]
         texts = [doc.blocks[p].text[a:b] for doc, keys in zip(todo, wanted, strict=True) for p, a, b in keys]
-        guesses = iter(self._detector.detect_many(texts, self.config.other_share))
+        guesses = iter(zip(self._detector.detect_many(texts, self.config.other_share), _shapes(texts), strict=True))
         for doc, plan, keys in zip(todo, plans, wanted, strict=True):
             known = {key: next(guesses) for key in keys}
             self._decide(doc, [u for p, bounds in plan for u in self._split_soft(doc, p, bounds, known)])
@@ -177,24 +191,27 @@ class Languages(Stage[LanguagesConfig]):
         if self.config.duplicates and doc.lang is not None:
             self._mark_duplicates(doc)
 
-    def _unit(self, doc: Document, position: int, start: int, end: int, known: dict[_Key, Guess]) -> _Unit:
+    def _unit(self, doc: Document, position: int, start: int, end: int,
+              known: dict[_Key, tuple[Guess, _Shape]]) -> _Unit:
         piece = doc.blocks[position].text[start:end]
-        guess = known.get(_Key(position, start, end))
-        if guess is None:  # a merge of soft-split pieces: rare, so detected on its own
+        found = known.get(_Key(position, start, end))
+        if found is None:  # a merge of soft-split pieces: rare, so detected and counted on its own
             assert self._detector is not None
-            guess = known[_Key(position, start, end)] = self._detector.detect(piece)
-        initials = _WORD_START.findall(piece)  # one per word
-        words = len(initials) + unspaced_words(piece)  # scripts without spaces count by characters
-        letters = sum(map(len, _LETTERS.findall(piece)))
-        if words < self.config.min_words or letters < self.config.min_letters:
+            found = known[_Key(position, start, end)] = (self._detector.detect(piece), _shape(piece))
+        guess, shape = found
+        words = shape.words  # scripts without spaces count by characters
+        if shape.unspaced:
+            words += unspaced_words(piece)
+        if words < self.config.min_words or shape.letters < self.config.min_letters:
             return _Unit(position, start, end, guess, UNCERTAIN, weak=True)
         if guess.outside >= self.config.other_share and words >= self.config.other_words:
             return _Unit(position, start, end, guess, OTHER, weak=False)
         # A line of mostly capitalised words (a byline, a list of names) says little about its language.
-        names = sum(map(str.isupper, initials)) * 2 > len(initials)
+        names = shape.capitals * 2 > shape.words
         return _Unit(position, start, end, guess, guess.lang, weak=False, names=names)
 
-    def _split_soft(self, doc: Document, position: int, bounds: list[int], known: dict[_Key, Guess]) -> list[_Unit]:
+    def _split_soft(self, doc: Document, position: int, bounds: list[int],
+                    known: dict[_Key, tuple[Guess, _Shape]]) -> list[_Unit]:
         """The sentence `bounds[0]:bounds[-1]` as one unit, or cut at its soft breaks (`bounds[1:-1]`)
         where the language changes on strong evidence."""
         whole = self._unit(doc, position, bounds[0], bounds[-1], known)
@@ -271,8 +288,9 @@ class Languages(Stage[LanguagesConfig]):
         """Mark foreign runs that translate an adjacent main-language block, splitting blocks as needed."""
         out: list[Block] = []
         blocks = doc.blocks
+        texts = [b.main_text() for b in blocks]  # marking a duplicate changes no block's segments
         for position, block in enumerate(blocks):
-            found = self._duplicate_run(blocks, position, doc.lang)
+            found = self._duplicate_run(blocks, texts, position, doc.lang)
             if found is None:
                 out.append(block)
                 continue
@@ -288,7 +306,7 @@ class Languages(Stage[LanguagesConfig]):
                                              f"(evidence {score:.2f})", block=block.index))
         doc.blocks = out
 
-    def _duplicate_run(self, blocks: list[Block], position: int,
+    def _duplicate_run(self, blocks: list[Block], texts: list[str], position: int,
                        main: str | None) -> tuple[Segment, Block, float] | None:
         """The foreign edge segment of `blocks[position]` that best duplicates a main-language block, if
         any: the adjacent block by `translation_evidence`, else a block within `duplicate_distance` that
@@ -301,23 +319,61 @@ class Languages(Stage[LanguagesConfig]):
             j = position + step
             if not 0 <= j < len(blocks) or blocks[j].lang != main or blocks[j].duplicate_of is not None:
                 continue
-            score = translation_evidence(block.text[seg.start:seg.end], blocks[j].main_text())
+            score = translation_evidence(block.text[seg.start:seg.end], texts[j])
             if score >= self.config.duplicate_threshold and (best is None or score > best[2]):
                 best = (seg, blocks[j], score)
         if best is not None or not edges or self.config.duplicate_margin >= 1:
             return best
-        main_blocks = [(j, b) for j, b in enumerate(blocks)
-                       if j != position and b.lang == main and b.duplicate_of is None]
-        near = [b for j, b in main_blocks if abs(j - position) <= self.config.duplicate_distance]
-        far = [b.main_text() for j, b in main_blocks if abs(j - position) > self.config.duplicate_distance]
+        main_blocks = [j for j, b in enumerate(blocks) if j != position and b.lang == main and b.duplicate_of is None]
+        near = [j for j in main_blocks if abs(j - position) <= self.config.duplicate_distance]
+        far = [texts[j] for j in main_blocks if abs(j - position) > self.config.duplicate_distance]
         for k, (seg, _) in enumerate(edges):
             if k and seg is edges[0][0]:
                 continue  # the block's one segment is both of its edges: it has been compared already
-            found = stands_out(block.text[seg.start:seg.end], [b.main_text() for b in near], far,
+            found = stands_out(block.text[seg.start:seg.end], [texts[j] for j in near], far,
                                (self.config.duplicate_margin, self.config.duplicate_margin_corroborated))
             if found is not None and (best is None or found[1] > best[2]):
-                best = (seg, near[found[0]], found[1])
+                best = (seg, blocks[near[found[0]]], found[1])
         return best
+
+
+def _shape(text: str) -> _Shape:
+    """`_Shape` of one text, as the patterns find them."""
+    initials = _WORD_START.findall(text)  # one per word
+    return _Shape(len(initials), sum(map(str.isupper, initials)), sum(map(len, _LETTERS.findall(text))),
+                  unspaced_share(text) > 0)
+
+
+_WORD, _LETTER, _UPPER, _UNSPACED, _KNOWN = 1, 2, 4, 8, 16
+
+
+@cache
+def _character_classes() -> np.ndarray:
+    """Per code point, the classes `_shape` sees in a character, filled in as characters are first met."""
+    return np.zeros(0x110000, dtype=np.uint8)
+
+
+def _shapes(texts: list[str]) -> list[_Shape]:
+    """`_shape` of every text, counted for all of them at once with numpy: each character's classes are
+    looked up by code point (a character is classified once per process, by the same patterns), a word
+    starts at a word character after a character that is not one, and the sums run per text."""
+    if not texts:
+        return []
+    joined = "\x00".join(texts) + "\x00"  # no word character between texts: each text's first word starts
+    points = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    classes = _character_classes()
+    for point in np.unique(points[classes[points] == 0]).tolist():
+        char = chr(point)
+        classes[point] = (_KNOWN | _WORD * bool(_WORD_CHAR.match(char)) | _LETTER * bool(_LETTERS.match(char))
+                          | _UPPER * char.isupper() | _UNSPACED * (unspaced_share(char) > 0))
+    found = classes[points]
+    word = (found & _WORD) != 0
+    start = word.copy()
+    start[1:] &= ~word[:-1]
+    counts = np.stack([start, start & ((found & _UPPER) != 0), (found & _LETTER) != 0, (found & _UNSPACED) != 0],
+                      axis=1).astype(np.int64)
+    offsets = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+    return [_Shape(w, c, n, u > 0) for w, c, n, u in np.add.reduceat(counts, offsets, axis=0).tolist()]
 
 
 def _segmented(doc: Document) -> bool:

@@ -96,19 +96,29 @@ def chrf_many(hypothesis: str, references: Sequence[str]) -> list[float]:
     """`chrf(hypothesis, r)` for each of `references`, the shared n-grams of all of them counted at once
     with numpy (`_Grams`); texts with characters numpy cannot pack are counted with `Counter`s instead,
     to the same numbers."""
+    if not references:
+        return []
     hyp = _grams(hypothesis)
-    packed = [_grams(r) for r in references] if hyp is not None else []
+    packed = [_grams(r) for r in references] if hyp is not None else [None] * len(references)
     ready = [g for g in packed if g is not None]
-    shared = iter(_shared(hyp, ready).tolist()) if hyp is not None and ready else iter(())
-    out = []
+    shared = np.zeros((len(references), CHRF_ORDER), dtype=np.int64)
+    totals = np.zeros((len(references), CHRF_ORDER), dtype=np.int64)
+    if hyp is not None and ready:
+        rows = [i for i, g in enumerate(packed) if g is not None]
+        shared[rows] = _shared(hyp, ready)
+    hyp_profile = _profile(hypothesis) if len(ready) < len(references) else ()
     for i, reference in enumerate(references):
-        if hyp is not None and packed[i] is not None:
-            out.append(_f_score(next(shared), hyp.totals, packed[i].totals))  # type: ignore[union-attr]
-        else:
-            hyp_profile, ref_profile = _profile(hypothesis), _profile(reference)
-            commons = [_common(h, r) for (h, _), (r, _) in zip(hyp_profile, ref_profile, strict=False)]
-            out.append(_f_score(commons, tuple(t for _, t in hyp_profile), tuple(t for _, t in ref_profile)))
-    return out
+        grams = packed[i]
+        if grams is not None:
+            totals[i, : len(grams.totals)] = grams.totals
+            continue
+        ref_profile = _profile(reference)
+        for n, ((h, _), (r, _)) in enumerate(zip(hyp_profile, ref_profile, strict=False)):
+            shared[i, n] = _common(h, r)
+        totals[i, : len(ref_profile)] = [t for _, t in ref_profile]
+    hyp_totals = hyp.totals if hyp is not None else tuple(t for _, t in hyp_profile)
+    scores: list[float] = _f_scores(shared, hyp_totals, totals).tolist()
+    return scores
 
 
 _BASE = 1024  # a character below U+03FF is one digit (its code point + 1) of its n-gram's number: 6 fit an int64
@@ -173,17 +183,25 @@ def _common(hyp: Counter[str], ref: Counter[str]) -> int:
     return sum(min(count, ref[gram]) for gram, count in hyp.items() if gram in ref)
 
 
-def _f_score(commons: Sequence[int], hyp_totals: tuple[int, ...], ref_totals: tuple[int, ...]) -> float:
-    """chrF from the shared n-grams of each order and both texts' numbers of n-grams."""
-    precisions, recalls = [], []
-    for common, hyp_total, ref_total in zip(commons, hyp_totals, ref_totals, strict=False):
-        precisions.append(common / hyp_total)
-        recalls.append(common / ref_total)
-    if not precisions:
-        return 0.0
-    precision, recall = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
+def _f_scores(shared: np.ndarray, hyp_totals: tuple[int, ...], ref_totals: np.ndarray) -> np.ndarray:
+    """chrF per row from the shared n-grams of each order (columns) and both texts' numbers of n-grams
+    (`ref_totals` per row, 0 past a text's longest order): the precisions and recalls of the orders both
+    texts have, averaged. Summed in order of n (`cumsum` adds one after the other, as a Python `sum` does),
+    so the figures are those of the definition to the last bit."""
+    hyp = np.zeros(CHRF_ORDER, dtype=np.int64)
+    hyp[: len(hyp_totals)] = hyp_totals
+    used = (ref_totals > 0) & (hyp > 0)  # a prefix of the orders: a text has n-grams of every order up to its longest
+    orders = used.sum(axis=1)
+    precision = np.cumsum(np.where(used, shared / np.maximum(hyp, 1), 0.0), axis=1)[:, -1]
+    recall = np.cumsum(np.where(used, shared / np.maximum(ref_totals, 1), 0.0), axis=1)[:, -1]
+    some = orders > 0
+    precision = np.where(some, precision / np.maximum(orders, 1), 0.0)
+    recall = np.where(some, recall / np.maximum(orders, 1), 0.0)
     beta2 = CHRF_BETA**2
-    return 0.0 if precision + recall == 0 else (1 + beta2) * precision * recall / (beta2 * precision + recall)
+    both = precision + recall
+    scores: np.ndarray = np.where(both == 0, 0.0, (1 + beta2) * precision * recall
+                                  / np.where(both == 0, 1.0, beta2 * precision + recall))
+    return scores
 
 
 def best_chrf(translation: str, paragraph: str) -> float:
@@ -211,12 +229,121 @@ def sentence_runs(text: str, longest: int) -> tuple[str, ...]:
 
 def resemblance(foreign: str, paragraphs: Sequence[str]) -> list[list[tuple[str, float]]]:
     """Per paragraph, for each run of its sentences up to one sentence longer than `foreign`: the run and
-    the chrF of `foreign`'s content words against the run's (`_content`). All runs of all paragraphs are
-    counted in one `chrf_many`."""
+    the chrF of `foreign`'s content words against the run's (`_content`). A paragraph's n-grams are
+    counted once (`_Sentences`), whichever foreign text it is compared with; all runs of all paragraphs are
+    scored together (`_run_scores`)."""
     longest = len(sentence_runs(foreign, 1)) + 1
+    content = _content(foreign)
+    hyp = _grams(content)
     runs = [sentence_runs(paragraph, longest) for paragraph in paragraphs]
-    scores = iter(chrf_many(_content(foreign), [_content(run) for each in runs for run in each]))
-    return [[(run, next(scores)) for run in each] for each in runs]
+    prepared = [_sentences(p) for p in paragraphs] if hyp is not None else [None] * len(paragraphs)
+    ready = [(text, p) for text, p in zip(paragraphs, prepared, strict=True) if p is not None]
+    fast = iter(_run_scores(hyp, longest, ready) if hyp is not None and ready else [])
+    out = []
+    for each, sentences in zip(runs, prepared, strict=True):
+        scores = next(fast) if sentences is not None else chrf_many(content, [_content(run) for run in each])
+        out.append(list(zip(each, scores, strict=True)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentences:
+    """A paragraph's content characters (`_content`, spaces removed), sentence after sentence, with their
+    n-grams of every order numbered as `_Grams` numbers them: what `_run_scores` needs to count, for every
+    run of sentences at once, the n-grams it shares with a foreign text.
+
+    A run's content is its sentences' contents one after the other (no word spans a sentence break), so
+    it holds an occurrence of an n-gram when it starts at or before the occurrence's first sentence and
+    ends at or after its last one. It shares that occurrence with a foreign text that has the n-gram `h`
+    times unless it holds it `h` times before already: unless it starts at or before the sentence of the
+    `h`-th occurrence before. So each occurrence is shared by the runs whose first sentence lies in a
+    range and whose last sentence is at least another: counted in a small table per order."""
+
+    sentences: int
+    starts: np.ndarray  # character offset of each sentence's content, then the end of the paragraph's
+    grams: np.ndarray  # rows: n-gram number, order - 1, first and last sentence; columns: the n-grams,
+    # order by order, each order's by position
+
+
+def _run_scores(hyp: _Grams, longest: int, paragraphs: list[tuple[str, _Sentences]]) -> list[list[float]]:
+    """Per paragraph, the chrF of `hyp` against each run of 1 to `longest` of its sentences (in
+    `sentence_runs` order), counted in one pass over all of the paragraphs' n-grams (`_Sentences`)."""
+    runs = [_runs(text, longest) for text, _ in paragraphs]
+    size = np.concatenate([r[2] for r in runs])
+    ready = [p for _, p in paragraphs]
+    grams = np.concatenate([p.grams for p in ready], axis=1)
+    if not len(hyp.ids) or not grams.shape[1]:
+        shared = np.zeros_like(size)
+    else:
+        at = np.minimum(np.searchsorted(hyp.ids, grams[0]), len(hyp.ids) - 1)
+        keep = np.flatnonzero(hyp.ids[at] == grams[0])  # only the n-grams the foreign text has can be shared
+        owner = np.repeat(np.arange(len(ready)), [p.grams.shape[1] for p in ready])[keep]
+        # Occurrences of one n-gram of one paragraph side by side, by position (a stable sort).
+        sort = np.argsort(owner * len(hyp.ids) + at[keep], kind="stable")
+        keep, owner, at = keep[sort], owner[sort], at[keep][sort]
+        order, first, last = grams[1:, keep]
+        wanted = hyp.counts[at]
+        index = np.arange(len(keep))
+        new = np.ones(len(keep), dtype=bool)
+        new[1:] = (at[1:] != at[:-1]) | (owner[1:] != owner[:-1])
+        rank = index - np.maximum.accumulate(np.where(new, index, 0))  # occurrences of it before
+        # A run shares the occurrence when it starts after the sentence of the wanted-th occurrence
+        # before (any run does when there are fewer), and at or before the occurrence's own.
+        earliest = np.where(rank >= wanted, first[np.maximum(index - wanted, 0)] + 1, 0)
+        widest = max(p.sentences for p in ready)
+        # Per paragraph and order, a table over (first sentence of the run, last sentence): +1 where the
+        # range of first sentences starts, -1 past its end, at the smallest last sentence; summed along
+        # both axes, a cell holds the run's shared count.
+        cell = ((owner * CHRF_ORDER + order) * (widest + 1)) * widest + last
+        total = len(ready) * CHRF_ORDER * (widest + 1) * widest
+        table = (np.bincount(cell + earliest * widest, minlength=total)
+                 - np.bincount(cell + (first + 1) * widest, minlength=total))
+        table = table.reshape(len(ready), CHRF_ORDER, widest + 1, widest).cumsum(axis=2).cumsum(axis=3)
+        which = np.repeat(np.arange(len(ready)), [len(r[0]) for r in runs])
+        start = np.concatenate([r[0] for r in runs])
+        end = np.concatenate([r[1] for r in runs])
+        shared = table[which[:, None], np.arange(CHRF_ORDER)[None, :], start[:, None], end[:, None]]
+    scores = _f_scores(shared, hyp.totals, size).tolist()
+    ends = np.cumsum([len(r[0]) for r in runs]).tolist()
+    return [scores[a:b] for a, b in zip([0, *ends], ends, strict=False)]
+
+
+@lru_cache(maxsize=4096)
+def _runs(paragraph: str, longest: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per run of 1 to `longest` sentences of `paragraph` (`sentence_runs` order): its first and last
+    sentence and its number of n-grams of each order."""
+    prepared = _sentences(paragraph)
+    assert prepared is not None
+    count = prepared.sentences
+    pairs = [(i, j) for i in range(count) for j in range(i, min(count, i + longest))]
+    first, last = np.array(pairs, dtype=np.intp).reshape(-1, 2).T
+    length = prepared.starts[last + 1] - prepared.starts[first]
+    return first, last, np.maximum(0, length[:, None] - np.arange(CHRF_ORDER)[None, :])
+
+
+@lru_cache(maxsize=4096)
+def _sentences(paragraph: str) -> _Sentences | None:
+    """The paragraph's `_Sentences`, or None when a character does not fit `_Grams` numbers. Cached: one
+    paragraph is compared with several foreign ones."""
+    spans = split_sentences(paragraph)
+    pieces = [paragraph[s.start : s.end] for s in spans] or [paragraph]  # no sentence: one run, the text
+    chars = ["".join(_content(piece).split()) for piece in pieces]
+    points = np.frombuffer("".join(chars).encode("utf-32-le", errors="surrogatepass"),
+                           dtype=np.uint32).astype(np.int64) + 1
+    if len(points) and int(points.max()) >= _BASE:
+        return None
+    starts = np.cumsum([0] + [len(c) for c in chars]).astype(np.int64)
+    packed, positions = [points], [np.arange(len(points))]
+    for n in range(2, min(CHRF_ORDER, len(points)) + 1):
+        packed.append(packed[-1][:-1] * _BASE + points[n - 1 :])
+        positions.append(positions[0][: len(points) - n + 1])
+    order = np.repeat(np.arange(len(packed)), [len(p) for p in packed])
+    position = np.concatenate(positions)
+    # An occurrence's first sentence: the last one starting at or before it (empty sentences start where
+    # the next does); its last: the first one ending at or after its end.
+    first = np.searchsorted(starts[:-1], position, side="right") - 1
+    last = np.searchsorted(starts[1:], position + order + 1, side="left")
+    return _Sentences(len(chars), starts, np.stack([np.concatenate(packed), order, first, last]))
 
 
 def _best(foreign: str, scored: list[tuple[str, float]], *, gated: bool) -> tuple[float, str]:

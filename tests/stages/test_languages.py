@@ -3,11 +3,13 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.config import build
 from pipeline.document import Block, Document
 from stages.detectors import DETECTORS
-from stages.languages import Languages, LanguagesConfig, translation_evidence
+from stages.languages import Languages, LanguagesConfig, _shape, _shapes, translation_evidence
 
 CASES = yaml.safe_load((Path(__file__).parents[2] / "fixtures/cases/languages.yaml").read_text(encoding="utf-8"))
 
@@ -151,3 +153,21 @@ def test_seed_004_caption_is_english_and_the_rest_french() -> None:
     doc = _seed("004")
     assert [s.lang for s in doc.blocks[0].segments] == ["en"]
     assert {s.lang for b in doc.blocks[1:] for s in b.segments} == {"fr"}
+
+
+_SHAPE_TEXTS = ["Die Regierung kündigte am Montag an.", "Jean-Pierre Dupont, Le Monde", "", "x", "  2024  ",
+                "政府宣布了新措施 2024 Über", "ÉCOLE éçole_x ½ ²3 l'été", "ภาษาไทย ok", "a\x00b", "\ud800abc"]
+
+
+def test_the_batch_counts_words_capitals_and_letters_as_the_patterns_do() -> None:
+    """`_shapes` counts every text of a batch at once by code point; the figures are those the
+    patterns find in each text alone (`_shape`), scripts without spaces, digits, underscores included."""
+    assert _shapes(_SHAPE_TEXTS) == [_shape(t) for t in _SHAPE_TEXTS]
+    assert _shape("Jean-Pierre Dupont, Le Monde") == (5, 5, 23, False)
+    assert _shape("政府宣布了新措施 2024").unspaced
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="aB é_1²政 -'\n.\x00", max_size=30), max_size=8))
+def test_the_batch_counts_any_text_as_the_patterns_do(texts: list[str]) -> None:
+    assert _shapes(texts) == [_shape(t) for t in texts]

@@ -6,10 +6,12 @@ import json
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.document import Block, Document
 from stages.languages import Languages, LanguagesConfig
-from stages.transdup import best_chrf, chrf, chrf_many
+from stages.transdup import _content, best_chrf, chrf, chrf_many, resemblance, sentence_runs
 from tests.conftest import ROOT
 
 PUD = [json.loads(line) for line in (ROOT / "fixtures" / "transdup" / "pud_pairs.jsonl").read_text(
@@ -84,3 +86,38 @@ def test_chrf_many_counts_every_script_as_the_definition_does() -> None:
         [_chrf_by_the_book("政府宣布 regierung", r) for r in references], abs=1e-12)
     assert chrf_many("", references) == [0.0] * len(references)
     assert chrf_many(hypothesis, []) == []
+
+
+def _resemblance_by_the_book(foreign: str, paragraph: str) -> list[tuple[str, float]]:
+    """`resemblance` as its docstring defines it: chrF of the content words against each run's, one by one."""
+    runs = sentence_runs(paragraph, len(sentence_runs(foreign, 1)) + 1)
+    return [(run, chrf_many(_content(foreign), [_content(run)])[0]) for run in runs]
+
+
+PARAGRAPHS = [
+    "Die Regierung kündigte am Montag neue Maßnahmen an. Die Opposition kritisierte den Plan. Die Regierung "
+    "bleibt dabei, die Regierung!",
+    "Le gouvernement a annoncé lundi de nouvelles mesures. Oui. Non. L'opposition a critiqué le plan, le plan.",
+    "Ah. Oh. Eh.",  # sentences without content words: runs with nothing to share
+    "", "   ",
+    "Правительство объявило новые меры. Die Regierung auch.",  # a character numpy cannot pack
+    "1 000 personnes, 2024. Plus de 1 000 personnes en 2024 et 2025.\nUne ligne seule\nsuite en minuscules.",
+]
+
+
+@pytest.mark.parametrize("foreign", [
+    "Die Regierung kündigte neue Maßnahmen an.", "The government announced new measures. The plan was criticised.",
+    "regierung regierung regierung plan plan", "Ah.", "", "政府宣布了新措施 2024",
+])
+def test_resemblance_scores_every_run_as_chrf_does_one_by_one(foreign: str) -> None:
+    """All runs of all paragraphs are counted at once (`_run_scores`); the figures are those of `chrf_many`
+    run by run, to the last bit, repeated n-grams, empty runs and unpackable characters included."""
+    assert resemblance(foreign, PARAGRAPHS) == [_resemblance_by_the_book(foreign, p) for p in PARAGRAPHS]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="abcdeé .!?A\n", max_size=60), st.lists(st.text(alphabet="abcdeé .!?AB\n", max_size=120),
+                                                              max_size=4))
+def test_resemblance_is_chrf_run_by_run_on_any_text(foreign: str, paragraphs: list[str]) -> None:
+    """Few letters, so n-grams repeat within and across sentences: the occurrence counting must hold."""
+    assert resemblance(foreign, paragraphs) == [_resemblance_by_the_book(foreign, p) for p in paragraphs]
