@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ARTICLES, PLUGIN_DIR, ROOT, jsonl, tamis
+from tests.test_readme import run_readme_ray_job
 
 pytestmark = pytest.mark.slow
 TEXT_PIPELINE = "pipeline=[decode,extract,repair,boilerplate,normalise,dedupe,languages,node]"
@@ -107,6 +108,18 @@ def _translated(records: list[dict[str, Any]]) -> list[str]:
     """The packages that translated segments of `records`."""
     return [seg["translation"]["package"] for r in records for b in r["blocks"] for seg in b["segments"]
             if (seg.get("translation") or {}).get("status") == "ok"]
+
+
+def test_the_readme_job_runs_unchanged_on_two_nodes(cluster: Any, tmp_path: Path) -> None:
+    """The README's Ray job, pointed at the cluster by `RAY_ADDRESS` alone, writes what the local runner gives."""
+    table = run_readme_ray_job(tmp_path, cluster.address)
+    local = tamis("run", str(tmp_path / "articles"), "-o", str(tmp_path / "local.jsonl"), "--jobs", "1",
+                  "--set", "pipeline=[decode,extract,repair,boilerplate,normalise,dedupe,languages]")
+    assert local.returncode == 0, local.stderr.decode()
+    expected = {r["id"]: (r["lang"], r["text"]) for r in jsonl(tmp_path / "local.jsonl") if r["status"] == "ok"}
+    rows = table.to_pylist()
+    assert {r["id"]: (r["lang"], r["text"]) for r in rows} == expected
+    assert len(rows) == len(expected) == 5
 
 
 def test_models_reach_both_nodes_through_a_shared_path(cluster: Any, models_dir: Path, tmp_path: Path) -> None:

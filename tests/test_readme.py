@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,24 +52,33 @@ def test_readme_python_run_uses_workers_and_writes_output_and_stats(tmp_path: Pa
     assert done.stdout.decode().startswith("5 documents: ")
 
 
-@pytest.mark.slow
-def test_readme_ray_job_reads_cleans_and_writes_parquet(tmp_path: Path) -> None:
+README_JOB_ROWS = [{"id": p.name, "text": p.read_text(encoding="utf-8")} for p in sorted(ARTICLES.iterdir())]
+
+
+def run_readme_ray_job(tmp_path: Path, ray_address: str) -> Any:
+    """Run the README's Ray job as a user would (its own process, `RAY_ADDRESS` naming a cluster, or empty for
+    a Ray of its own) on the fixture articles as JSONL in `tmp_path/articles`; return the Parquet it writes."""
     pyarrow_parquet = pytest.importorskip("pyarrow.parquet")
     pytest.importorskip("ray")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     [job] = re.findall(r"```python\n(.*?)```", readme.split("## Running on Ray", 1)[1].split("\n## ", 1)[0],
                        re.DOTALL)
     (tmp_path / "articles").mkdir()
-    rows = [{"id": p.name, "text": p.read_text(encoding="utf-8")} for p in sorted(ARTICLES.iterdir())]
     (tmp_path / "articles" / "part-0.jsonl").write_text(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in README_JOB_ROWS), encoding="utf-8")
     (tmp_path / "config.yaml").symlink_to(ROOT / "config.yaml")
     (tmp_path / "job.py").write_text(job, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_ADDRESS": ""}
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONPATH": path, "RAY_ADDRESS": ray_address}
     done = subprocess.run([sys.executable, "job.py"], cwd=tmp_path, capture_output=True, timeout=600, check=False,
                           env=env)
     assert done.returncode == 0, done.stderr.decode()[-3000:]
-    table = pyarrow_parquet.read_table(tmp_path / "clean")
+    return pyarrow_parquet.read_table(tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_readme_ray_job_reads_cleans_and_writes_parquet(tmp_path: Path) -> None:
+    table = run_readme_ray_job(tmp_path, "")
     assert table.column_names == ["id", "lang", "text"]
-    assert sorted(table.column("id").to_pylist()) == [r["id"] for r in rows]
+    assert sorted(table.column("id").to_pylist()) == [r["id"] for r in README_JOB_ROWS]
     assert set(table.column("lang").to_pylist()) == {"fr"}
