@@ -7,7 +7,8 @@ over the same inputs and compares the output lines. Inputs, each compared on its
 
 - `corpus`: `--docs` documents of `bench/corpus.py` over `SEEDS` (text and HTML files);
 - every page and text dump of the dev sets under `--eval` (`html/trafilatura/html`, `html/scrapinghub/html`,
-  `html/text`, `ext/html`, `ext/text`) and the documents of `mixed/docs.jsonl`, when the folder exists.
+  `html/text`, `ext/html`, `ext/text`) and the documents of `mixed/docs.jsonl` and `transdup/docs.jsonl`, when
+  they exist.
 
     python bench/same_output.py fixtures/articles --reference main --docs 2000 --eval /work/shared/eval
 
@@ -33,7 +34,7 @@ import corpus
 ROOT = Path(__file__).resolve().parents[1]
 TEXT_PATH = "pipeline=[decode, extract, repair, boilerplate, normalise, dedupe, languages]"
 EVAL_INPUTS = ("html/trafilatura/html", "html/scrapinghub/html", "html/text", "ext/html", "ext/text",
-               "mixed/docs.jsonl")
+               "mixed/docs.jsonl", "transdup/docs.jsonl")
 SHOWN = 5  # differing records described per input
 
 
