@@ -54,3 +54,12 @@ def test_continues_and_key() -> None:
     assert text.continues("Le gouvernement a annoncé", "mardi une hausse.")
     assert not text.continues("Le gouvernement a annoncé une hausse.", "mardi, il a précisé")
     assert text.key("Le chef, a-t-il dit") == text.key("le chef a t il dit") == "le chef a t il dit"
+
+
+def test_key_ignores_full_width_punctuation() -> None:
+    """Chinese and Japanese pages write ASCII punctuation in its full-width forms (kept by `repair`): the
+    key ignores them as it ignores their ASCII forms, so a page title "headline｜site" holds its headline."""
+    assert text.key("大激震！協賛企業＂総スカン＂で崩壊へ｜日刊ゲンダイDIGITAL") == text.key(
+        '大激震!協賛企業"総スカン"で崩壊へ|日刊ゲンダイDIGITAL') == (
+        "大激震 協賛企業 総スカン で崩壊へ 日刊ゲンダイdigital")
+    assert text.key("（Ｍ６・６）［速報］") == "ｍ６ ６ 速報"
