@@ -13,7 +13,10 @@ heading, `p` → paragraph, list `item` → list_item, `quote` → quote, tables
 tab-separated); a `<br>` stays a line break inside the block, and text between elements is a paragraph of
 its own. The headline comes first as a `title` block: the page's `<h1>` when trafilatura's text starts
 with it, else the metadata title. An HTML fragment (`<p>Bonjour</p>`) is read as the body of a page (Change
-`extract.fragment`). When trafilatura finds no main text, or falls back to the whole page text, the
+`extract.fragment`). trafilatura takes the article body, not the standfirst printed between the headline and
+it: a line shown after the `<h1>` that is the page's own description (meta, Open Graph or Twitter; 8 words
+or more) and is missing from the text becomes its first paragraph (Change `extract.standfirst`). When
+trafilatura finds no main text, or falls back to the whole page text, the
 page's visible text outside navigation, forms, headers, footers and link lists is taken instead (Change
 `extract.fallback`); a page with none is filtered with reason `no main text`. `boilerplate` runs on the
 blocks afterwards, because trafilatura leaves ad labels, share-button text and captions in.
@@ -23,7 +26,9 @@ blocks afterwards, because trafilatura leaves ad labels, share-button text and c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Literal, NamedTuple
 
 from pipeline.document import Block, BlockKind, Change, Document
@@ -31,6 +36,7 @@ from pipeline.stage import Stage
 from stages.html_clean import MAX_ATTRIBUTES, cap_attributes, visible_paragraphs
 from stages.html_furniture import remove_furniture
 from stages.metadata import page_metadata
+from stages.text import key, word_count
 
 _BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
 _SPACE_RUNS = re.compile(r"[^\S\n\t]+")
@@ -38,6 +44,11 @@ _KINDS: dict[str, BlockKind] = {"head": "heading", "p": "paragraph", "quote": "q
 # Children that start a new line when they sit inside another element (a list inside a paragraph...).
 _LINE_ELEMENTS = frozenset({"p", "head", "list", "item", "quote", "row", "table", "code"})
 # What trafilatura's INVALID_XML_CHARS matches: C0 controls but tab and line breaks, U+FFFE and U+FFFF.
+# A standfirst is looked for among this many elements after the <h1>, in elements of these kinds.
+_STANDFIRST_REACH = 200
+_STANDFIRST_TAGS = frozenset({"p", "div", "span", "h2", "h3", "strong", "em", "section", "header"})
+_STANDFIRST_WORDS = 8
+_DESCRIPTIONS = ("description", "og:description", "twitter:description")
 _XML_REFUSED = tuple(chr(c) for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
 
 
@@ -100,6 +111,11 @@ class Extract(Stage[ExtractConfig]):
             parts = tree_parts(result.body)
             if self.config.comments and result.commentsbody is not None:
                 parts += tree_parts(result.commentsbody)
+        if parts and (lead := standfirst(tree, parts)):
+            parts.insert(1 if parts[0].rend == "h1" else 0, _Part("paragraph", lead))
+            doc.changes.append(Change(stage=self.name, rule="extract.standfirst", detail=(
+                "the page's description, shown under its <h1>, was left out by trafilatura: kept as the first"
+                " paragraph")))
         if not parts:
             body = tree.find("body")
             parts = [_Part("paragraph", text) for text in visible_paragraphs(tree if body is None else body)]
@@ -120,6 +136,50 @@ def trafilatura_options(config: ExtractConfig) -> dict[str, Any]:
     return {"output_format": "xml", "fast": config.fast, "favor_precision": config.favor == "precision",
             "favor_recall": config.favor == "recall", "include_comments": config.comments,
             "include_tables": config.tables, "with_metadata": config.metadata}
+
+
+def standfirst(tree: Any, parts: list[_Part]) -> str | None:
+    """The standfirst trafilatura left out: it takes the article body, and the summary printed between the
+    headline and the body is outside it. Two pieces of evidence say a line is that summary: it is the page's
+    own description (`<meta name="description">`, or Open Graph's or Twitter's) and it is shown after the
+    page's `<h1>`. A description of fewer than 8 words is a tagline, not a summary."""
+    description = _description(tree)
+    h1 = next(tree.iter("h1"), None)
+    if description is None or h1 is None or word_count(description) < _STANDFIRST_WORDS:
+        return None
+    wanted, first = key(description), description.split()[0].casefold()
+    for element in islice(_following(h1), _STANDFIRST_REACH):
+        # The first word decides cheaply; the whole text (a container's can be the page's) only then.
+        own = element.text
+        if not own or own.lstrip()[: len(first)].casefold() != first:
+            continue
+        for candidate in (element, element.getparent()):  # it may begin inside a <strong>: the parent holds it
+            text = candidate.text_content()
+            if candidate.tag in _STANDFIRST_TAGS and len(text) < 2 * len(description) + 40 and key(text) == wanted:
+                return None if any(wanted in key(part.text) for part in parts) else _clean(text) or None
+    return None
+
+
+def _following(element: Any) -> Iterator[Any]:
+    """The elements after `element` in document order, its own descendants excluded (XPath's `following`
+    axis, lazily)."""
+    while element is not None:
+        for sibling in element.itersiblings():
+            yield sibling
+            yield from sibling.iterdescendants()
+        element = element.getparent()
+
+
+def _description(tree: Any) -> str | None:
+    head = tree.find("head")
+    if head is None:
+        return None
+    found = {(meta.get("name") or meta.get("property") or "").lower(): meta.get("content")
+             for meta in head.iter("meta")}
+    for name in _DESCRIPTIONS:
+        if text := " ".join((found.get(name) or "").split()):
+            return text
+    return None
 
 
 def last_resort(body: Any) -> bool:
