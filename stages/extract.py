@@ -15,7 +15,9 @@ its own. The headline comes first as a `title` block: the page's `<h1>` when tra
 with it, else the metadata title. An HTML fragment (`<p>Bonjour</p>`) is read as the body of a page (Change
 `extract.fragment`). trafilatura takes the article body, not the standfirst printed between the headline and
 it: a line shown after the `<h1>` that is the page's own description (meta, Open Graph or Twitter; 8 words
-or more) and is missing from the text becomes its first paragraph (Change `extract.standfirst`). When
+or more) and is missing from the text becomes its first paragraph (Change `extract.standfirst`). A body
+cut into several elements of one tag and class, with ads or pictures between, is read to its end (Change
+`extract.continuation`; `continuation` says when). When
 trafilatura finds no main text, or falls back to the whole page text, the
 page's visible text outside navigation, forms, headers, footers and link lists is taken instead (Change
 `extract.fallback`); a page with none is filtered with reason `no main text`. `boilerplate` runs on the
@@ -49,6 +51,11 @@ _STANDFIRST_REACH = 200
 _STANDFIRST_TAGS = frozenset({"p", "div", "span", "h2", "h3", "strong", "em", "section", "header"})
 _STANDFIRST_WORDS = 8
 _DESCRIPTIONS = ("description", "og:description", "twitter:description")
+# A continuation of the article body: at most this much text between, among this many elements, and paragraphs
+# of this many characters (about 20 words).
+_GAP_CHARACTERS = 200
+_GAP_ELEMENTS = 500
+_LONG_PARAGRAPH = 120
 _XML_REFUSED = tuple(chr(c) for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
 
 
@@ -109,6 +116,11 @@ class Extract(Stage[ExtractConfig]):
         parts: list[_Part] = []
         if isinstance(result, trafilatura.settings.Document) and not last_resort(result.body):
             parts = tree_parts(result.body)
+            if rest := continuation(tree, result.body):
+                parts += self._continued(rest, options)
+                doc.changes.append(Change(stage=self.name, rule="extract.continuation", detail=(
+                    f"the article body goes on in {len(rest)} more element{'s' if len(rest) > 1 else ''} of its"
+                    " tag and class after it, with no heading and only a label's worth of text between")))
             if self.config.comments and result.commentsbody is not None:
                 parts += tree_parts(result.commentsbody)
         if parts and (lead := standfirst(tree, parts)):
@@ -130,12 +142,100 @@ class Extract(Stage[ExtractConfig]):
         return doc
 
 
+    def _continued(self, containers: list[Any], options: dict[str, Any]) -> list[_Part]:
+        """The parts of each continuation container, read by trafilatura as a page of its own."""
+        import trafilatura
+
+        parts: list[_Part] = []
+        for container in containers:
+            found = trafilatura.bare_extraction(_page_of(container), **{**options, "include_comments": False})
+            if isinstance(found, trafilatura.settings.Document) and not last_resort(found.body):
+                parts += tree_parts(found.body)
+        return parts
+
+
 def trafilatura_options(config: ExtractConfig) -> dict[str, Any]:
     """trafilatura's keyword arguments for `config`; `bench/boilerplate.py` passes the same ones to
     `trafilatura.extract` to compare like with like. XML output keeps the structure the blocks come from."""
     return {"output_format": "xml", "fast": config.fast, "favor_precision": config.favor == "precision",
             "favor_recall": config.favor == "recall", "include_comments": config.comments,
             "include_tables": config.tables, "with_metadata": config.metadata}
+
+
+def continuation(tree: Any, body: Any) -> list[Any]:
+    """The containers that continue the article body trafilatura took: sites cut a long body into several
+    elements of the same tag and class with ads and images between (trafilatura keeps the first). A
+    container continues it when it follows it with no heading and at most a label's worth of text between
+    (`_GAP_CHARACTERS`: an "Advertisement"), and holds two long paragraphs of text not in the output. An
+    `<article>` is a whole composition by HTML's definition, so the next `<article>` is another article."""
+    located = [_paragraph_prefix(p) for p in body.iter("p")]
+    located = [prefix for prefix in located if prefix]
+    if not located:
+        return []
+    first_key, last_key, known = located[0], located[-1], set(located)
+    first = last = None
+    for element in tree.iter("p"):
+        prefix = _paragraph_prefix(element)
+        if prefix == first_key and first is None:
+            first = element
+        if prefix == last_key:
+            last = element
+    if first is None or last is None:
+        return []
+    container = _common_ancestor(first, last)
+    if container is None or container.tag in ("article", "body", "html") or not container.get("class"):
+        return []
+    found: list[Any] = []
+    previous = container
+    while (following := _next_of_kind(previous)) is not None:
+        paragraphs = [prefix for p in following.iter("p") if (prefix := _paragraph_prefix(p, _LONG_PARAGRAPH))]
+        if len(paragraphs) < 2 or known.intersection(paragraphs):
+            break
+        found.append(following)
+        previous = following
+    return found
+
+
+def _next_of_kind(element: Any) -> Any:
+    """The next element of `element`'s tag and class after it, when only a label's worth of text and no
+    heading lie between; else None."""
+    gap = 0
+    for following in islice(_following(element), _GAP_ELEMENTS):
+        if following.tag == element.tag and following.get("class") == element.get("class"):
+            return following
+        if following.tag in ("h1", "h2", "h3"):
+            return None
+        if following.tag not in ("script", "style", "noscript"):
+            gap += len((following.text or "").strip())
+        gap += len((following.tail or "").strip())
+        if gap > _GAP_CHARACTERS:
+            return None
+    return None
+
+
+def _paragraph_prefix(paragraph: Any, minimum: int = 40) -> str:
+    """The beginning of a paragraph's text, spaces collapsed; empty for a paragraph shorter than `minimum`."""
+    text = " ".join(paragraph.text_content().split()) if hasattr(paragraph, "text_content") else \
+        " ".join("".join(paragraph.itertext()).split())
+    return text[:40] if len(text) >= minimum else ""
+
+
+def _common_ancestor(a: Any, b: Any) -> Any:
+    ancestors = {id(e) for e in [a, *a.iterancestors()]}
+    return next((e for e in [b, *b.iterancestors()] if id(e) in ancestors), None)
+
+
+def _page_of(container: Any) -> Any:
+    """A page holding a copy of `container` as its body, for trafilatura."""
+    from copy import deepcopy
+
+    from lxml.html import Element
+
+    page = Element("html")
+    body = Element("body")
+    page.append(body)
+    body.append(deepcopy(container))
+    return page
 
 
 def standfirst(tree: Any, parts: list[_Part]) -> str | None:

@@ -247,3 +247,32 @@ def test_description_already_in_the_text_is_not_repeated() -> None:
     doc = extract_html(page)
     assert doc.text.count(first) == 1
     assert [c.rule for c in doc.changes if c.rule == "extract.standfirst"] == []
+
+
+SPLIT_BODY = (ROOT / "fixtures/html/split_body_fr.html").read_bytes()
+_CONTINUED = ["Le maire a rappelé mardi", "Les opposants demandent", "Une réunion publique est prévue",
+              "D’ici là, la chambre de commerce"]
+
+
+def test_body_cut_into_containers_is_read_to_its_end() -> None:
+    """The site cuts the article body into three elements of one tag and class with an ad and a picture
+    between; trafilatura takes the first. The other two continue it: no heading, only a label between."""
+    doc = extract_html(SPLIT_BODY)
+    texts = [b.text for b in doc.blocks if b.kind == "paragraph"]
+    assert len(texts) == 7 and [t for t in texts if t.startswith(tuple(_CONTINUED))] == texts[3:]
+    assert [c.rule for c in doc.changes if c.rule == "extract.continuation"] == ["extract.continuation"]
+
+
+@pytest.mark.parametrize("change", [
+    (b'<div class="ad-slot">', b'<h2>Autres nouvelles</h2><div class="ad-slot">'),  # a heading between
+    (b'<span>Publicit\xc3\xa9</span>', b'<p>' + "Abonnez-vous à notre lettre du matin pour recevoir l’essentiel de "
+     "l’actualité régionale chaque jour, et nos dossiers du week-end. ".encode() * 3 + b'</p>'),  # text between
+    (b'<div class="story-body"><div class="inner">', b'<article class="story">'),  # articles: whole compositions
+])
+def test_body_is_not_continued_across_a_heading_text_or_another_article(change: tuple[bytes, bytes]) -> None:
+    page = SPLIT_BODY.replace(*change)
+    if change[1].startswith(b"<article"):
+        page = page.replace(b"</div></div></div>", b"</article></div>")
+    doc = extract_html(page)
+    assert not any(b.text.startswith(tuple(_CONTINUED)) for b in doc.blocks)
+    assert [c.rule for c in doc.changes if c.rule == "extract.continuation"] == []
