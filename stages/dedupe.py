@@ -2,7 +2,12 @@
 
 A block repeats an earlier one when its text is identical, or (with `near: true`) when both have the same
 words once case, spacing and punctuation are ignored ("Le chef, a-t-il dit" / "le chef a t il dit").
-Blocks without any word (separators such as "***") are never duplicates. Each repeat is a `Removal` whose
+Blocks without any word (separators such as "***") are never duplicates, nor are blocks that recur by
+nature rather than by copying: lines that are not prose (shell commands, code, URLs, references:
+`stages.text.is_prose`) and, after HTML extraction, short lines (under 8 words, not reading as a
+sentence): there, the extractor has already taken out the page's furniture, so a short line that recurs is
+the article's own (a label, a list item reused as a section heading, a table cell); in a plain-text dump
+short repeats are mostly furniture, and go. Repeats of the title always go. Each repeat is a `Removal` whose
 rule says what was repeated — `repeated_title` (the first occurrence is the document's first block, a
 title or heading block, or `metadata.title`), `repeated_paragraph`, or `near_duplicate` — and whose
 reason names the kept block's `index`. With `mark_only: true` the repeats stay in `blocks` with
@@ -20,6 +25,8 @@ from pipeline.stage import Stage
 from stages import text
 
 _TITLE_KINDS = ("title", "heading")
+# Under this many words, a line that does not read as a sentence is a label, not a paragraph.
+_SHORT_LINE_WORDS = 8
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,7 +62,12 @@ class Dedupe(Stage[DedupeConfig]):
                     titles.add(key)
                 kept.append(block)
                 continue
-            doc.removed.append(self._removal(block, first, key in titles, is_near))
+            title = key in titles
+            if not title and _repeats_by_nature(block.text, doc.content_type == "text/html"):
+                self.counters["recurring_kept"] += 1
+                kept.append(block)
+                continue
+            doc.removed.append(self._removal(block, first, title, is_near))
             self.counters["duplicates"] += 1
             if self.config.mark_only:
                 block.duplicate_of = first.index
@@ -70,3 +82,11 @@ class Dedupe(Stage[DedupeConfig]):
         else:
             rule, reason = ("repeated_title" if title else "repeated_paragraph"), f"repeats {what}"
         return Removal(stage=self.name, rule=rule, reason=reason, text=block.text, block=block.index)
+
+
+def _repeats_by_nature(line: str, extracted: bool) -> bool:
+    """Whether a repeated block is content that recurs (a command, a line of code, a label or table cell the
+    article reuses) rather than a copied paragraph. Only repeats pay for these checks."""
+    if not text.is_prose(line):
+        return True
+    return extracted and text.word_count(line) < _SHORT_LINE_WORDS and not text.reads_as_sentence(line)

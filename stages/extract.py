@@ -13,7 +13,12 @@ heading, `p` → paragraph, list `item` → list_item, `quote` → quote, tables
 tab-separated); a `<br>` stays a line break inside the block, and text between elements is a paragraph of
 its own. The headline comes first as a `title` block: the page's `<h1>` when trafilatura's text starts
 with it, else the metadata title. An HTML fragment (`<p>Bonjour</p>`) is read as the body of a page (Change
-`extract.fragment`). When trafilatura finds no main text, or falls back to the whole page text, the
+`extract.fragment`). trafilatura takes the article body, not the standfirst printed between the headline and
+it: a line shown after the `<h1>` that is the page's own description (meta, Open Graph or Twitter; 8 words
+or more) and is missing from the text becomes its first paragraph (Change `extract.standfirst`). A body
+cut into several elements of one tag and class, with ads or pictures between, is read to its end (Change
+`extract.continuation`; `continuation` says when). When
+trafilatura finds no main text, or falls back to the whole page text, the
 page's visible text outside navigation, forms, headers, footers and link lists is taken instead (Change
 `extract.fallback`); a page with none is filtered with reason `no main text`. `boilerplate` runs on the
 blocks afterwards, because trafilatura leaves ad labels, share-button text and captions in.
@@ -23,7 +28,9 @@ blocks afterwards, because trafilatura leaves ad labels, share-button text and c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Literal, NamedTuple
 
 from pipeline.document import Block, BlockKind, Change, Document
@@ -31,6 +38,7 @@ from pipeline.stage import Stage
 from stages.html_clean import MAX_ATTRIBUTES, cap_attributes, visible_paragraphs
 from stages.html_furniture import remove_furniture
 from stages.metadata import page_metadata
+from stages.text import key, word_count
 
 _BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
 _SPACE_RUNS = re.compile(r"[^\S\n\t]+")
@@ -38,6 +46,16 @@ _KINDS: dict[str, BlockKind] = {"head": "heading", "p": "paragraph", "quote": "q
 # Children that start a new line when they sit inside another element (a list inside a paragraph...).
 _LINE_ELEMENTS = frozenset({"p", "head", "list", "item", "quote", "row", "table", "code"})
 # What trafilatura's INVALID_XML_CHARS matches: C0 controls but tab and line breaks, U+FFFE and U+FFFF.
+# A standfirst is looked for among this many elements after the <h1>, in elements of these kinds.
+_STANDFIRST_REACH = 200
+_STANDFIRST_TAGS = frozenset({"p", "div", "span", "h2", "h3", "strong", "em", "section", "header"})
+_STANDFIRST_WORDS = 8
+_DESCRIPTIONS = ("description", "og:description", "twitter:description")
+# A continuation of the article body: at most this much text between, among this many elements, and paragraphs
+# of this many characters (about 20 words).
+_GAP_CHARACTERS = 200
+_GAP_ELEMENTS = 500
+_LONG_PARAGRAPH = 120
 _XML_REFUSED = tuple(chr(c) for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
 
 
@@ -98,8 +116,18 @@ class Extract(Stage[ExtractConfig]):
         parts: list[_Part] = []
         if isinstance(result, trafilatura.settings.Document) and not last_resort(result.body):
             parts = tree_parts(result.body)
+            if rest := continuation(tree, result.body):
+                parts += self._continued(rest, options)
+                doc.changes.append(Change(stage=self.name, rule="extract.continuation", detail=(
+                    f"the article body goes on in {len(rest)} more element{'s' if len(rest) > 1 else ''} of its"
+                    " tag and class after it, with no heading and only a label's worth of text between")))
             if self.config.comments and result.commentsbody is not None:
                 parts += tree_parts(result.commentsbody)
+        if parts and (lead := standfirst(tree, parts)):
+            parts.insert(1 if parts[0].rend == "h1" else 0, _Part("paragraph", lead))
+            doc.changes.append(Change(stage=self.name, rule="extract.standfirst", detail=(
+                "the page's description, shown under its <h1>, was left out by trafilatura: kept as the first"
+                " paragraph")))
         if not parts:
             body = tree.find("body")
             parts = [_Part("paragraph", text) for text in visible_paragraphs(tree if body is None else body)]
@@ -114,12 +142,144 @@ class Extract(Stage[ExtractConfig]):
         return doc
 
 
+    def _continued(self, containers: list[Any], options: dict[str, Any]) -> list[_Part]:
+        """The parts of each continuation container, read by trafilatura as a page of its own."""
+        import trafilatura
+
+        parts: list[_Part] = []
+        for container in containers:
+            found = trafilatura.bare_extraction(_page_of(container), **{**options, "include_comments": False})
+            if isinstance(found, trafilatura.settings.Document) and not last_resort(found.body):
+                parts += tree_parts(found.body)
+        return parts
+
+
 def trafilatura_options(config: ExtractConfig) -> dict[str, Any]:
     """trafilatura's keyword arguments for `config`; `bench/boilerplate.py` passes the same ones to
     `trafilatura.extract` to compare like with like. XML output keeps the structure the blocks come from."""
     return {"output_format": "xml", "fast": config.fast, "favor_precision": config.favor == "precision",
             "favor_recall": config.favor == "recall", "include_comments": config.comments,
             "include_tables": config.tables, "with_metadata": config.metadata}
+
+
+def continuation(tree: Any, body: Any) -> list[Any]:
+    """The containers that continue the article body trafilatura took: sites cut a long body into several
+    elements of the same tag and class with ads and images between (trafilatura keeps the first). A
+    container continues it when it follows it with no heading and at most a label's worth of text between
+    (`_GAP_CHARACTERS`: an "Advertisement"), and holds two long paragraphs of text not in the output. An
+    `<article>` is a whole composition by HTML's definition, so the next `<article>` is another article."""
+    located = [_paragraph_prefix(p) for p in body.iter("p")]
+    located = [prefix for prefix in located if prefix]
+    if not located:
+        return []
+    first_key, last_key, known = located[0], located[-1], set(located)
+    first = last = None
+    for element in tree.iter("p"):
+        prefix = _paragraph_prefix(element)
+        if prefix == first_key and first is None:
+            first = element
+        if prefix == last_key:
+            last = element
+    if first is None or last is None:
+        return []
+    container = _common_ancestor(first, last)
+    if container is None or container.tag in ("article", "body", "html") or not container.get("class"):
+        return []
+    found: list[Any] = []
+    previous = container
+    while (following := _next_of_kind(previous)) is not None:
+        paragraphs = [prefix for p in following.iter("p") if (prefix := _paragraph_prefix(p, _LONG_PARAGRAPH))]
+        if len(paragraphs) < 2 or known.intersection(paragraphs):
+            break
+        found.append(following)
+        previous = following
+    return found
+
+
+def _next_of_kind(element: Any) -> Any:
+    """The next element of `element`'s tag and class after it, when only a label's worth of text and no
+    heading lie between; else None."""
+    gap = 0
+    for following in islice(_following(element), _GAP_ELEMENTS):
+        if following.tag == element.tag and following.get("class") == element.get("class"):
+            return following
+        if following.tag in ("h1", "h2", "h3"):
+            return None
+        if following.tag not in ("script", "style", "noscript"):
+            gap += len((following.text or "").strip())
+        gap += len((following.tail or "").strip())
+        if gap > _GAP_CHARACTERS:
+            return None
+    return None
+
+
+def _paragraph_prefix(paragraph: Any, minimum: int = 40) -> str:
+    """The beginning of a paragraph's text, spaces collapsed; empty for a paragraph shorter than `minimum`."""
+    text = " ".join(paragraph.text_content().split()) if hasattr(paragraph, "text_content") else \
+        " ".join("".join(paragraph.itertext()).split())
+    return text[:40] if len(text) >= minimum else ""
+
+
+def _common_ancestor(a: Any, b: Any) -> Any:
+    ancestors = {id(e) for e in [a, *a.iterancestors()]}
+    return next((e for e in [b, *b.iterancestors()] if id(e) in ancestors), None)
+
+
+def _page_of(container: Any) -> Any:
+    """A page holding a copy of `container` as its body, for trafilatura."""
+    from copy import deepcopy
+
+    from lxml.html import Element
+
+    page = Element("html")
+    body = Element("body")
+    page.append(body)
+    body.append(deepcopy(container))
+    return page
+
+
+def standfirst(tree: Any, parts: list[_Part]) -> str | None:
+    """The standfirst trafilatura left out: it takes the article body, and the summary printed between the
+    headline and the body is outside it. Two pieces of evidence say a line is that summary: it is the page's
+    own description (`<meta name="description">`, or Open Graph's or Twitter's) and it is shown after the
+    page's `<h1>`. A description of fewer than 8 words is a tagline, not a summary."""
+    description = _description(tree)
+    h1 = next(tree.iter("h1"), None)
+    if description is None or h1 is None or word_count(description) < _STANDFIRST_WORDS:
+        return None
+    wanted, first = key(description), description.split()[0].casefold()
+    for element in islice(_following(h1), _STANDFIRST_REACH):
+        # The first word decides cheaply; the whole text (a container's can be the page's) only then.
+        own = element.text
+        if not own or own.lstrip()[: len(first)].casefold() != first:
+            continue
+        for candidate in (element, element.getparent()):  # it may begin inside a <strong>: the parent holds it
+            text = candidate.text_content()
+            if candidate.tag in _STANDFIRST_TAGS and len(text) < 2 * len(description) + 40 and key(text) == wanted:
+                return None if any(wanted in key(part.text) for part in parts) else _clean(text) or None
+    return None
+
+
+def _following(element: Any) -> Iterator[Any]:
+    """The elements after `element` in document order, its own descendants excluded (XPath's `following`
+    axis, lazily)."""
+    while element is not None:
+        for sibling in element.itersiblings():
+            yield sibling
+            yield from sibling.iterdescendants()
+        element = element.getparent()
+
+
+def _description(tree: Any) -> str | None:
+    head = tree.find("head")
+    if head is None:
+        return None
+    found = {(meta.get("name") or meta.get("property") or "").lower(): meta.get("content")
+             for meta in head.iter("meta")}
+    for name in _DESCRIPTIONS:
+        if text := " ".join((found.get(name) or "").split()):
+            return text
+    return None
 
 
 def last_resort(body: Any) -> bool:

@@ -1,10 +1,12 @@
 """repair: undo encoding damage and strip invisible junk in block texts and in metadata title/author/site.
 
 ftfy fixes mojibake (also double-encoded UTF-8), HTML entities left in plain text, C1 controls, surrogates,
-ligatures, full-width letters and line-break variants; its options are exposed one to one under `ftfy:`,
-with ftfy's defaults except `uncurl_quotes` (off, so ’ “ ” survive). A line goes to ftfy only when a cheap
-check finds something ftfy would act on (a character one of the enabled fixers handles, ftfy's own
-mojibake detector `is_bad`, or text not in the target normal form), so clean text costs a few regex scans.
+ligatures and line-break variants; its options are exposed one to one under `ftfy:`, with ftfy's defaults
+except `uncurl_quotes` (off, so ’ “ ” survive) and `fix_character_width` (off, so the full-width digits and
+punctuation of Chinese and Japanese text survive: width folding is normalisation, not repair). A line goes
+to ftfy only when a cheap check finds something ftfy would act on (a character one of the enabled fixers
+handles, ftfy's own mojibake detector `is_bad`, or text not in the target normal form), so clean text costs
+a few regex scans.
 Then tamis removes zero-width characters (ZWJ/ZWNJ only next to ASCII, where they never join anything),
 soft hyphens and control characters other than tab and newline (a form feed becomes a newline), and drops
 lines that hold only spaces (no-break spaces included, and "Â", what a line of no-break spaces becomes when
@@ -42,7 +44,8 @@ class FtfyOptions:
     decode_inconsistent_utf8: bool = field(default=True, metadata={"help": "UTF-8 mojibake inside correct text"})
     fix_c1_controls: bool = field(default=True, metadata={"help": "C1 controls read as Windows-1252"})
     fix_latin_ligatures: bool = field(default=True, metadata={"help": "ﬁ ﬂ … → fi fl"})
-    fix_character_width: bool = field(default=True, metadata={"help": "full-width and half-width forms"})
+    fix_character_width: bool = field(default=False, metadata={
+        "help": "fold full-/half-width forms (ftfy: on; off: CJK typography is not damage)"})
     uncurl_quotes: bool = field(default=False, metadata={"help": "off: keeps ’ “ ” (ftfy's default is true)"})
     fix_line_breaks: bool = field(default=True, metadata={"help": "CRLF, CR, U+2028 … → newline"})
     fix_surrogates: bool = field(default=True, metadata={"help": "UTF-16 surrogate pairs → characters"})
@@ -60,7 +63,7 @@ class RepairConfig:
     control_chars: bool = field(default=True, metadata={
         "help": "remove C0/C1 controls except tab and newline; form feed → newline"})
     ftfy: FtfyOptions = field(default_factory=FtfyOptions, metadata={
-        "help": "ftfy's TextFixerConfig, same names and defaults except uncurl_quotes"})
+        "help": "ftfy's TextFixerConfig, same names and defaults except uncurl_quotes, fix_character_width"})
 
 
 _ZERO_WIDTH = r"[\u200b\u2060\ufeff\u180e]|(?<=[\x00-\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\x00-\x7f])"

@@ -25,9 +25,10 @@ _CHARS_PER_WORD = 2
 
 _FIRST_LETTER = re.compile(r"[^\W\d_]")
 _STARTS_CONTINUATION = re.compile(r"[,;)\]]")
-# Runs of anything but spaces and common punctuation (a class of literal characters scans faster than the
-# Unicode-aware \w): the words of a comparison key.
-_KEY_WORD = re.compile(r"[^\s!-/:-@\[-`{-~«»“”„‘’‚‹›–—…·•¡¿。、，！？：；「」『』（）]+")
+# Runs of anything but spaces and common punctuation, ASCII's in its full-width forms too (as CJK text writes
+# it; a class of literal characters scans faster than the Unicode-aware \w): the words of a comparison key.
+_KEY_WORD = re.compile(r"[^\s!-/:-@\[-`{-~«»“”„‘’‚‹›–—…·•¡¿。、「」『』・"
+                       r"\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]+")
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
 
 # Short function words of French, German and English (articles, pronouns, auxiliaries, prepositions,

@@ -12,14 +12,15 @@ from stages.dedupe import Dedupe, DedupeConfig
 CASES = yaml.safe_load((Path(__file__).parents[2] / "fixtures" / "cases" / "dedupe.yaml").read_text(encoding="utf-8"))
 
 
-def _doc(blocks: list[list[str]], title: str | None = None) -> Document:
-    return Document(id="d", source="case", metadata=Metadata(title=title),
+def _doc(blocks: list[list[str]], title: str | None = None, content_type: str = "text/plain") -> Document:
+    return Document(id="d", source="case", metadata=Metadata(title=title), content_type=content_type,
                     blocks=[Block(kind=kind, text=text, index=i) for i, (kind, text) in enumerate(blocks)])  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_dedupe_case(case: dict[str, Any]) -> None:
-    out = Dedupe(DedupeConfig(**case.get("config", {}))).process(_doc(case["blocks"], case.get("title")))
+    doc = _doc(case["blocks"], case.get("title"), case.get("content_type", "text/plain"))
+    out = Dedupe(DedupeConfig(**case.get("config", {}))).process(doc)
     assert [b.index for b in out.blocks] == case["expected"]["kept"]
     assert [[r.rule, r.block] for r in out.removed] == case["expected"]["removed"]
     assert all(r.stage == "dedupe" and r.text == case["blocks"][r.block][1] for r in out.removed)
@@ -52,3 +53,45 @@ def test_seed_003_title_and_paragraph_repeats_are_removed() -> None:
     out = Dedupe(DedupeConfig()).process(Normalise(NormaliseConfig()).process(repair.process(doc)))
     assert [(r.rule, r.block) for r in out.removed] == [("repeated_paragraph", 3), ("repeated_title", 4)]
     assert len({b.text for b in out.blocks}) == len(out.blocks)
+
+
+_TUTORIAL = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Partager un dépôt</title></head><body>
+<nav><a href="/">Accueil</a> <a href="/docs">Documentation</a> <a href="/blog">Blog</a></nav><article>
+<h1>Partager un dépôt</h1>
+<p>Ce guide montre comment deux personnes travaillent sur le même dépôt sans serveur central, en tirant les
+modifications l’une de l’autre à tour de rôle.</p>
+<p>Alice clone d’abord le dépôt public dans son répertoire de travail et vérifie son état.</p>
+<pre>$ hg pull -u</pre>
+<p>Elle modifie ensuite un fichier et enregistre le changement dans son propre dépôt local.</p>
+<pre>$ hg commit -m "Correction"</pre>
+<p>Bob fait de même de son côté, puis récupère les changements publiés entre-temps par Alice.</p>
+<pre>$ hg pull -u</pre>
+<p>Il corrige à son tour une autre partie du code et enregistre ce second changement.</p>
+<pre>$ hg commit -m "Correction"</pre>
+<h2>Les composants</h2>
+<p>Le service se compose de trois éléments qui communiquent par messages :</p>
+<ul><li>Frontal</li><li>File d’attente</li></ul>
+<h3>Frontal</h3>
+<p>Le frontal reçoit les requêtes des clients, les valide et les range dans la file d’attente avec leur priorité.</p>
+<h3>File d’attente</h3>
+<p>La file garde les tâches jusqu’à ce qu’un exécuteur soit libre, puis les lui remet dans l’ordre des priorités.</p>
+<p>Ce guide montre comment deux personnes travaillent sur le même dépôt sans serveur central, en tirant les
+modifications l’une de l’autre à tour de rôle.</p>
+</article><footer><p>© 2024 Exemple</p></footer></body></html>"""
+
+
+def test_tutorial_page_keeps_its_recurring_commands_and_headings() -> None:
+    """A tutorial repeats its commands, and names its parts in a list and again as section headings: all of
+    that is the article's text. The copied paragraph at the end is still removed, as is nothing else."""
+    from pipeline import Pipeline, load_config
+
+    stages = "pipeline=[decode,extract,repair,boilerplate,normalise,dedupe]"
+    pipeline = Pipeline.from_config(load_config(None, [stages]))
+    [out] = pipeline.process([Document(id="tuto", source="tuto", content_type="text/html", raw=_TUTORIAL.encode())])
+    texts = [b.text for b in out.blocks]
+    assert texts.count("$ hg pull -u") == 2 and texts.count('$ hg commit -m "Correction"') == 2
+    assert [(b.kind, b.text) for b in out.blocks if b.text in ("Frontal", "File d’attente")] == [
+        ("list_item", "Frontal"), ("list_item", "File d’attente"),
+        ("heading", "Frontal"), ("heading", "File d’attente")]
+    assert [(r.stage, r.rule, r.text[:17]) for r in out.removed] == [
+        ("dedupe", "repeated_paragraph", "Ce guide montre c")]

@@ -214,3 +214,65 @@ def test_without_metadata_no_metadata_reader_runs(monkeypatch: pytest.MonkeyPatc
     assert (doc.metadata.title, doc.metadata.date) == (None, None)
     with pytest.raises(AssertionError, match="a metadata reader ran"):
         extract_html(page(f"<article><p>{LONG}</p><p>{LONG} Again.</p></article>", head))
+
+
+STANDFIRST = (ROOT / "fixtures/html/standfirst_fr.html").read_bytes()
+_LEAD = ("Le gouvernement relève les retraites de base de 2,2 % au 1er mars, une hausse plus faible que l’inflation"
+         " de l’an dernier.")
+
+
+def test_standfirst_shown_under_the_headline_is_kept() -> None:
+    """trafilatura takes the article body and leaves out the standfirst printed between the headline and
+    it; the page says what that line is: it is the page's own description, shown after the <h1>."""
+    doc = extract_html(STANDFIRST)
+    assert [(b.kind, b.text[:30]) for b in doc.blocks] == [
+        ("title", "Les pensions augmentent en mar"), ("paragraph", _LEAD[:30]),
+        ("paragraph", "La revalorisation annoncée mar"), ("paragraph", "Les syndicats jugent la mesure"),
+        ("paragraph", "Le ministre a répondu que l’in"), ("paragraph", "Les pensions complémentaires, ")]
+    assert doc.blocks[1].text == _LEAD
+    assert [c.detail for c in doc.changes if c.rule == "extract.standfirst"] == [
+        "the page's description, shown under its <h1>, was left out by trafilatura: kept as the first paragraph"]
+
+
+def test_description_not_shown_on_the_page_is_not_added() -> None:
+    doc = extract_html(STANDFIRST.replace(b'<span class="chapo">', b'<span class="chapo">En bref : '))
+    assert _LEAD not in doc.text and "En bref" not in doc.text
+    assert [c.rule for c in doc.changes if c.rule == "extract.standfirst"] == []
+
+
+def test_description_already_in_the_text_is_not_repeated() -> None:
+    first = "La revalorisation annoncée mardi par le ministre du Travail concerne quatorze millions de retraités"
+    page = STANDFIRST.replace(_LEAD.encode(), first.encode() + b" du r\xc3\xa9gime g\xc3\xa9n\xc3\xa9ral, qui verront "
+                              b"leur pension progresser d\xc3\xa8s le versement d\xe2\x80\x99avril.")
+    doc = extract_html(page)
+    assert doc.text.count(first) == 1
+    assert [c.rule for c in doc.changes if c.rule == "extract.standfirst"] == []
+
+
+SPLIT_BODY = (ROOT / "fixtures/html/split_body_fr.html").read_bytes()
+_CONTINUED = ["Le maire a rappelé mardi", "Les opposants demandent", "Une réunion publique est prévue",
+              "D’ici là, la chambre de commerce"]
+
+
+def test_body_cut_into_containers_is_read_to_its_end() -> None:
+    """The site cuts the article body into three elements of one tag and class with an ad and a picture
+    between; trafilatura takes the first. The other two continue it: no heading, only a label between."""
+    doc = extract_html(SPLIT_BODY)
+    texts = [b.text for b in doc.blocks if b.kind == "paragraph"]
+    assert len(texts) == 7 and [t for t in texts if t.startswith(tuple(_CONTINUED))] == texts[3:]
+    assert [c.rule for c in doc.changes if c.rule == "extract.continuation"] == ["extract.continuation"]
+
+
+@pytest.mark.parametrize("change", [
+    (b'<div class="ad-slot">', b'<h2>Autres nouvelles</h2><div class="ad-slot">'),  # a heading between
+    (b'<span>Publicit\xc3\xa9</span>', b'<p>' + "Abonnez-vous à notre lettre du matin pour recevoir l’essentiel de "
+     "l’actualité régionale chaque jour, et nos dossiers du week-end. ".encode() * 3 + b'</p>'),  # text between
+    (b'<div class="story-body"><div class="inner">', b'<article class="story">'),  # articles: whole compositions
+])
+def test_body_is_not_continued_across_a_heading_text_or_another_article(change: tuple[bytes, bytes]) -> None:
+    page = SPLIT_BODY.replace(*change)
+    if change[1].startswith(b"<article"):
+        page = page.replace(b"</div></div></div>", b"</article></div>")
+    doc = extract_html(page)
+    assert not any(b.text.startswith(tuple(_CONTINUED)) for b in doc.blocks)
+    assert [c.rule for c in doc.changes if c.rule == "extract.continuation"] == []
