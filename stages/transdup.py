@@ -136,7 +136,7 @@ class _Grams:
     totals: tuple[int, ...]  # n-grams of each order the text has
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _grams(text: str) -> _Grams | None:
     """The text's `_Grams`, or None when a character does not fit a digit (then `_profile` counts).
     Cached: one paragraph is compared with many."""
@@ -308,7 +308,7 @@ def _run_scores(hyp: _Grams, longest: int, paragraphs: list[tuple[str, _Sentence
     return [scores[a:b] for a, b in zip([0, *ends], ends, strict=False)]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _runs(paragraph: str, longest: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per run of 1 to `longest` sentences of `paragraph` (`sentence_runs` order): its first and last
     sentence and its number of n-grams of each order."""
@@ -321,7 +321,7 @@ def _runs(paragraph: str, longest: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return first, last, np.maximum(0, length[:, None] - np.arange(CHRF_ORDER)[None, :])
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _sentences(paragraph: str) -> _Sentences | None:
     """The paragraph's `_Sentences`, or None when a character does not fit `_Grams` numbers. Cached: one
     paragraph is compared with several foreign ones."""
