@@ -78,7 +78,8 @@ def test_continues_and_key() -> None:
     assert text.key("Le chef, a-t-il dit") == text.key("le chef a t il dit") == "le chef a t il dit"
 
 
-_NOT_WORD = re.compile(r"[\s!-/:-@\[-`{-~«»“”„‘’‚‹›–—…·•¡¿。、「」『』・\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]+")
+_NOT_WORD = re.compile(r"[\s!-/:-@\[-`{-~«»“”„‘’‚‹›–—…·•¡¿。、「」『』・"
+                       r"\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]+")
 
 
 @settings(max_examples=3000, deadline=None)
