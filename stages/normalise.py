@@ -11,6 +11,8 @@ Then the lines of each block are regrouped, so that afterwards no block text hol
 - a line continues the previous one (hard wrap) when it starts in lower case, or when the previous line
   fills the block's wrap width (at least `wrap_fill` of the longest line, which is at most
   `max_wrap_width` characters) without ending a sentence;
+- two lines that are neither of them prose (`text.is_prose`: commands, code, references) stay two lines: a
+  `<pre>` of commands has lines of one width that end no sentence, and is no wrapped paragraph;
 - otherwise the line starts a new block: glued paragraphs (a line ending a sentence, the next starting with
   a capital) and headings glued to their paragraph are separated, not merged. The price: a hard-wrapped
   paragraph whose line happens to end with a sentence is split there (text kept, one extra break);
@@ -40,7 +42,7 @@ from typing import Literal
 from pipeline.document import Block, BlockKind, Change, Document
 from pipeline.stage import Stage
 from pipeline.types import Fraction, PositiveInt
-from stages.text import continues, ends_sentence
+from stages.text import continues, ends_sentence, is_prose
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,11 +154,12 @@ class Normalise(Stage[NormaliseConfig]):
         full = self.config.wrap_fill * width if width <= self.config.max_wrap_width else float("inf")
         pieces: list[tuple[BlockKind | None, str]] = []
         joined: list[tuple[str, str]] = []
-        for line in lines:
+        for i, line in enumerate(lines):
             bullet = _BULLET.match(line)
             if bullet:
                 pieces.append(("list_item", line if bullet.group(1) else line[bullet.end():]))
-            elif pieces and _continues(pieces[-1][1], line, full):
+            elif (pieces and _continues(pieces[-1][1], line, full)
+                  and (is_prose(line) or is_prose(lines[i - 1]))):
                 kind, previous = pieces[-1]
                 pieces[-1] = (kind, _join(previous, line, vocabulary, joined))
             else:
