@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Literal, NamedTuple
@@ -45,7 +46,6 @@ _SPACE_RUNS = re.compile(r"[^\S\n\t]+")
 _KINDS: dict[str, BlockKind] = {"head": "heading", "p": "paragraph", "quote": "quote", "item": "list_item"}
 # Children that start a new line when they sit inside another element (a list inside a paragraph...).
 _LINE_ELEMENTS = frozenset({"p", "head", "list", "item", "quote", "row", "table", "code"})
-# What trafilatura's INVALID_XML_CHARS matches: C0 controls but tab and line breaks, U+FFFE and U+FFFF.
 # A standfirst is looked for among this many elements after the <h1>, in elements of these kinds.
 _STANDFIRST_REACH = 200
 _STANDFIRST_TAGS = frozenset({"p", "div", "span", "h2", "h3", "strong", "em", "section", "header"})
@@ -56,6 +56,7 @@ _DESCRIPTIONS = ("description", "og:description", "twitter:description")
 _GAP_CHARACTERS = 200
 _GAP_ELEMENTS = 500
 _LONG_PARAGRAPH = 120
+# What trafilatura's INVALID_XML_CHARS matches: C0 controls but tab and line breaks, U+FFFE and U+FFFF.
 _XML_REFUSED = tuple(chr(c) for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
 
 
@@ -141,7 +142,6 @@ class Extract(Stage[ExtractConfig]):
         doc.html = None
         return doc
 
-
     def _continued(self, containers: list[Any], options: dict[str, Any]) -> list[_Part]:
         """The parts of each continuation container, read by trafilatura as a page of its own."""
         import trafilatura
@@ -221,14 +221,13 @@ def _paragraph_prefix(paragraph: Any, minimum: int = 40) -> str:
 
 
 def _common_ancestor(a: Any, b: Any) -> Any:
-    ancestors = {id(e) for e in [a, *a.iterancestors()]}
-    return next((e for e in [b, *b.iterancestors()] if id(e) in ancestors), None)
+    # The set holds the elements themselves: lxml makes a new proxy (and id) for an element nobody holds.
+    ancestors = {a, *a.iterancestors()}
+    return next((e for e in [b, *b.iterancestors()] if e in ancestors), None)
 
 
 def _page_of(container: Any) -> Any:
     """A page holding a copy of `container` as its body, for trafilatura."""
-    from copy import deepcopy
-
     from lxml.html import Element
 
     page = Element("html")
