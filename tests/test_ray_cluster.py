@@ -84,14 +84,18 @@ def test_cli_on_two_nodes_matches_the_local_runner(cluster: Any, tmp_path: Path)
 
 def test_cli_shards_on_two_nodes_hold_the_local_records(cluster: Any, tmp_path: Path) -> None:
     """`-o out/`: Ray Data reads, both nodes' actors clean, and the shards hold the local runner's records."""
-    common = ("--set", TEXT_PIPELINE, "--set", "run.batch_size=1")
+    # A second a document (the `slow` stage), and Ray Data's own knobs: dispatch only once the whole pool is
+    # up, and one task at a time per actor. Then a busy actor takes no second document while the other idles:
+    # without them, the actor beside the read tasks' blocks (Ray Data prefers it) could take all five.
+    common = ("--set", TEXT_PIPELINE.replace("node]", "node,slow]"), "--set", "slow.seconds=1",
+              "--set", "run.batch_size=1")
     local = tamis("run", str(ARTICLES), "-o", str(tmp_path / "local.jsonl"), "--jobs", "1", *common,
                   env=_env(cluster))
     assert local.returncode == 0, local.stderr.decode()
-    # Ray Data's own knob: dispatch only once the whole pool is up, so the first actor to start cannot
-    # take every document of so small an input and leave the other node idle.
+    one_at_a_time = {"RAY_DATA_DEFAULT_WAIT_FOR_MIN_ACTORS_S": "300",
+                     "RAY_DATA_ACTOR_DEFAULT_MAX_TASKS_IN_FLIGHT_TO_MAX_CONCURRENCY_FACTOR": "1"}
     ray = tamis("run", str(ARTICLES), "-o", f"{tmp_path / 'shards'}/", "--executor", "ray", "--jobs", "2", *common,
-                env=_env(cluster, RAY_DATA_DEFAULT_WAIT_FOR_MIN_ACTORS_S="300"), timeout=600)
+                env=_env(cluster, **one_at_a_time), timeout=600)
     assert ray.returncode == 0, ray.stderr.decode()
 
     distributed = sorted((r for p in (tmp_path / "shards").glob("part-*.jsonl") for r in jsonl(p)),
