@@ -62,6 +62,14 @@ class Block:
         """The block as it reads in the clean document: translations in, dropped and separated out."""
         if not self.segments:
             return self.text
+        if not any(seg.action in ("drop", "separate") or seg.translation is not None for seg in self.segments):
+            joined = self.text  # every segment reads as written: the parts would join back into the text
+        else:
+            joined = self._edited()
+        return (_SPACES.sub(" ", joined) if "  " in joined else joined).strip()
+
+    def _edited(self) -> str:
+        """The block text with each segment's translation in, and dropped or separated ones out."""
         parts: list[str] = []
         cursor = 0
         for seg in self.segments:
@@ -74,7 +82,7 @@ class Block:
             parts.append(piece)
             cursor = seg.end
         parts.append(self.text[cursor:])
-        return _SPACES.sub(" ", "".join(parts)).strip()
+        return "".join(parts)
 
 
 @dataclass(slots=True, kw_only=True)

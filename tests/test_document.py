@@ -75,6 +75,15 @@ def test_dropped_and_separated_segments_leave_no_double_space() -> None:
     assert block.main_text() == "Un. Trois."
 
 
+def test_segments_kept_as_written_give_the_text_with_single_spaces() -> None:
+    """Segments that all read as written join back into the block text; its double spaces go as in any other
+    block with segments (a block without segments is its text as it is)."""
+    segments = [Segment(start=0, end=4, lang="fr"), Segment(start=6, end=16, lang="de", action="translate")]
+    block = Block(kind="paragraph", text="Un.  Zwei Satz. ", index=0, segments=segments)
+    assert block.main_text() == "Un. Zwei Satz."
+    assert Block(kind="paragraph", text="Un.  Deux.", index=0).main_text() == "Un.  Deux."
+
+
 def test_untranslated_segment_keeps_its_original() -> None:
     block = Block(kind="paragraph", text="Ein Satz.", index=0, segments=[
         Segment(start=0, end=9, lang="de", action="translate",
