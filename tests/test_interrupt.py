@@ -26,15 +26,19 @@ def test_interrupted_run_keeps_whole_records_and_resume_completes_it(tmp_path: P
     source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     write_input(source)
     args = ["run", str(source), "-o", str(out), "--jobs", "1", "--set", "pipeline=[decode, extract, slow]",
-            "--set", "slow.seconds=0.05", "--set", "run.batch_size=2"]
+            "--set", "slow.seconds=0.1", "--set", "run.batch_size=2"]  # 6 s: time to interrupt it on a busy machine
     env = {"PYTHONPATH": str(PLUGIN_DIR)}
+    # A shell's background job starts with SIGINT ignored, and Python then leaves it so: the run gets the
+    # default disposition back, as from a terminal, whoever started the tests.
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=ROOT, env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     part = tmp_path / "out.jsonl.part"  # a new output is written beside its place, and moved there at the end
-    while (not part.exists() or part.stat().st_size == 0) and time.monotonic() < deadline:
+    while (not part.exists() or part.stat().st_size == 0) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     time.sleep(0.3)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
