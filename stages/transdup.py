@@ -234,43 +234,52 @@ def resemblances(pairs: Sequence[tuple[str, str]]) -> list[list[tuple[str, float
     than the foreign text, and the chrF of the foreign text's content words against the run's (`_content`).
     The pairs are counted together (`_run_scores`), however many foreign texts and paragraphs they hold;
     a text with characters numpy cannot pack is counted with `chrf_many`, to the same numbers."""
+    foreigns: dict[str, tuple[str, str | None, int]] = {}
+    paragraphs: dict[str, tuple[str, ...] | None] = {}
+    runs: list[tuple[str, ...]] = []
     out: list[list[tuple[str, float]]] = []
-    fast: list[tuple[int, tuple[str, str, tuple[str, ...], int]]] = []
+    fast: list[tuple[int, tuple[str, tuple[str, ...], int]]] = []
     for foreign, paragraph in pairs:
-        longest = len(sentence_runs(foreign, 1)) + 1
-        content = _content(foreign)
-        chars, sentences = "".join(content.split()), _sentence_contents(paragraph)
-        if _packable(chars) and all(map(_packable, sentences)):
-            fast.append((len(out), (foreign, chars, sentences, longest)))
+        if foreign not in foreigns:
+            words = _content(foreign)
+            packed = "".join(words.split())
+            foreigns[foreign] = (words, None if _UNPACKABLE.search(packed) else packed,
+                                 len(sentence_runs(foreign, 1)) + 1)
+        content, chars, longest = foreigns[foreign]
+        if paragraph not in paragraphs:
+            paragraphs[paragraph] = _sentence_contents(paragraph)
+        sentences = paragraphs[paragraph]
+        runs.append(sentence_runs(paragraph, longest))
+        if chars is not None and sentences is not None:
+            fast.append((len(out), (chars, sentences, longest)))
             out.append([])
         else:
-            runs = sentence_runs(paragraph, longest)
-            out.append(list(zip(runs, chrf_many(content, [_content(run) for run in runs]), strict=True)))
-    for (i, (_, _, _, longest)), scores in zip(fast, _run_scores([p for _, p in fast]), strict=True):
-        out[i] = list(zip(sentence_runs(pairs[i][1], longest), scores, strict=True))
+            out.append(list(zip(runs[-1], chrf_many(content, [_content(run) for run in runs[-1]]), strict=True)))
+    for (i, _), scores in zip(fast, _run_scores([p for _, p in fast]), strict=True):
+        out[i] = list(zip(runs[i], scores, strict=True))
     return out
 
 
-def _packable(chars: str) -> bool:
-    """Every character is one digit of a `_Grams` number."""
-    return not chars or max(chars) < chr(_BASE - 1)
+_UNPACKABLE = re.compile("[^\x00-\u03fe]")  # a character that is no digit of a `_Grams` number (_BASE)
 
 
 @lru_cache(maxsize=1024)
-def _sentence_contents(paragraph: str) -> tuple[str, ...]:
+def _sentence_contents(paragraph: str) -> tuple[str, ...] | None:
     """The content characters (`_content`, spaces removed) of each sentence of `paragraph` (the whole
-    paragraph when it has none): a run's content is its sentences' one after the other, as no word spans a
-    sentence break. Cached: a paragraph is compared with each foreign text near it."""
+    paragraph when it has none), or None when one is no `_Grams` digit: a run's content is its sentences'
+    one after the other, as no word spans a sentence break. Cached: a paragraph is compared with each
+    foreign text near it."""
     pieces = [paragraph[s.start : s.end] for s in split_sentences(paragraph)] or [paragraph]
-    return tuple("".join(_content(piece).split()) for piece in pieces)
+    contents = tuple("".join(_content(piece).split()) for piece in pieces)
+    return None if any(map(_UNPACKABLE.search, contents)) else contents
 
 
 _TABLE = 1 << 22  # cells of one `_chunk_scores` lookup table at most: more pairs are counted in chunks
 
 
-def _run_scores(pairs: list[tuple[str, str, tuple[str, ...], int]]) -> list[list[float]]:
-    """Per (foreign text, its content characters, a paragraph's sentence contents, longest run) pair: the
-    chrF against each run of 1 to `longest` of the sentences (`sentence_runs` order), counted by
+def _run_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[float]]:
+    """Per (foreign content characters, a paragraph's sentence contents, longest run) pair: the chrF
+    against each run of 1 to `longest` of the sentences (`sentence_runs` order), counted by
     `_chunk_scores` in chunks of pairs whose foreign characters times alphabet fit `_TABLE`."""
     out: list[list[float]] = []
     start = 0
@@ -279,14 +288,14 @@ def _run_scores(pairs: list[tuple[str, str, tuple[str, ...], int]]) -> list[list
         alphabet: set[str] = set()
         end, size = start, 0
         while end < len(pairs):
-            foreign, chars = pairs[end][:2]
-            grown = alphabet if foreign in seen else alphabet | set(chars)
-            more = size if foreign in seen else size + len(chars)
+            chars = pairs[end][0]
+            grown = alphabet if chars in seen else alphabet | set(chars)
+            more = size if chars in seen else size + len(chars) + 1
             if end > start and (more + 1) * (len(grown) + 1) > _TABLE:
                 break
-            seen.add(foreign)
+            seen.add(chars)
             alphabet, size, end = grown, more, end + 1
-        out += _chunk_scores([(chars, sentences, longest) for _, chars, sentences, longest in pairs[start:end]])
+        out += _chunk_scores(pairs[start:end])
         start = end
     return out
 
