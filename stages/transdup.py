@@ -329,8 +329,6 @@ def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[fl
     pair_p = np.array([paragraphs[sentences] for _, sentences, _ in pairs], dtype=np.intp)
     longest = np.array([n for _, _, n in pairs], dtype=np.intp)
     f_len = np.array([len(chars) for chars in foreigns], dtype=np.intp)
-    f_start = _starts(f_len)
-    f_codes = _codes("".join(foreigns))
     s_len = np.array([len(s) for sentences in paragraphs for s in sentences], dtype=np.intp)
     s_start = _starts(s_len)  # each sentence's first character in `p_codes`, then the end
     p_first = _starts(np.array([len(sentences) for sentences in paragraphs], dtype=np.intp))
@@ -338,12 +336,15 @@ def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[fl
     p_sentence = np.repeat(np.arange(len(s_len)), s_len)
     sentences = np.diff(p_first)[pair_p]  # of each pair's paragraph
 
+    # Each foreign text followed by a stop, a character no text has: digit 0, as the ones no foreign text has.
+    f_codes = _codes("\x00".join(foreigns) + "\x00")
     present = np.zeros(_BASE, dtype=bool)
     present[f_codes] = True
-    digit = np.cumsum(present) * present  # 0: a character no foreign text has
+    present[_codes("\x00")] = False
+    digit = np.cumsum(present) * present
     width = int(digit.max()) + 1
-    f_of = np.repeat(np.arange(len(foreigns)), f_len)
-    f_room = f_start[f_of + 1] - np.arange(len(f_codes))  # characters from here to the end of the text
+    f_of = np.repeat(np.arange(len(foreigns)), f_len + 1)
+    f_start = _starts(f_len + 1)
     f_digit, p_digit = digit[f_codes], digit[p_codes]
 
     # Runs, pair after pair: their first and last sentences (numbered in `p_first` order) and lengths.
@@ -354,51 +355,51 @@ def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[fl
     length = s_start[offset + b + 1] - s_start[offset + a]
     shared = np.zeros((len(a), CHRF_ORDER), dtype=np.intp)
     held = np.bincount(f_of * width + f_digit, minlength=len(foreigns) * width).reshape(-1, width)
+    held[:, 0] = 0
     running = np.zeros((len(s_len) + 1, width), dtype=np.intp)
     running[1:] = np.cumsum(np.bincount(p_sentence * width + p_digit, minlength=len(s_len) * width)
                             .reshape(-1, width), axis=0)
     shared[:, 0] = np.minimum(held[pair_f[run_pair]], running[offset + b + 1] - running[offset + a]).sum(axis=1)
 
-    # The characters of every pair's paragraph, pair after pair.
-    size = (s_start[p_first[1:]] - s_start[p_first[:-1]])[pair_p]
-    pair_of = np.repeat(np.arange(len(pairs)), size)
+    # The characters of every pair's paragraph, each paragraph followed by a stop, pair after pair.
+    p_begin = s_start[p_first[:-1]]
+    p_end = s_start[p_first[1:]]
+    stopped = np.insert(p_digit, p_end, 0)
+    size = (p_end - p_begin)[pair_p] + 1
+    p_digits = np.concatenate([stopped[p_begin[p] + p : p_end[p] + p + 1] for p in pair_p.tolist()])
+    pair_of = np.repeat(np.arange(len(pairs), dtype=np.int32), size)
     at_start = _starts(size)
-    at = np.arange(int(at_start[-1]))
-    source = at - at_start[pair_of] + s_start[p_first[pair_p]][pair_of]
-    room = at_start[pair_of + 1] - at
-    p_digit = p_digit[source]
+    local = p_sentence - np.repeat(p_first[:-1], np.diff(p_first))[p_sentence]  # sentence in its paragraph
 
-    key_base = _starts(f_len[pair_f])  # an n-gram of a pair's foreign text: one key of the pair's range
+    key_base = _starts(f_len[pair_f] + 1)  # an n-gram of a pair's foreign text: one key of the pair's range
     small = int(key_base[-1]) <= 1 << 16  # keys fit 16 bits: a radix sort
     cell_base = _starts((CHRF_ORDER - 1) * sentences * (longest + 1))
     plus, minus = [], []
-    f_ids = np.zeros(len(f_codes), dtype=np.intp)
-    ids = pair_f[pair_of] * width + p_digit
+    table = np.zeros(len(f_codes) * width, dtype=np.int32)  # one level at a time, cleared after it
+    # Before the first character, an n-gram's number is its foreign text's (a paragraph's: its pair's).
+    f_at, f_ids = np.arange(len(f_codes), dtype=np.int32), f_of.astype(np.int32)
+    at, ids = np.arange(len(p_digits), dtype=np.int32), np.repeat(pair_f, size).astype(np.int32)
     for n in range(1, CHRF_ORDER + 1):
-        own = np.flatnonzero(f_room >= n)
-        if n == 1:
-            f_keys, p_keys = f_of * width + f_digit, ids
-        else:
-            keep = room[at] >= n
-            at, ids = at[keep], ids[keep]
-            f_keys, p_keys = f_ids[own] * width + f_digit[own + n - 1], ids * width + p_digit[at + n - 1]
-        table = np.zeros((len(f_codes) + 1) * width, dtype=np.intp)
-        table[f_keys] = own + 1
-        f_ids[:] = 0
-        f_ids[own] = table[f_keys]
+        f_next = f_digit[f_at + n - 1]
+        live = f_next > 0
+        f_at, f_keys = f_at[live], f_ids[live] * width + f_next[live]
+        p_keys = ids * width + p_digits[at + n - 1]
+        table[f_keys] = f_at + 1
+        f_ids = table[f_keys]
         found = table[p_keys]
-        matched = found > 0
-        at, ids = at[matched], found[matched]
+        table[f_keys] = 0
+        live = np.flatnonzero(found)
+        at, ids = at[live], found[live]
         if n == 1:
             continue
         # Occurrences of one n-gram in one pair side by side, by position (a stable sort).
         pair = pair_of[at]
         key = key_base[pair] + ids - 1 - f_start[pair_f[pair]]
         sort = np.argsort(key.astype(np.uint16) if small else key, kind="stable")
-        pair, key, occurrence = pair[sort], key[sort], source[at[sort]]
-        wanted = np.bincount(f_ids[own], minlength=len(f_codes) + 1)[ids[sort]]
-        first = p_sentence[occurrence] - p_first[pair_p[pair]]
-        last = first + p_sentence[occurrence + n - 1] - p_sentence[occurrence]
+        pair, key = pair[sort], key[sort]
+        occurrence = p_begin[pair_p[pair]] + at[sort] - at_start[pair]
+        wanted = np.bincount(f_ids, minlength=len(f_codes) + 1)[ids[sort]]
+        first, last = local[occurrence], local[occurrence + n - 1]
         index = np.arange(len(key))
         new = np.ones(len(key), dtype=bool)
         new[1:] = key[1:] != key[:-1]
