@@ -450,21 +450,24 @@ def _run_bounds(sentences: int, longest: int) -> tuple[np.ndarray, np.ndarray]:
     return first, last
 
 
-def _best(foreign: str, scored: list[tuple[str, float]], *, gated: bool) -> tuple[float, str]:
-    """The best-scoring run, first on ties, and its score; (0, "") when none scores. `gated`: only among the
-    runs a translation could be: length ratio within `LENGTH_RATIO`, and when both hold numbers, one at least
-    in common (translations drop or reword a number now and then; they do not replace them all)."""
+def _best(foreign: str, scored: list[tuple[str, float]]) -> tuple[float, str]:
+    """The best-scoring run among the runs a translation could be, first on ties, and its score; (0, "")
+    when none scores: length ratio within `LENGTH_RATIO`, and when both hold numbers, one at least in common
+    (translations drop or reword a number now and then; they do not replace them all)."""
     numbers = _numbers(foreign)
     best = (0.0, "")
     for run, score in scored:
-        if gated:
-            ratio = len(foreign) / max(1, len(run))
-            theirs = _numbers(run)
-            if not LENGTH_RATIO[0] <= ratio <= LENGTH_RATIO[1] or (numbers and theirs and not numbers & theirs):
-                continue
-        if score > best[0]:
-            best = (score, run)
+        if score <= best[0] or not LENGTH_RATIO[0] <= len(foreign) / max(1, len(run)) <= LENGTH_RATIO[1]:
+            continue
+        if numbers and (theirs := _numbers(run)) and not numbers & theirs:
+            continue
+        best = (score, run)
     return best
+
+
+def _top(scored: list[tuple[str, float]]) -> float:
+    """The best score of any run (0 when none scores): how much a rival resembles the foreign text."""
+    return max([0.0, *(score for _, score in scored)])
 
 
 def corroborated(foreign: str, run: str) -> bool:
@@ -484,7 +487,7 @@ def corroborated(foreign: str, run: str) -> bool:
 def stands_out(questions: Sequence[tuple[str, list[str], list[str]]],
                margins: tuple[float, float]) -> list[tuple[int, float] | None]:
     """Per question (foreign text, candidates, background): the candidate the foreign text translates, by
-    `resemblances` among the runs a translation could be (`_best`, gated), if it beats every background
+    `resemblances` among the runs a translation could be (`_best`), if it beats every background
     paragraph and every other candidate (any of their runs) by the first of `margins`, or by the second
     when `corroborated`: its position in the candidates and its lead; None without a rival at least half as
     long as the foreign text to compare with.
@@ -506,18 +509,18 @@ def stands_out(questions: Sequence[tuple[str, list[str], list[str]]],
         if not candidates:
             continue
         runs = {i: next(found) for i in comparable}
-        scored = [_best(foreign, runs[i], gated=True) if i in runs else (0.0, "") for i in range(len(candidates))]
+        scored = [_best(foreign, runs[i]) if i in runs else (0.0, "") for i in range(len(candidates))]
         best = max(range(len(candidates)), key=lambda i: scored[i][0])
         score, run = scored[best]
         rivals = [i for i in comparable if i != best]
         if not (rivals or far[q]) or score < close:
             continue
-        top = max([0.0] + [_best(foreign, runs[i], gated=False)[0] for i in rivals])
+        top = max([0.0] + [_top(runs[i]) for i in rivals])
         if score - top >= close:
             leaders.append((q, best, score, run, top))
     waiting = [leader for leader in leaders if far[leader[0]]]
     background = iter(resemblances([(questions[q][0], b) for q, *_ in waiting for b in far[q]]))
-    tops = {q: max([top] + [_best(questions[q][0], next(background), gated=False)[0] for _ in far[q]])
+    tops = {q: max([top] + [_top(next(background)) for _ in far[q]])
             for q, _, _, _, top in waiting}
     for q, best, score, run, top in leaders:
         lead = score - tops.get(q, top)
