@@ -271,7 +271,7 @@ def _sentence_contents(paragraph: str) -> tuple[str, ...] | None:
     foreign text near it."""
     pieces = [paragraph[s.start : s.end] for s in split_sentences(paragraph)] or [paragraph]
     contents = tuple("".join(_content(piece).split()) for piece in pieces)
-    return None if any(map(_UNPACKABLE.search, contents)) else contents
+    return None if _UNPACKABLE.search("".join(contents)) else contents
 
 
 _TABLE = 1 << 22  # cells of one `_chunk_scores` lookup table at most: more pairs are counted in chunks
