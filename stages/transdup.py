@@ -275,26 +275,29 @@ def _sentence_contents(paragraph: str) -> tuple[str, ...] | None:
 
 
 _TABLE = 1 << 22  # cells of one `_chunk_scores` lookup table at most: more pairs are counted in chunks
+_POSITIONS = 1 << 19  # and characters of the pairs' paragraphs (the arrays of one chunk are a few per character)
 
 
 def _run_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[float]]:
     """Per (foreign content characters, a paragraph's sentence contents, longest run) pair: the chrF
     against each run of 1 to `longest` of the sentences (`sentence_runs` order), counted by
-    `_chunk_scores` in chunks of pairs whose foreign characters times alphabet fit `_TABLE`."""
+    `_chunk_scores` in chunks of pairs whose foreign characters times alphabet fit `_TABLE` and whose
+    paragraphs' characters fit `_POSITIONS`."""
     out: list[list[float]] = []
     start = 0
     while start < len(pairs):
         seen: set[str] = set()
         alphabet: set[str] = set()
-        end, size = start, 0
+        end, size, positions = start, 0, 0
         while end < len(pairs):
-            chars = pairs[end][0]
+            chars, sentences, _ = pairs[end]
             grown = alphabet if chars in seen else alphabet | set(chars)
             more = size if chars in seen else size + len(chars) + 1
-            if end > start and (more + 1) * (len(grown) + 1) > _TABLE:
+            wider = positions + sum(map(len, sentences)) + 1
+            if end > start and ((more + 1) * (len(grown) + 1) > _TABLE or wider > _POSITIONS):
                 break
             seen.add(chars)
-            alphabet, size, end = grown, more, end + 1
+            alphabet, size, positions, end = grown, more, wider, end + 1
         out += _chunk_scores(pairs[start:end])
         start = end
     return out

@@ -128,6 +128,9 @@ def test_resemblances_of_many_foreign_texts_at_once_are_those_of_each_alone(monk
     assert resemblances(pairs) == expected
     monkeypatch.setattr(transdup, "_TABLE", 64)  # a chunk per foreign text
     assert resemblances(pairs) == expected
+    monkeypatch.undo()
+    monkeypatch.setattr(transdup, "_POSITIONS", 200)  # a chunk per few paragraphs
+    assert resemblances(pairs) == expected
 
 
 @settings(max_examples=150, deadline=None)
