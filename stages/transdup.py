@@ -344,7 +344,7 @@ def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[fl
     present = np.zeros(_BASE, dtype=bool)
     present[f_codes] = True
     present[_codes("\x00")] = False
-    digit = np.cumsum(present) * present
+    digit = (np.cumsum(present) * present).astype(np.int32)
     width = int(digit.max()) + 1
     f_of = np.repeat(np.arange(len(foreigns)), f_len + 1)
     f_start = _starts(f_len + 1)
@@ -372,16 +372,16 @@ def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[fl
     p_digits = np.concatenate([stopped[p_begin[p] + p : p_end[p] + p + 1] for p in pair_p.tolist()])
     pair_of = np.repeat(np.arange(len(pairs), dtype=np.int32), size)
     at_start = _starts(size)
-    local = p_sentence - np.repeat(p_first[:-1], np.diff(p_first))[p_sentence]  # sentence in its paragraph
+    local = (p_sentence - np.repeat(p_first[:-1], np.diff(p_first))[p_sentence]).astype(np.int32)  # in its paragraph
 
-    key_base = _starts(f_len[pair_f] + 1)  # an n-gram of a pair's foreign text: one key of the pair's range
+    key_base = _starts(f_len[pair_f] + 1).astype(np.int32)  # a pair's foreign text's n-grams: keys of its range
     small = int(key_base[-1]) <= 1 << 16  # keys fit 16 bits: a radix sort
     cell_base = _starts((CHRF_ORDER - 1) * sentences * (longest + 1))
     plus, minus = [], []
     table = np.zeros(len(f_codes) * width, dtype=np.int32)  # one level at a time, cleared after it
     # Before the first character, an n-gram's number is its foreign text's (a paragraph's: its pair's).
     f_at, f_ids = np.arange(len(f_codes), dtype=np.int32), f_of.astype(np.int32)
-    at, ids = np.arange(len(p_digits), dtype=np.int32), np.repeat(pair_f, size).astype(np.int32)
+    at, ids = np.arange(len(pair_of), dtype=np.int32), np.repeat(pair_f, size).astype(np.int32)
     for n in range(1, CHRF_ORDER + 1):
         f_next = f_digit[f_at + n - 1]
         live = f_next > 0
