@@ -233,7 +233,8 @@ def resemblances(pairs: Sequence[tuple[str, str]]) -> list[list[tuple[str, float
     """Per (foreign text, paragraph) pair: each run of the paragraph's sentences up to one sentence longer
     than the foreign text, and the chrF of the foreign text's content words against the run's (`_content`).
     The pairs are counted together (`_run_scores`), however many foreign texts and paragraphs they hold;
-    a text with characters numpy cannot pack is counted with `chrf_many`, to the same numbers."""
+    a text with characters numpy cannot pack (or a foreign text too long for one `_TABLE`) is counted with
+    `chrf_many`, to the same numbers."""
     foreigns: dict[str, tuple[str, str | None, int]] = {}
     paragraphs: dict[str, tuple[str, ...] | None] = {}
     runs: list[tuple[str, ...]] = []
@@ -243,8 +244,8 @@ def resemblances(pairs: Sequence[tuple[str, str]]) -> list[list[tuple[str, float
         if foreign not in foreigns:
             words = _content(foreign)
             packed = "".join(words.split())
-            foreigns[foreign] = (words, None if _UNPACKABLE.search(packed) else packed,
-                                 len(sentence_runs(foreign, 1)) + 1)
+            fits = not _UNPACKABLE.search(packed) and (len(packed) + 2) * (len(set(packed)) + 2) <= _TABLE
+            foreigns[foreign] = words, packed if fits else None, len(sentence_runs(foreign, 1)) + 1
         content, chars, longest = foreigns[foreign]
         if paragraph not in paragraphs:
             paragraphs[paragraph] = _sentence_contents(paragraph)
@@ -374,7 +375,7 @@ def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[fl
     at_start = _starts(size)
     local = (p_sentence - np.repeat(p_first[:-1], np.diff(p_first))[p_sentence]).astype(np.int32)  # in its paragraph
 
-    key_base = _starts(f_len[pair_f] + 1).astype(np.int32)  # a pair's foreign text's n-grams: keys of its range
+    key_base = _starts(f_len[pair_f] + 1)  # an n-gram of a pair's foreign text: one key of the pair's range
     small = int(key_base[-1]) <= 1 << 16  # keys fit 16 bits: a radix sort
     cell_base = _starts((CHRF_ORDER - 1) * sentences * (longest + 1))
     plus, minus = [], []

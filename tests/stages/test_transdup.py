@@ -126,8 +126,11 @@ def test_resemblances_of_many_foreign_texts_at_once_are_those_of_each_alone(monk
                                                            for c in PUD[:6] for p in c["paragraphs"]]
     expected = [_resemblance_by_the_book(f, p) for f, p in pairs]
     assert resemblances(pairs) == expected
-    monkeypatch.setattr(transdup, "_TABLE", 64)  # a chunk per foreign text
-    assert resemblances(pairs) == expected
+    chars = ["".join(_content(f).split()) for f, _ in pairs]
+    monkeypatch.setattr(transdup, "_TABLE", max((len(c) + 2) * (len(set(c)) + 2) for c in chars))
+    assert resemblances(pairs) == expected  # the longest foreign text fills a table: chunks of one or two
+    monkeypatch.setattr(transdup, "_TABLE", 64)
+    assert resemblances(pairs) == expected  # no foreign text fits a table: all counted by `chrf_many`
     monkeypatch.undo()
     monkeypatch.setattr(transdup, "_POSITIONS", 200)  # a chunk per few paragraphs
     assert resemblances(pairs) == expected
