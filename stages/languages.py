@@ -165,6 +165,8 @@ class Languages(Stage[LanguagesConfig]):
         for doc, plan, keys in zip(todo, plans, wanted, strict=True):
             known = {key: next(guesses) for key in keys}
             self._decide(doc, [u for p, bounds in plan for u in self._split_soft(doc, p, bounds, known)])
+        if self.config.duplicates:
+            self._mark_duplicates([doc for doc in todo if doc.lang is not None])
         return docs
 
     def _decide(self, doc: Document, units: list[_Unit]) -> None:
@@ -188,8 +190,6 @@ class Languages(Stage[LanguagesConfig]):
                     doc.removed.append(Removal(stage=self.name, rule="drop", block=block.index,
                                                text=block.text[seg.start : seg.end],
                                                reason=f"{seg.lang} text, and policy says {seg.lang}: drop"))
-        if self.config.duplicates and doc.lang is not None:
-            self._mark_duplicates(doc)
 
     def _unit(self, doc: Document, position: int, start: int, end: int,
               known: dict[_Key, tuple[Guess, _Shape]]) -> _Unit:
@@ -284,33 +284,46 @@ class Languages(Stage[LanguagesConfig]):
         default: SegmentAction = "keep" if lang == OTHER else "translate"
         return self.config.policy.get(lang, default)
 
-    def _mark_duplicates(self, doc: Document) -> None:
-        """Mark foreign runs that translate an adjacent main-language block, splitting blocks as needed."""
-        out: list[Block] = []
-        blocks = doc.blocks
-        texts = [b.main_text() for b in blocks]  # marking a duplicate changes no block's segments
-        for position, block in enumerate(blocks):
-            found = self._duplicate_run(blocks, texts, position, doc.lang)
-            if found is None:
-                out.append(block)
-                continue
-            seg, target, score = found
-            pieces = _split_block(block, seg)
-            for piece in pieces:
-                if piece.segments and piece.segments[0].start == 0 and piece.text == block.text[seg.start:seg.end]:
-                    piece.duplicate_of = target.index
-            out.extend(pieces)
-            self.counters["translation-duplicate"] += 1
-            doc.changes.append(Change(stage=self.name, rule="translation-duplicate",
-                                      detail=f"{seg.lang} text says what block {target.index} ({doc.lang}) says "
-                                             f"(evidence {score:.2f})", block=block.index))
-        doc.blocks = out
+    def _mark_duplicates(self, docs: list[Document]) -> None:
+        """Mark foreign runs that translate a main-language block, splitting blocks as needed. The
+        `stands_out` comparisons of all the documents are made together; a mark only ever falls on a foreign
+        block (or a piece of one), so no document's other questions depend on it."""
+        texts = [[b.main_text() for b in doc.blocks] for doc in docs]  # marking a duplicate changes no segments
+        found = [[self._duplicate_run(doc.blocks, their, position, doc.lang) for position in range(len(doc.blocks))]
+                 for doc, their in zip(docs, texts, strict=True)]
+        questions = [(doc.blocks[position].text[seg.start:seg.end], [their[j] for j in near],
+                      [their[j] for j in far])
+                     for doc, their, runs in zip(docs, texts, found, strict=True)
+                     for position, (_, asked) in enumerate(runs) for seg, near, far in asked]
+        answers = iter(stands_out(questions, (self.config.duplicate_margin, self.config.duplicate_margin_corroborated)))
+        for doc, runs in zip(docs, found, strict=True):
+            out: list[Block] = []
+            for block, (best, asked) in zip(doc.blocks, runs, strict=True):
+                for seg, near, _ in asked:
+                    answer = next(answers)
+                    if answer is not None and (best is None or answer[1] > best[2]):
+                        best = (seg, doc.blocks[near[answer[0]]], answer[1])
+                if best is None:
+                    out.append(block)
+                    continue
+                seg, target, score = best
+                pieces = _split_block(block, seg)
+                for piece in pieces:
+                    if piece.segments and piece.segments[0].start == 0 and piece.text == block.text[seg.start:seg.end]:
+                        piece.duplicate_of = target.index
+                out.extend(pieces)
+                self.counters["translation-duplicate"] += 1
+                doc.changes.append(Change(stage=self.name, rule="translation-duplicate",
+                                          detail=f"{seg.lang} text says what block {target.index} ({doc.lang}) says "
+                                                 f"(evidence {score:.2f})", block=block.index))
+            doc.blocks = out
 
-    def _duplicate_run(self, blocks: list[Block], texts: list[str], position: int,
-                       main: str | None) -> tuple[Segment, Block, float] | None:
-        """The foreign edge segment of `blocks[position]` that best duplicates a main-language block, if
-        any: the adjacent block by `translation_evidence`, else a block within `duplicate_distance` that
-        `stands_out` from the document's other main-language blocks."""
+    def _duplicate_run(self, blocks: list[Block], texts: list[str], position: int, main: str | None
+                       ) -> tuple[tuple[Segment, Block, float] | None, list[tuple[Segment, list[int], list[int]]]]:
+        """The foreign edge segment of `blocks[position]` that duplicates the adjacent block best by
+        `translation_evidence`, if any; else the `stands_out` questions to ask for its foreign edge segments:
+        each segment with the positions of the main-language blocks within `duplicate_distance` (the
+        candidates) and of the others (the background)."""
         block = blocks[position]
         best: tuple[Segment, Block, float] | None = None
         edges = [(s, -1) for s in block.segments[:1] if _is_foreign_run(s, main)]
@@ -323,18 +336,12 @@ class Languages(Stage[LanguagesConfig]):
             if score >= self.config.duplicate_threshold and (best is None or score > best[2]):
                 best = (seg, blocks[j], score)
         if best is not None or not edges or self.config.duplicate_margin >= 1:
-            return best
+            return best, []
         main_blocks = [j for j, b in enumerate(blocks) if j != position and b.lang == main and b.duplicate_of is None]
         near = [j for j in main_blocks if abs(j - position) <= self.config.duplicate_distance]
-        far = [texts[j] for j in main_blocks if abs(j - position) > self.config.duplicate_distance]
-        for k, (seg, _) in enumerate(edges):
-            if k and seg is edges[0][0]:
-                continue  # the block's one segment is both of its edges: it has been compared already
-            found = stands_out(block.text[seg.start:seg.end], [texts[j] for j in near], far,
-                               (self.config.duplicate_margin, self.config.duplicate_margin_corroborated))
-            if found is not None and (best is None or found[1] > best[2]):
-                best = (seg, blocks[near[found[0]]], found[1])
-        return best
+        far = [j for j in main_blocks if abs(j - position) > self.config.duplicate_distance]
+        # The block's one segment is both of its edges: it is asked about once.
+        return None, [(seg, near, far) for k, (seg, _) in enumerate(edges) if not (k and seg is edges[0][0])]
 
 
 def _shape(text: str) -> _Shape:

@@ -7,7 +7,7 @@ Without a model (`languages`, before translation), two rules; either marks a dup
   document, even across languages (names, numbers, cognates, punctuation survive translation), while a
   paragraph on the same story shares about as much with all of it. So the candidate within
   `distance` blocks must beat every other main-language paragraph of the document (the background) by a
-  margin in `resemblance`: chrF on the accent-folded, lower-cased content words and numbers, against the
+  margin in `resemblances`: chrF on the accent-folded, lower-cased content words and numbers, against the
   run of the candidate's sentences that matches best, with a plausible length ratio and no contradicting number.
 
 With a model (`translate`, after translation): `best_chrf`, the chrF of the translation against the
@@ -15,7 +15,9 @@ paragraph, or against the run of its sentences it matches best (a partial transl
 
 chrF is the cost of both: one foreign paragraph is compared with every run of sentences of many others.
 So `chrf_many` compares one text with many at once: each text's n-grams are numbers (cached per text),
-and the shared counts come from one numpy search over all of the others' n-grams.
+and the shared counts come from one numpy search over all of the others' n-grams. `stands_out` goes
+further: it answers the questions of a whole batch of documents at once, and `resemblances` counts every
+(foreign paragraph, paragraph) pair they need in one pass, matching n-grams by table lookups (`_chunk_scores`).
 """
 
 from __future__ import annotations
@@ -116,7 +118,9 @@ def chrf_many(hypothesis: str, references: Sequence[str]) -> list[float]:
         for n, ((h, _), (r, _)) in enumerate(zip(hyp_profile, ref_profile, strict=False)):
             shared[i, n] = _common(h, r)
         totals[i, : len(ref_profile)] = [t for _, t in ref_profile]
-    hyp_totals = hyp.totals if hyp is not None else tuple(t for _, t in hyp_profile)
+    hyp_totals = np.zeros(CHRF_ORDER, dtype=np.int64)
+    counted = hyp.totals if hyp is not None else tuple(t for _, t in hyp_profile)
+    hyp_totals[: len(counted)] = counted
     scores: list[float] = _f_scores(shared, hyp_totals, totals).tolist()
     return scores
 
@@ -183,13 +187,11 @@ def _common(hyp: Counter[str], ref: Counter[str]) -> int:
     return sum(min(count, ref[gram]) for gram, count in hyp.items() if gram in ref)
 
 
-def _f_scores(shared: np.ndarray, hyp_totals: tuple[int, ...], ref_totals: np.ndarray) -> np.ndarray:
+def _f_scores(shared: np.ndarray, hyp: np.ndarray, ref_totals: np.ndarray) -> np.ndarray:
     """chrF per row from the shared n-grams of each order (columns) and both texts' numbers of n-grams
-    (`ref_totals` per row, 0 past a text's longest order): the precisions and recalls of the orders both
-    texts have, averaged. Summed in order of n (`cumsum` adds one after the other, as a Python `sum` does),
-    so the figures are those of the definition to the last bit."""
-    hyp = np.zeros(CHRF_ORDER, dtype=np.int64)
-    hyp[: len(hyp_totals)] = hyp_totals
+    (`hyp` for all rows or per row, `ref_totals` per row, 0 past a text's longest order): the precisions and
+    recalls of the orders both texts have, averaged. Summed in order of n (`cumsum` adds one after the
+    other, as a Python `sum` does), so the figures are those of the definition to the last bit."""
     used = (ref_totals > 0) & (hyp > 0)  # a prefix of the orders: a text has n-grams of every order up to its longest
     orders = used.sum(axis=1)
     precision = np.cumsum(np.where(used, shared / np.maximum(hyp, 1), 0.0), axis=1)[:, -1]
@@ -227,140 +229,249 @@ def sentence_runs(text: str, longest: int) -> tuple[str, ...]:
     return runs or (text,)
 
 
-def resemblance(foreign: str, paragraphs: Sequence[str]) -> list[list[tuple[str, float]]]:
-    """Per paragraph, for each run of its sentences up to one sentence longer than `foreign`: the run and
-    the chrF of `foreign`'s content words against the run's (`_content`). A paragraph's n-grams are
-    counted once (`_Sentences`), whichever foreign text it is compared with; all runs of all paragraphs are
-    scored together (`_run_scores`)."""
-    longest = len(sentence_runs(foreign, 1)) + 1
-    content = _content(foreign)
-    hyp = _grams(content)
-    runs = [sentence_runs(paragraph, longest) for paragraph in paragraphs]
-    prepared = [_sentences(p) for p in paragraphs] if hyp is not None else [None] * len(paragraphs)
-    ready = [(text, p) for text, p in zip(paragraphs, prepared, strict=True) if p is not None]
-    fast = iter(_run_scores(hyp, longest, ready) if hyp is not None and ready else [])
-    out = []
-    for each, sentences in zip(runs, prepared, strict=True):
-        scores = next(fast) if sentences is not None else chrf_many(content, [_content(run) for run in each])
-        out.append(list(zip(each, scores, strict=True)))
+def resemblances(pairs: Sequence[tuple[str, str]]) -> list[list[tuple[str, float]]]:
+    """Per (foreign text, paragraph) pair: each run of the paragraph's sentences up to one sentence longer
+    than the foreign text, and the chrF of the foreign text's content words against the run's (`_content`).
+    The pairs are counted together (`_run_scores`), however many foreign texts and paragraphs they hold;
+    a text with characters numpy cannot pack (or a foreign text too long for one `_TABLE`) is counted with
+    `chrf_many`, to the same numbers."""
+    foreigns: dict[str, tuple[str, str | None, int]] = {}
+    paragraphs: dict[str, tuple[str, ...] | None] = {}
+    runs: list[tuple[str, ...]] = []
+    out: list[list[tuple[str, float]]] = []
+    fast: list[tuple[int, tuple[str, tuple[str, ...], int]]] = []
+    for foreign, paragraph in pairs:
+        if foreign not in foreigns:
+            words = _content(foreign)
+            packed = "".join(words.split())
+            fits = not _UNPACKABLE.search(packed) and (len(packed) + 2) * (len(set(packed)) + 2) <= _TABLE
+            foreigns[foreign] = words, packed if fits else None, len(sentence_runs(foreign, 1)) + 1
+        content, chars, longest = foreigns[foreign]
+        if paragraph not in paragraphs:
+            paragraphs[paragraph] = _sentence_contents(paragraph)
+        sentences = paragraphs[paragraph]
+        runs.append(sentence_runs(paragraph, longest))
+        if chars is not None and sentences is not None:
+            fast.append((len(out), (chars, sentences, longest)))
+            out.append([])
+        else:
+            out.append(list(zip(runs[-1], chrf_many(content, [_content(run) for run in runs[-1]]), strict=True)))
+    for (i, _), scores in zip(fast, _run_scores([p for _, p in fast]), strict=True):
+        out[i] = list(zip(runs[i], scores, strict=True))
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Sentences:
-    """A paragraph's content characters (`_content`, spaces removed), sentence after sentence, with their
-    n-grams of every order numbered as `_Grams` numbers them: what `_run_scores` needs to count, for every
-    run of sentences at once, the n-grams it shares with a foreign text.
-
-    A run's content is its sentences' contents one after the other (no word spans a sentence break), so
-    it holds an occurrence of an n-gram when it starts at or before the occurrence's first sentence and
-    ends at or after its last one. It shares that occurrence with a foreign text that has the n-gram `h`
-    times unless it holds it `h` times before already: unless it starts at or before the sentence of the
-    `h`-th occurrence before. So each occurrence is shared by the runs whose first sentence lies in a
-    range and whose last sentence is at least another: counted in a small table per order."""
-
-    sentences: int
-    starts: np.ndarray  # character offset of each sentence's content, then the end of the paragraph's
-    grams: np.ndarray  # rows: n-gram number, order - 1, first and last sentence; columns: the n-grams,
-    # order by order, each order's by position
+_UNPACKABLE = re.compile("[^\x00-\u03fe]")  # a character that is no digit of a `_Grams` number (_BASE)
 
 
-def _run_scores(hyp: _Grams, longest: int, paragraphs: list[tuple[str, _Sentences]]) -> list[list[float]]:
-    """Per paragraph, the chrF of `hyp` against each run of 1 to `longest` of its sentences (in
-    `sentence_runs` order), counted in one pass over all of the paragraphs' n-grams (`_Sentences`)."""
-    runs = [_runs(text, longest) for text, _ in paragraphs]
-    size = np.concatenate([r[2] for r in runs])
-    ready = [p for _, p in paragraphs]
-    grams = np.concatenate([p.grams for p in ready], axis=1)
-    if not len(hyp.ids) or not grams.shape[1]:
-        shared = np.zeros_like(size)
-    else:
-        at = np.minimum(np.searchsorted(hyp.ids, grams[0]), len(hyp.ids) - 1)
-        keep = np.flatnonzero(hyp.ids[at] == grams[0])  # only the n-grams the foreign text has can be shared
-        owner = np.repeat(np.arange(len(ready)), [p.grams.shape[1] for p in ready])[keep]
-        # Occurrences of one n-gram of one paragraph side by side, by position (a stable sort).
-        sort = np.argsort(owner * len(hyp.ids) + at[keep], kind="stable")
-        keep, owner, at = keep[sort], owner[sort], at[keep][sort]
-        order, first, last = grams[1:, keep]
-        wanted = hyp.counts[at]
-        index = np.arange(len(keep))
-        new = np.ones(len(keep), dtype=bool)
-        new[1:] = (at[1:] != at[:-1]) | (owner[1:] != owner[:-1])
+@lru_cache(maxsize=1024)
+def _sentence_contents(paragraph: str) -> tuple[str, ...] | None:
+    """The content characters (`_content`, spaces removed) of each sentence of `paragraph` (the whole
+    paragraph when it has none), or None when one is no `_Grams` digit: a run's content is its sentences'
+    one after the other, as no word spans a sentence break. Cached: a paragraph is compared with each
+    foreign text near it."""
+    pieces = [paragraph[s.start : s.end] for s in split_sentences(paragraph)] or [paragraph]
+    contents = tuple("".join(_content(piece).split()) for piece in pieces)
+    return None if _UNPACKABLE.search("".join(contents)) else contents
+
+
+_TABLE = 1 << 22  # cells of one `_chunk_scores` lookup table at most: more pairs are counted in chunks
+_POSITIONS = 1 << 19  # and characters of the pairs' paragraphs (the arrays of one chunk are a few per character)
+
+
+def _run_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[float]]:
+    """Per (foreign content characters, a paragraph's sentence contents, longest run) pair: the chrF
+    against each run of 1 to `longest` of the sentences (`sentence_runs` order), counted by
+    `_chunk_scores` in chunks of pairs whose foreign characters times alphabet fit `_TABLE` and whose
+    paragraphs' characters fit `_POSITIONS`."""
+    out: list[list[float]] = []
+    start = 0
+    while start < len(pairs):
+        seen: set[str] = set()
+        alphabet: set[str] = set()
+        end, size, positions = start, 0, 0
+        while end < len(pairs):
+            chars, sentences, _ = pairs[end]
+            grown = alphabet if chars in seen else alphabet | set(chars)
+            more = size if chars in seen else size + len(chars) + 1
+            wider = positions + sum(map(len, sentences)) + 1
+            if end > start and ((more + 1) * (len(grown) + 1) > _TABLE or wider > _POSITIONS):
+                break
+            seen.add(chars)
+            alphabet, size, positions, end = grown, more, wider, end + 1
+        out += _chunk_scores(pairs[start:end])
+        start = end
+    return out
+
+
+def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[float]]:
+    """`_run_scores` of one chunk, in one pass over all of its pairs' characters.
+
+    Characters (n = 1): a run holds each character as often as its sentences do together, so per
+    paragraph a running count of each character over its sentences gives every run's, and the shared count
+    is the sum over characters of the smaller of the run's and the foreign text's.
+
+    Longer n-grams, matching: the foreign texts' n-grams are numbered order by order as a trie, in a table
+    indexed by (the number of an n-gram's first n - 1 characters, its last character); an n-gram's number
+    is the position (+ 1) of one of its occurrences in the foreign texts, a character's digit its rank in
+    the chunk's alphabet, and the first level is indexed by the foreign text. So a paragraph's n-gram at a
+    position gets the number of the same n-gram in the pair's foreign text, or 0 when that text lacks it,
+    in one lookup per order for the positions whose shorter n-gram matched: no search over all n-grams.
+
+    Longer n-grams, counting: a run's content is its sentences' contents one after the other, so it holds
+    an occurrence of an n-gram when it starts at or before the occurrence's first sentence and ends at or
+    after its last one. It shares that occurrence with a foreign text that has the n-gram `h` times unless
+    it holds it `h` times before already: unless it starts at or before the sentence of the `h`-th
+    occurrence before. So each occurrence is shared by the runs whose first sentence lies in a range and
+    that end at or after its last sentence: per pair, order and last sentence of the occurrences, a row over
+    the `longest` first sentences a run that ends there can have gets +1 where the range starts and -1 past
+    its end; summed along the row, it counts the shared occurrences of the runs that start at each; a run's
+    count is the sum of the rows of the sentences it ends with or before, from its own first one."""
+    foreigns = {chars: i for i, chars in enumerate(dict.fromkeys(chars for chars, _, _ in pairs))}
+    paragraphs = {s: i for i, s in enumerate(dict.fromkeys(sentences for _, sentences, _ in pairs))}
+    pair_f = np.array([foreigns[chars] for chars, _, _ in pairs], dtype=np.intp)
+    pair_p = np.array([paragraphs[sentences] for _, sentences, _ in pairs], dtype=np.intp)
+    longest = np.array([n for _, _, n in pairs], dtype=np.intp)
+    f_len = np.array([len(chars) for chars in foreigns], dtype=np.intp)
+    s_len = np.array([len(s) for sentences in paragraphs for s in sentences], dtype=np.intp)
+    s_start = _starts(s_len)  # each sentence's first character in `p_codes`, then the end
+    p_first = _starts(np.array([len(sentences) for sentences in paragraphs], dtype=np.intp))
+    p_codes = _codes("".join(s for sentences in paragraphs for s in sentences))
+    p_sentence = np.repeat(np.arange(len(s_len)), s_len)
+    sentences = np.diff(p_first)[pair_p]  # of each pair's paragraph
+
+    # Each foreign text followed by a stop, a character no text has: digit 0, as the ones no foreign text has.
+    f_codes = _codes("\x00".join(foreigns) + "\x00")
+    present = np.zeros(_BASE, dtype=bool)
+    present[f_codes] = True
+    present[_codes("\x00")] = False
+    digit = (np.cumsum(present) * present).astype(np.int32)
+    width = int(digit.max()) + 1
+    f_of = np.repeat(np.arange(len(foreigns)), f_len + 1)
+    f_start = _starts(f_len + 1)
+    f_digit, p_digit = digit[f_codes], digit[p_codes]
+
+    # Runs, pair after pair: their first and last sentences (numbered in `p_first` order) and lengths.
+    bounds = [_run_bounds(int(k), int(n)) for k, n in zip(sentences, longest, strict=True)]
+    run_pair = np.repeat(np.arange(len(pairs)), [len(a) for a, _ in bounds])
+    a, b = np.concatenate([a for a, _ in bounds]), np.concatenate([b for _, b in bounds])
+    offset = p_first[pair_p[run_pair]]
+    length = s_start[offset + b + 1] - s_start[offset + a]
+    shared = np.zeros((len(a), CHRF_ORDER), dtype=np.intp)
+    held = np.bincount(f_of * width + f_digit, minlength=len(foreigns) * width).reshape(-1, width)
+    held[:, 0] = 0
+    running = np.zeros((len(s_len) + 1, width), dtype=np.intp)
+    running[1:] = np.cumsum(np.bincount(p_sentence * width + p_digit, minlength=len(s_len) * width)
+                            .reshape(-1, width), axis=0)
+    shared[:, 0] = np.minimum(held[pair_f[run_pair]], running[offset + b + 1] - running[offset + a]).sum(axis=1)
+
+    # The characters of every pair's paragraph, each paragraph followed by a stop, pair after pair.
+    p_begin = s_start[p_first[:-1]]
+    p_end = s_start[p_first[1:]]
+    stopped = np.insert(p_digit, p_end, 0)
+    size = (p_end - p_begin)[pair_p] + 1
+    p_digits = np.concatenate([stopped[p_begin[p] + p : p_end[p] + p + 1] for p in pair_p.tolist()])
+    pair_of = np.repeat(np.arange(len(pairs), dtype=np.int32), size)
+    at_start = _starts(size)
+    local = (p_sentence - np.repeat(p_first[:-1], np.diff(p_first))[p_sentence]).astype(np.int32)  # in its paragraph
+
+    key_base = _starts(f_len[pair_f] + 1)  # an n-gram of a pair's foreign text: one key of the pair's range
+    small = int(key_base[-1]) <= 1 << 16  # keys fit 16 bits: a radix sort
+    cell_base = _starts((CHRF_ORDER - 1) * sentences * (longest + 1))
+    plus, minus = [], []
+    table = np.zeros(len(f_codes) * width, dtype=np.int32)  # one level at a time, cleared after it
+    # Before the first character, an n-gram's number is its foreign text's (a paragraph's: its pair's).
+    f_at, f_ids = np.arange(len(f_codes), dtype=np.int32), f_of.astype(np.int32)
+    at, ids = np.arange(len(pair_of), dtype=np.int32), np.repeat(pair_f, size).astype(np.int32)
+    for n in range(1, CHRF_ORDER + 1):
+        f_next = f_digit[f_at + n - 1]
+        live = f_next > 0
+        f_at, f_keys = f_at[live], f_ids[live] * width + f_next[live]
+        p_keys = ids * width + p_digits[at + n - 1]
+        table[f_keys] = f_at + 1
+        f_ids = table[f_keys]
+        found = table[p_keys]
+        table[f_keys] = 0
+        live = np.flatnonzero(found)
+        at, ids = at[live], found[live]
+        if n == 1:
+            continue
+        # Occurrences of one n-gram in one pair side by side, by position (a stable sort).
+        pair = pair_of[at]
+        key = key_base[pair] + ids - 1 - f_start[pair_f[pair]]
+        sort = np.argsort(key.astype(np.uint16) if small else key, kind="stable")
+        pair, key = pair[sort], key[sort]
+        occurrence = p_begin[pair_p[pair]] + at[sort] - at_start[pair]
+        wanted = np.bincount(f_ids, minlength=len(f_codes) + 1)[ids[sort]]
+        first, last = local[occurrence], local[occurrence + n - 1]
+        index = np.arange(len(key))
+        new = np.ones(len(key), dtype=bool)
+        new[1:] = key[1:] != key[:-1]
         rank = index - np.maximum.accumulate(np.where(new, index, 0))  # occurrences of it before
         # A run shares the occurrence when it starts after the sentence of the wanted-th occurrence
         # before (any run does when there are fewer), and at or before the occurrence's own.
         earliest = np.where(rank >= wanted, first[np.maximum(index - wanted, 0)] + 1, 0)
-        widest = max(p.sentences for p in ready)
-        # Per paragraph and order, a table over (first sentence of the run, last sentence): +1 where the
-        # range of first sentences starts, -1 past its end, at the smallest last sentence; summed along
-        # both axes, a cell holds the run's shared count.
-        cell = ((owner * CHRF_ORDER + order) * (widest + 1)) * widest + last
-        total = len(ready) * CHRF_ORDER * (widest + 1) * widest
-        table = (np.bincount(cell + earliest * widest, minlength=total)
-                 - np.bincount(cell + (first + 1) * widest, minlength=total))
-        table = table.reshape(len(ready), CHRF_ORDER, widest + 1, widest).cumsum(axis=2).cumsum(axis=3)
-        which = np.repeat(np.arange(len(ready)), [len(r[0]) for r in runs])
-        start = np.concatenate([r[0] for r in runs])
-        end = np.concatenate([r[1] for r in runs])
-        shared = table[which[:, None], np.arange(CHRF_ORDER)[None, :], start[:, None], end[:, None]]
-    scores = _f_scores(shared, hyp.totals, size).tolist()
-    ends = np.cumsum([len(r[0]) for r in runs]).tolist()
-    return [scores[a:b] for a, b in zip([0, *ends], ends, strict=False)]
+        reach = longest[pair]
+        low = last - reach + 1  # the first sentence of the longest run that ends at `last`
+        begin = np.maximum(earliest, low)
+        counted = begin <= first
+        row = cell_base[pair] + ((n - 2) * sentences[pair] + last) * (reach + 1) - low
+        plus.append((row + begin)[counted])
+        minus.append((row + first + 1)[counted])
+    total = int(cell_base[-1])
+    cells = np.cumsum(np.bincount(np.concatenate(plus), minlength=total)
+                      - np.bincount(np.concatenate(minus), minlength=total))
+    k, reach = sentences[run_pair], longest[run_pair]
+    at_row = (cell_base[run_pair] + b * (reach + 1) + a - b + reach - 1)[:, None]
+    counts = cells[at_row + np.arange(CHRF_ORDER - 1)[None, :] * (k * (reach + 1))[:, None]]
+    # The rows of the run's last sentences: summed over the runs of one first sentence, shortest first.
+    summed = np.concatenate([np.zeros((1, CHRF_ORDER - 1), dtype=counts.dtype), np.cumsum(counts, axis=0)])
+    index = np.arange(len(a))
+    shared[:, 1:] = summed[index + 1] - summed[index - (b - a)]
+    orders = np.arange(CHRF_ORDER)[None, :]
+    scores = _f_scores(shared, np.maximum(0, f_len[pair_f[run_pair]][:, None] - orders),
+                       np.maximum(0, length[:, None] - orders)).tolist()
+    ends = np.cumsum([len(a) for a, _ in bounds]).tolist()
+    return [scores[start:end] for start, end in zip([0, *ends], ends, strict=False)]
 
 
-@lru_cache(maxsize=256)
-def _runs(paragraph: str, longest: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per run of 1 to `longest` sentences of `paragraph` (`sentence_runs` order): its first and last
-    sentence and its number of n-grams of each order."""
-    prepared = _sentences(paragraph)
-    assert prepared is not None
-    count = prepared.sentences
-    pairs = [(i, j) for i in range(count) for j in range(i, min(count, i + longest))]
+def _starts(lengths: np.ndarray) -> np.ndarray:
+    """Where each of consecutive pieces of these lengths starts, then where the last one ends."""
+    return np.concatenate([np.zeros(1, dtype=np.intp), np.cumsum(lengths, dtype=np.intp)])
+
+
+def _codes(chars: str) -> np.ndarray:
+    """Each character's code point + 1 (a `_Grams` digit)."""
+    return np.frombuffer(chars.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32).astype(np.intp) + 1
+
+
+@lru_cache(maxsize=1024)
+def _run_bounds(sentences: int, longest: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first and last sentence of every run of 1 to `longest` of `sentences` sentences
+    (`sentence_runs` order)."""
+    pairs = [(i, j) for i in range(sentences) for j in range(i, min(sentences, i + longest))]
     first, last = np.array(pairs, dtype=np.intp).reshape(-1, 2).T
-    length = prepared.starts[last + 1] - prepared.starts[first]
-    return first, last, np.maximum(0, length[:, None] - np.arange(CHRF_ORDER)[None, :])
+    return first, last
 
 
-@lru_cache(maxsize=256)
-def _sentences(paragraph: str) -> _Sentences | None:
-    """The paragraph's `_Sentences`, or None when a character does not fit `_Grams` numbers. Cached: one
-    paragraph is compared with several foreign ones."""
-    spans = split_sentences(paragraph)
-    pieces = [paragraph[s.start : s.end] for s in spans] or [paragraph]  # no sentence: one run, the text
-    chars = ["".join(_content(piece).split()) for piece in pieces]
-    points = np.frombuffer("".join(chars).encode("utf-32-le", errors="surrogatepass"),
-                           dtype=np.uint32).astype(np.int64) + 1
-    if len(points) and int(points.max()) >= _BASE:
-        return None
-    starts = np.cumsum([0] + [len(c) for c in chars]).astype(np.int64)
-    packed, positions = [points], [np.arange(len(points))]
-    for n in range(2, min(CHRF_ORDER, len(points)) + 1):
-        packed.append(packed[-1][:-1] * _BASE + points[n - 1 :])
-        positions.append(positions[0][: len(points) - n + 1])
-    order = np.repeat(np.arange(len(packed)), [len(p) for p in packed])
-    position = np.concatenate(positions)
-    # An occurrence's first sentence: the last one starting at or before it (empty sentences start where
-    # the next does); its last: the first one ending at or after its end.
-    first = np.searchsorted(starts[:-1], position, side="right") - 1
-    last = np.searchsorted(starts[1:], position + order + 1, side="left")
-    return _Sentences(len(chars), starts, np.stack([np.concatenate(packed), order, first, last]))
-
-
-def _best(foreign: str, scored: list[tuple[str, float]], *, gated: bool) -> tuple[float, str]:
-    """The best-scoring run, first on ties, and its score; (0, "") when none scores. `gated`: only among the
-    runs a translation could be: length ratio within `LENGTH_RATIO`, and when both hold numbers, one at least
-    in common (translations drop or reword a number now and then; they do not replace them all)."""
+def _best(foreign: str, scored: list[tuple[str, float]]) -> tuple[float, str]:
+    """The best-scoring run among the runs a translation could be, first on ties, and its score; (0, "")
+    when none scores: length ratio within `LENGTH_RATIO`, and when both hold numbers, one at least in common
+    (translations drop or reword a number now and then; they do not replace them all)."""
     numbers = _numbers(foreign)
     best = (0.0, "")
     for run, score in scored:
-        if gated:
-            ratio = len(foreign) / max(1, len(run))
-            theirs = _numbers(run)
-            if not LENGTH_RATIO[0] <= ratio <= LENGTH_RATIO[1] or (numbers and theirs and not numbers & theirs):
-                continue
-        if score > best[0]:
-            best = (score, run)
+        if score <= best[0] or not LENGTH_RATIO[0] <= len(foreign) / max(1, len(run)) <= LENGTH_RATIO[1]:
+            continue
+        if numbers and (theirs := _numbers(run)) and not numbers & theirs:
+            continue
+        best = (score, run)
     return best
+
+
+def _top(scored: list[tuple[str, float]]) -> float:
+    """The best score of any run (0 when none scores): how much a rival resembles the foreign text."""
+    return max([0.0, *(score for _, score in scored)])
 
 
 def corroborated(foreign: str, run: str) -> bool:
@@ -377,38 +488,49 @@ def corroborated(foreign: str, run: str) -> bool:
     return alike.ratio() >= 0.75
 
 
-def stands_out(foreign: str, candidates: list[str], background: list[str],
-               margins: tuple[float, float]) -> tuple[int, float] | None:
-    """The candidate `foreign` translates, by `resemblance` among the runs a translation could be (`_best`,
-    gated), if it beats every background paragraph and every other candidate (any of their runs) by the
-    first of `margins`, or by the second when `corroborated`: its position in `candidates` and its lead;
-    None without a background paragraph at least half as long as `foreign` to compare with."""
-    if not candidates:
-        return None
+def stands_out(questions: Sequence[tuple[str, list[str], list[str]]],
+               margins: tuple[float, float]) -> list[tuple[int, float] | None]:
+    """Per question (foreign text, candidates, background): the candidate the foreign text translates, by
+    `resemblances` among the runs a translation could be (`_best`), if it beats every background
+    paragraph and every other candidate (any of their runs) by the first of `margins`, or by the second
+    when `corroborated`: its position in the candidates and its lead; None without a rival at least half as
+    long as the foreign text to compare with.
+
+    The questions are answered together, in two rounds of `resemblances`: every foreign text against its
+    candidates, then against its background when the candidates did not settle it (one rival close enough
+    does: most foreign paragraphs stop there)."""
+    strong, close = margins
     # Only paragraphs of a comparable size measure the background: a name line shares little with anything.
     # A shorter one has no run a translation could be either (LENGTH_RATIO), so it is not scored at all.
-    comparable = [i for i, c in enumerate(candidates) if len(c) * 2 >= len(foreign)]
-    runs: list[list[tuple[str, float]] | None] = [None] * len(candidates)
-    for i, found in zip(comparable, resemblance(foreign, [candidates[i] for i in comparable]), strict=True):
-        runs[i] = found
-    scored = [(0.0, "") if r is None else _best(foreign, r, gated=True) for r in runs]
-    best = max(range(len(candidates)), key=lambda i: scored[i][0])
-    score, run = scored[best]
-    strong, corroborated_margin = margins
-    others = [(c, runs[i]) for i, c in enumerate(candidates) if i != best] + [(b, None) for b in background]
-    rivals = [(text, r) for text, r in others if len(text) * 2 >= len(foreign)]  # nearest first
-    if not rivals or score < corroborated_margin:
-        return None
-    top = 0.0
-    for text, known in rivals:
-        # A background paragraph is scored only when the rivals before it did not settle it.
-        top = max(top, _best(foreign, resemblance(foreign, [text])[0] if known is None else known, gated=False)[0])
-        if score - top < corroborated_margin:
-            return None  # one rival close enough settles it: most foreign paragraphs stop here
-    lead = score - top
-    if lead >= strong or corroborated(foreign, run):
-        return best, lead
-    return None
+    near = [[i for i, c in enumerate(candidates) if len(c) * 2 >= len(foreign)]
+            for foreign, candidates, _ in questions]
+    far = [[b for b in background if len(b) * 2 >= len(foreign)] for foreign, _, background in questions]
+    found = iter(resemblances([(foreign, candidates[i]) for (foreign, candidates, _), comparable
+                               in zip(questions, near, strict=True) for i in comparable]))
+    answers: list[tuple[int, float] | None] = [None] * len(questions)
+    leaders: list[tuple[int, int, float, str, float]] = []  # question, best, its score and run, top rival so far
+    for q, ((foreign, candidates, _), comparable) in enumerate(zip(questions, near, strict=True)):
+        if not candidates:
+            continue
+        runs = {i: next(found) for i in comparable}
+        scored = [_best(foreign, runs[i]) if i in runs else (0.0, "") for i in range(len(candidates))]
+        best = max(range(len(candidates)), key=lambda i: scored[i][0])
+        score, run = scored[best]
+        rivals = [i for i in comparable if i != best]
+        if not (rivals or far[q]) or score < close:
+            continue
+        top = max([0.0] + [_top(runs[i]) for i in rivals])
+        if score - top >= close:
+            leaders.append((q, best, score, run, top))
+    waiting = [leader for leader in leaders if far[leader[0]]]
+    background = iter(resemblances([(questions[q][0], b) for q, *_ in waiting for b in far[q]]))
+    tops = {q: max([top] + [_top(next(background)) for _ in far[q]])
+            for q, _, _, _, top in waiting}
+    for q, best, score, run, top in leaders:
+        lead = score - tops.get(q, top)
+        if lead >= close and (lead >= strong or corroborated(questions[q][0], run)):
+            answers[q] = (best, lead)
+    return answers
 
 
 @lru_cache(maxsize=4096)

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.document import Block, Document
+from stages import transdup
 from stages.languages import Languages, LanguagesConfig
-from stages.transdup import _content, best_chrf, chrf, chrf_many, resemblance, sentence_runs
+from stages.transdup import _content, best_chrf, chrf, chrf_many, resemblances, sentence_runs, stands_out
 from tests.conftest import ROOT
 
 PUD = [json.loads(line) for line in (ROOT / "fixtures" / "transdup" / "pud_pairs.jsonl").read_text(
@@ -105,19 +106,55 @@ PARAGRAPHS = [
 ]
 
 
-@pytest.mark.parametrize("foreign", [
-    "Die Regierung kündigte neue Maßnahmen an.", "The government announced new measures. The plan was criticised.",
-    "regierung regierung regierung plan plan", "Ah.", "", "政府宣布了新措施 2024",
-])
+FOREIGNS = ["Die Regierung kündigte neue Maßnahmen an.",
+            "The government announced new measures. The plan was criticised.",
+            "regierung regierung regierung plan plan", "Ah.", "", "政府宣布了新措施 2024"]
+
+
+@pytest.mark.parametrize("foreign", FOREIGNS)
 def test_resemblance_scores_every_run_as_chrf_does_one_by_one(foreign: str) -> None:
     """All runs of all paragraphs are counted at once (`_run_scores`); the figures are those of `chrf_many`
     run by run, to the last bit, repeated n-grams, empty runs and unpackable characters included."""
-    assert resemblance(foreign, PARAGRAPHS) == [_resemblance_by_the_book(foreign, p) for p in PARAGRAPHS]
+    expected = [_resemblance_by_the_book(foreign, p) for p in PARAGRAPHS]
+    assert resemblances([(foreign, p) for p in PARAGRAPHS]) == expected
+
+
+def test_resemblances_of_many_foreign_texts_at_once_are_those_of_each_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pairs of several foreign texts and paragraphs share one count (and its alphabet), in one chunk or in
+    many: no pair's figures depend on the others'."""
+    pairs = [(f, p) for f in FOREIGNS for p in PARAGRAPHS] + [(c["paragraphs"][0]["text"], p["text"])
+                                                           for c in PUD[:6] for p in c["paragraphs"]]
+    expected = [_resemblance_by_the_book(f, p) for f, p in pairs]
+    assert resemblances(pairs) == expected
+    chars = ["".join(_content(f).split()) for f, _ in pairs]
+    monkeypatch.setattr(transdup, "_TABLE", max((len(c) + 2) * (len(set(c)) + 2) for c in chars))
+    assert resemblances(pairs) == expected  # the longest foreign text fills a table: chunks of one or two
+    monkeypatch.setattr(transdup, "_TABLE", 64)
+    assert resemblances(pairs) == expected  # no foreign text fits a table: all counted by `chrf_many`
+    monkeypatch.undo()
+    monkeypatch.setattr(transdup, "_POSITIONS", 200)  # a chunk per few paragraphs
+    assert resemblances(pairs) == expected
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(alphabet="abcdeé .!?A\n", max_size=60), st.lists(st.text(alphabet="abcdeé .!?AB\n", max_size=120),
-                                                              max_size=4))
-def test_resemblance_is_chrf_run_by_run_on_any_text(foreign: str, paragraphs: list[str]) -> None:
+@given(st.lists(st.text(alphabet="abcdeé .!?A\n", max_size=60), min_size=1, max_size=3),
+       st.lists(st.text(alphabet="abcdeé .!?AB\n", max_size=120), max_size=4))
+def test_resemblance_is_chrf_run_by_run_on_any_text(foreigns: list[str], paragraphs: list[str]) -> None:
     """Few letters, so n-grams repeat within and across sentences: the occurrence counting must hold."""
-    assert resemblance(foreign, paragraphs) == [_resemblance_by_the_book(foreign, p) for p in paragraphs]
+    pairs = [(f, p) for f in foreigns for p in paragraphs]
+    assert resemblances(pairs) == [_resemblance_by_the_book(f, p) for f, p in pairs]
+
+
+def test_stands_out_answers_each_question_as_if_asked_alone() -> None:
+    """The questions of a batch are answered in two rounds of shared counts; each answer is the one the
+    question gets alone, found or not (the fixture has both)."""
+    questions = []
+    for case in PUD:
+        texts = [p["text"] for p in case["paragraphs"]]
+        [foreign] = [i for i, p in enumerate(case["paragraphs"]) if p["role"] == "foreign"]
+        others = [i for i in range(len(texts)) if i != foreign]
+        questions.append((texts[foreign], [texts[i] for i in others if abs(i - foreign) <= 3],
+                          [texts[i] for i in others if abs(i - foreign) > 3]))
+    answers = stands_out(questions, (0.08, 0.02))
+    assert answers == [stands_out([q], (0.08, 0.02))[0] for q in questions]
+    assert {a is None for a in answers} == {True, False}
