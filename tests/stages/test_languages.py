@@ -171,3 +171,55 @@ def test_the_batch_counts_words_capitals_and_letters_as_the_patterns_do() -> Non
 @given(st.lists(st.text(alphabet="aB é_1²政 -'\n.\x00", max_size=30), max_size=8))
 def test_the_batch_counts_any_text_as_the_patterns_do(texts: list[str]) -> None:
     assert _shapes(texts) == [_shape(t) for t in texts]
+
+
+_NEIGHBOURS = _TEXTS + [
+    "Lo govèrn a anonciat de mesuras novèlas per l'economia del país e los trabalhadors.",  # Occitan
+    "El govern ha anunciat noves mesures per a l'economia del país i els treballadors.",  # Catalan
+    "Il governo ha annunciato nuove misure per l'economia del paese e i lavoratori.",
+    "De regering heeft gisteren nieuwe maatregelen aangekondigd voor de economie.",
+    "D'Regierung huet gëschter nei Moossname fir d'Wirtschaft ugekënnegt.",  # Luxembourgish
+    "Regeringen meddelte i går nye foranstaltninger for økonomien.",
+    "Le gouvernement a annoncé hier de nouvelles mesures pour l'économie del país.",
+    "政府宣布了新措施", "Москва объявила о новых мерах", "ok", "Ça va ?",
+]
+
+
+def test_the_automaton_finds_the_features_py3langid_walks() -> None:
+    from py3langid.langid import visit_counts
+
+    from stages.langid_batch import _automaton, _encode, _py3langid_model
+
+    model = _py3langid_model()
+    encoded = [_encode(t) for t in _NEIGHBOURS]
+    text, feature, counts = _automaton().found(encoded)
+    found = [{int(f): int(c) for t, f, c in zip(text, feature, counts, strict=True) if t == i}
+             for i in range(len(encoded))]
+    assert found == [dict(visit_counts(model.tk_nextmove, model._rowbase, model.tk_output, e) or {})
+                     for e in encoded]
+    assert list(text) == sorted(text) and all(list(feature[text == i]) == sorted(feature[text == i])
+                                              for i in range(len(encoded)))
+
+
+@pytest.mark.parametrize("other_share", [0.99, 0.9, 0.5, 0.05])
+def test_the_coarse_bound_spares_only_texts_the_groups_bound_rules_out(other_share: float) -> None:
+    """The first, coarser bound settles most texts; the texts it leaves to the groups' bound, and those
+    given the unrestricted model, are exactly those that the groups' bound alone would give it."""
+    import math
+
+    import numpy as np
+
+    from stages.langid_batch import _MARGIN, _automaton, _encode, _logsumexp, _scorer, _sums
+
+    scorer = _scorer(("fr", "de", "en"))
+    encoded = [_encode(t) for t in _NEIGHBOURS * 3]
+    text, feature, counts = _automaton().found(encoded)
+    n, temperature = len(encoded), np.sqrt(np.maximum([len(e) for e in encoded], 1))
+    weights = np.log1p(counts.astype(np.float32))
+    scaled = _sums(scorer.table, scorer.priors, text, feature, weights, n) / temperature[:, None]
+    log_inside = _logsumexp(scaled[:, :3])
+    threshold = math.log(other_share / (1 - other_share)) - _MARGIN
+    groups = _sums(scorer.groups, scorer.group_priors, text, feature, weights, n) / temperature[:, None]
+    alone = _logsumexp(groups + scorer.log_sizes) - log_inside >= threshold
+    need = scorer._may_reach(scaled[:, 3:], text, feature, weights, n, temperature, log_inside, threshold)
+    assert list(need) == list(alone) and 0 < need.sum() < n
