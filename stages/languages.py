@@ -54,7 +54,7 @@ from pipeline.document import Block, Change, Document, Removal, Segment, Segment
 from pipeline.stage import Stage
 from pipeline.types import Fraction, LangCode, NonNegativeInt, PositiveFloat, PositiveInt
 from stages.detectors import DETECTORS, Detector, DetectorName, Guess
-from stages.sentences import soft_breaks, split_sentences
+from stages.sentences import sentences_with_breaks
 from stages.text import is_prose, unspaced_share, unspaced_words
 from stages.transdup import stands_out, translation_evidence
 
@@ -176,12 +176,13 @@ class Languages(Stage[LanguagesConfig]):
         for position, block in enumerate(doc.blocks):
             block.segments = _segments(by_block.get(position, []))
         # Code, commands, URLs and references are no prose: kept as they are, and no vote for the language.
-        prose = [[is_prose(block.text[seg.start : seg.end]) for seg in block.segments] for block in doc.blocks]
+        prose = _Prose(doc.blocks)
         doc.lang = _main_language(doc.blocks, prose)
-        for block, flags in zip(doc.blocks, prose, strict=True):
+        for position, block in enumerate(doc.blocks):
             _summarise(block)
-            for seg, readable in zip(block.segments, flags, strict=True):
-                seg.action = self._action(seg.lang, doc.lang) if readable else "keep"
+            for k, seg in enumerate(block.segments):
+                action = self._action(seg.lang, doc.lang)
+                seg.action = action if action == "keep" or prose(position, k) else "keep"
                 self.counters[f"segment:{seg.lang}"] += 1
                 if seg.action == "drop":
                     self.counters[f"dropped:{seg.lang}"] += 1
@@ -383,8 +384,8 @@ def _segmented(doc: Document) -> bool:
 
 def _plan(doc: Document) -> list[tuple[int, list[int]]]:
     """Per sentence of the document: its block position and `[start, *soft breaks, end]`."""
-    return [(position, [span.start, *soft_breaks(block.text, span), span.end])
-            for position, block in enumerate(doc.blocks) for span in split_sentences(block.text)]
+    return [(position, [span.start, *breaks, span.end])
+            for position, block in enumerate(doc.blocks) for span, breaks in sentences_with_breaks(block.text)]
 
 
 def _ranges(bounds: list[int]) -> list[tuple[int, int]]:
@@ -448,19 +449,67 @@ def _summarise(block: Block) -> None:
     block.confidence = round(sum(s.confidence * (s.end - s.start) for s in chosen) / total, 4)
 
 
-def _main_language(blocks: list[Block], prose: list[list[bool]]) -> str | None:
+class _Prose:
+    """Whether the `k`th segment of `blocks[position]` is prose (`is_prose`), found when first asked: it
+    reads the whole segment with several patterns, and most decisions do not need it."""
+
+    def __init__(self, blocks: list[Block]) -> None:
+        self._blocks = blocks
+        self._known: dict[tuple[int, int], bool] = {}
+
+    def __call__(self, position: int, k: int) -> bool:
+        found = self._known.get((position, k))
+        if found is None:
+            block = self._blocks[position]
+            seg = block.segments[k]
+            found = self._known[position, k] = is_prose(block.text[seg.start : seg.end])
+        return found
+
+
+def _main_language(blocks: list[Block], prose: _Prose) -> str | None:
     """The language of the set with most characters of prose (all text when none is prose), or `other`
     when most of it is outside the set."""
+    totals: Counter[str] = Counter()
+    for block in blocks:
+        for seg in block.segments:
+            if seg.lang != UNCERTAIN:
+                totals[seg.lang] += seg.end - seg.start
+    leader = _largest(totals)
+    if leader is None or _leads(blocks, prose, totals, leader):
+        return leader
+    flags = [[prose(position, k) for k in range(len(block.segments))] for position, block in enumerate(blocks)]
     sizes: Counter[str] = Counter()
-    anything = not any(map(any, prose))
-    for block, flags in zip(blocks, prose, strict=True):
-        for seg, readable in zip(block.segments, flags, strict=True):
+    anything = not any(map(any, flags))
+    for block, readable_flags in zip(blocks, flags, strict=True):
+        for seg, readable in zip(block.segments, readable_flags, strict=True):
             if seg.lang != UNCERTAIN and (readable or anything):
                 sizes[seg.lang] += seg.end - seg.start
     inside = Counter({lang: n for lang, n in sizes.items() if lang != OTHER})
     if sizes[OTHER] * 2 > sum(sizes.values()):
         return OTHER
     return _largest(inside or sizes)
+
+
+def _leads(blocks: list[Block], prose: _Prose, totals: Counter[str], leader: str) -> bool:
+    """Whether the prose of `leader`, the language with most characters, already decides `_main_language`
+    whatever the other segments are: its segments are read for prose, largest first, until the prose
+    found outweighs all the text of every rival (in the set: beats it as `_largest` compares; outside
+    it: is at least as large, so `other` cannot hold most of the prose; for `other`: outweighs all the
+    set's text together)."""
+    rivals = [(n, lang) for lang, n in totals.items() if lang not in (leader, OTHER)]
+    own = sorted(((seg.end - seg.start, position, k) for position, block in enumerate(blocks)
+                  for k, seg in enumerate(block.segments) if seg.lang == leader), key=lambda t: -t[0])
+    found = 0
+    for size, position, k in own:
+        if not prose(position, k):
+            continue
+        found += size
+        if leader == OTHER:
+            if found > sum(n for n, _ in rivals):
+                return True
+        elif found >= totals[OTHER] and all((found, leader) > rival for rival in rivals):
+            return True
+    return False
 
 
 def _largest(sizes: Counter[str]) -> str | None:

@@ -223,3 +223,49 @@ def test_the_coarse_bound_spares_only_texts_the_groups_bound_rules_out(other_sha
     alone = _logsumexp(groups + scorer.log_sizes) - log_inside >= threshold
     need = scorer._may_reach(scaled[:, 3:], text, feature, weights, n, temperature, log_inside, threshold)
     assert list(need) == list(alone) and 0 < need.sum() < n
+
+
+def _reference_main_language(blocks: list[Block], flags: list[list[bool]]) -> str | None:
+    """`_main_language` by its definition: most characters of prose (of all text when none is prose)."""
+    from collections import Counter
+
+    sizes: Counter[str] = Counter()
+    anything = not any(map(any, flags))
+    for block, readable in zip(blocks, flags, strict=True):
+        for seg, prose in zip(block.segments, readable, strict=True):
+            if seg.lang != "uncertain" and (prose or anything):
+                sizes[seg.lang] += seg.end - seg.start
+    if sizes["other"] * 2 > sum(sizes.values()):
+        return "other"
+    inside = {lang: n for lang, n in sizes.items() if lang != "other"} or dict(sizes)
+    return max(inside, key=lambda lang: (inside[lang], lang)) if inside else None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["fr", "de", "en", "other", "uncertain"]),
+                                   st.integers(1, 40), st.booleans()), min_size=1, max_size=4), max_size=5))
+def test_the_main_language_reads_only_the_prose_it_needs(layout: list[list[tuple[str, int, bool]]]) -> None:
+    from pipeline.document import Segment
+    from stages.languages import _main_language, _Prose
+
+    blocks, flags = [], []
+    for i, segs in enumerate(layout):
+        starts = [sum(n for _, n, _ in segs[:k]) for k in range(len(segs))]
+        blocks.append(Block(kind="paragraph", text="x" * sum(n for _, n, _ in segs), index=i,
+                            segments=[Segment(start=a, end=a + n, lang=lang, confidence=1.0)
+                                      for a, (lang, n, _) in zip(starts, segs, strict=True)]))
+        flags.append([prose for _, _, prose in segs])
+    asked: list[tuple[int, int]] = []
+
+    class Known(_Prose):
+        def __call__(self, position: int, k: int) -> bool:
+            asked.append((position, k))
+            return flags[position][k]
+
+    assert _main_language(blocks, Known(blocks)) == _reference_main_language(blocks, flags)
+    # The largest prose segment of the language with most text outweighs all the rest: nothing else is read.
+    leader = max(((n, i, k) for i, segs in enumerate(layout) for k, (lang, n, prose) in enumerate(segs)
+                  if lang not in ("uncertain",) and prose), default=None)
+    total = sum(n for segs in layout for lang, n, _ in segs if lang != "uncertain")
+    if leader is not None and leader[0] * 2 > total:
+        assert asked == [leader[1:]]
