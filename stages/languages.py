@@ -40,13 +40,14 @@ duplicate, smoothing and soft split is recorded in `changes`. Filters nothing.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import pairwise
-from typing import NamedTuple
 
 import numpy as np
 
@@ -68,22 +69,11 @@ _WORD_CHAR = re.compile(r"\w")
 OUTSIDE_DOUBT = 0.5
 
 
-class _Shape(NamedTuple):
-    """What `_unit` counts in a piece of text: its words (word starts), capitalised words and letters, and
-    whether it has characters of a script written without spaces."""
-
-    words: int
-    capitals: int
-    letters: int
-    unspaced: bool
-
-
-class _Key(NamedTuple):
-    """A piece of text to detect: its block's position in `doc.blocks` (not `Block.index`) and offsets."""
-
-    position: int
-    start: int
-    end: int
+# What `_unit` counts in a piece of text: its words (word starts), capitalised words and letters, and
+# whether it has characters of a script written without spaces. Plain tuples: there is one per sentence.
+_Shape = tuple[int, int, int, bool]
+# A piece of text to detect: its block's position in `doc.blocks` (not `Block.index`), start and end.
+_Key = tuple[int, int, int]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,7 +149,7 @@ class Languages(Stage[LanguagesConfig]):
             raise RuntimeError("languages: call setup() before process() (a Pipeline does it for you)")
         todo = [doc for doc in docs if not _segmented(doc)]
         plans = [_plan(doc) for doc in todo]
-        wanted = [[_Key(p, a, b) for p, bounds in plan for a, b in _ranges(bounds)] for plan in plans]
+        wanted = [[(p, a, b) for p, bounds in plan for a, b in _ranges(bounds)] for plan in plans]
         texts = [doc.blocks[p].text[a:b] for doc, keys in zip(todo, wanted, strict=True) for p, a, b in keys]
         guesses = iter(zip(self._detector.detect_many(texts, self.config.other_share), _shapes(texts), strict=True))
         for doc, plan, keys in zip(todo, plans, wanted, strict=True):
@@ -195,21 +185,18 @@ class Languages(Stage[LanguagesConfig]):
     def _unit(self, doc: Document, position: int, start: int, end: int,
               known: dict[_Key, tuple[Guess, _Shape]]) -> _Unit:
         piece = doc.blocks[position].text[start:end]
-        found = known.get(_Key(position, start, end))
+        found = known.get((position, start, end))
         if found is None:  # a merge of soft-split pieces: rare, so detected and counted on its own
             assert self._detector is not None
-            found = known[_Key(position, start, end)] = (self._detector.detect(piece), _shape(piece))
-        guess, shape = found
-        words = shape.words  # scripts without spaces count by characters
-        if shape.unspaced:
-            words += unspaced_words(piece)
-        if words < self.config.min_words or shape.letters < self.config.min_letters:
+            found = known[position, start, end] = (self._detector.detect(piece), _shape(piece))
+        guess, (words, capitals, letters, unspaced) = found
+        counted = words + unspaced_words(piece) if unspaced else words  # scripts without spaces count by characters
+        if counted < self.config.min_words or letters < self.config.min_letters:
             return _Unit(position, start, end, guess, UNCERTAIN, weak=True)
-        if guess.outside >= self.config.other_share and words >= self.config.other_words:
+        if guess.outside >= self.config.other_share and counted >= self.config.other_words:
             return _Unit(position, start, end, guess, OTHER, weak=False)
         # A line of mostly capitalised words (a byline, a list of names) says little about its language.
-        names = shape.capitals * 2 > shape.words
-        return _Unit(position, start, end, guess, guess.lang, weak=False, names=names)
+        return _Unit(position, start, end, guess, guess.lang, weak=False, names=capitals * 2 > words)
 
     def _split_soft(self, doc: Document, position: int, bounds: list[int],
                     known: dict[_Key, tuple[Guess, _Shape]]) -> list[_Unit]:
@@ -275,9 +262,11 @@ class Languages(Stage[LanguagesConfig]):
         unit.lang = lang
 
     def _strong(self, unit: _Unit) -> bool:
-        """The sentence's language beats every other language of the set by `strong_evidence` nats."""
-        rivals = [lang for lang in unit.guess.probs if lang != unit.lang]
-        return all(unit.guess.log_odds(unit.lang, r) >= self.config.strong_evidence for r in rivals)
+        """The sentence's language beats every other language of the set by `strong_evidence` nats
+        (`Guess.log_odds`, computed here as there: this runs on every sentence)."""
+        probs, lang, needed = unit.guess.probs, unit.lang, self.config.strong_evidence
+        own = max(probs.get(lang, 0.0), 1e-9)
+        return all(math.log(own / max(p, 1e-9)) >= needed for rival, p in probs.items() if rival != lang)
 
     def _action(self, lang: str, main: str | None) -> SegmentAction:
         if lang in (main, UNCERTAIN):
@@ -341,8 +330,8 @@ class Languages(Stage[LanguagesConfig]):
 def _shape(text: str) -> _Shape:
     """`_Shape` of one text, as the patterns find them."""
     initials = _WORD_START.findall(text)  # one per word
-    return _Shape(len(initials), sum(map(str.isupper, initials)), sum(map(len, _LETTERS.findall(text))),
-                  unspaced_share(text) > 0)
+    return (len(initials), sum(map(str.isupper, initials)), sum(map(len, _LETTERS.findall(text))),
+            unspaced_share(text) > 0)
 
 
 _WORD, _LETTER, _UPPER, _UNSPACED, _KNOWN = 1, 2, 4, 8, 16
@@ -374,7 +363,8 @@ def _shapes(texts: list[str]) -> list[_Shape]:
     counts = np.stack([start, start & ((found & _UPPER) != 0), (found & _LETTER) != 0, (found & _UNSPACED) != 0],
                       axis=1).astype(np.int64)
     offsets = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    return [_Shape(w, c, n, u > 0) for w, c, n, u in np.add.reduceat(counts, offsets, axis=0).tolist()]
+    sums = np.add.reduceat(counts, offsets, axis=0)
+    return list(zip(*sums[:, :3].T.tolist(), (sums[:, 3] > 0).tolist(), strict=True))
 
 
 def _segmented(doc: Document) -> bool:
@@ -436,11 +426,11 @@ def _segments(units: list[_Unit]) -> list[Segment]:
 
 def _summarise(block: Block) -> None:
     """Block language and confidence: the language with most characters, uncertain text not counted."""
-    sizes: Counter[str] = Counter()
+    sizes: dict[str, int] = {}
     for seg in block.segments:
-        sizes[seg.lang] += seg.end - seg.start
+        sizes[seg.lang] = sizes.get(seg.lang, 0) + seg.end - seg.start
     decided = {lang: n for lang, n in sizes.items() if lang != UNCERTAIN}
-    block.lang = _largest(Counter(decided) or sizes)
+    block.lang = _largest(decided or sizes)
     if block.lang is None:
         block.confidence = None
         return
@@ -512,7 +502,7 @@ def _leads(blocks: list[Block], prose: _Prose, totals: Counter[str], leader: str
     return False
 
 
-def _largest(sizes: Counter[str]) -> str | None:
+def _largest(sizes: Mapping[str, int]) -> str | None:
     """The language with most characters; ties go to the alphabetically last, so the answer is stable."""
     return max(sizes, key=lambda lang: (sizes[lang], lang)) if sizes else None
 
