@@ -126,15 +126,18 @@ class _Automaton:
             row = self.step[row]
         row += data[self.window - 1 : self.window - 1 + size]
         feature = self.emit[row]
-        text = np.repeat(np.arange(len(encoded), dtype=np.int64), [len(e) + 1 for e in encoded])[:size]
         hit = feature >= 0
-        keys = np.sort(text[hit] * self.features + feature[hit])
+        # (text, feature) as one key, 32 bits wide when the batch allows it: the sort is the costly part
+        wide = np.uint32 if len(encoded) * self.features < 2**32 else np.int64
+        text = np.repeat(np.arange(len(encoded), dtype=wide), [len(e) + 1 for e in encoded])[:size]
+        keys = np.sort(text[hit] * wide(self.features) + feature[hit].astype(wide))
         if not len(keys):
-            return keys, keys, keys
+            empty = np.zeros(0, dtype=np.intp)
+            return empty, empty, empty
         first_of = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
         counts = np.diff(np.append(first_of, len(keys)))
         keys = keys[first_of]
-        return keys // self.features, keys % self.features, counts
+        return (keys // self.features).astype(np.intp), (keys % self.features).astype(np.intp), counts
 
 
 @cache
@@ -205,15 +208,16 @@ class _Scorer:
     reach. Each bound is tested with room for the float32 rounding of both sums, so the texts that get
     the unrestricted model, and every number, are those of the groups' bound alone."""
 
-    table: np.ndarray  # n-gram → [set columns | coarse group maxima], float32 (the model's float16 values)
+    # The tables are stored by column (column → n-gram): `_sums` gathers each column's values in one run.
+    table: np.ndarray  # [set columns | coarse group maxima], float32 (the model's float16 values, exactly)
     priors: np.ndarray
     fold: np.ndarray  # set column → language, 0/1
     coarse_log_sizes: np.ndarray  # log of each coarse group's number of languages
     deepest: np.ndarray  # the largest magnitude of a value in `groups`, which bounds the rounding of its sums
-    groups: np.ndarray  # n-gram → group maxima, float16 like the model
+    groups: np.ndarray  # group maxima, float16 like the model
     group_priors: np.ndarray
     log_sizes: np.ndarray  # log of each group's number of languages
-    full_table: np.ndarray
+    full_table: np.ndarray  # the model's columns, float16
     full_priors: np.ndarray
 
     def score(self, found: tuple[np.ndarray, np.ndarray, np.ndarray], n: int, temperature: np.ndarray,
@@ -263,17 +267,17 @@ class _Scorer:
 
 def _sums(table: np.ndarray, priors: np.ndarray, text: np.ndarray, feature: np.ndarray, weights: np.ndarray,
           n: int) -> np.ndarray:
-    """Naive Bayes scores per text (rows) and column: weighted n-gram values plus the prior; a text
-    without n-grams scores 0 everywhere, as in py3langid. Each text's sum is numpy's (pairwise) float32
-    sum of its own rows, whatever the other texts and columns: a column or a text scored apart gets the
-    very same number."""
-    out = np.zeros((n, table.shape[1]))
+    """Naive Bayes scores per text (rows) and column (of `table`, stored by column): weighted n-gram values
+    plus the prior; a text without n-grams scores 0 everywhere, as in py3langid. Each text's sum is
+    numpy's (pairwise) float32 sum of its own values, whatever the other texts and columns and the layout:
+    a column or a text scored apart gets the very same number."""
+    out = np.zeros((n, table.shape[0]))
     if not len(text):
         return out
     starts = np.flatnonzero(np.diff(text, prepend=-1))
-    rows = table[feature].astype(np.float32, copy=False)
-    rows *= weights[:, None]
-    out[text[starts]] = np.add.reduceat(rows, starts, axis=0) + priors
+    values = np.take(table, feature, axis=1).astype(np.float32, copy=False)
+    values *= weights
+    out[text[starts]] = np.add.reduceat(values, starts, axis=1).T + priors
     return out
 
 
@@ -304,10 +308,11 @@ def _scorer_arrays(languages: tuple[str, ...]) -> dict[str, np.ndarray]:
     fold = np.array([[float(classes[i] == lang) for lang in languages] for i in inside])
     table = np.column_stack([ptc[:, inside], *(maxima[:, c].max(axis=1) for c in coarse)]).astype(np.float32)
     priors = np.concatenate([pc[inside], [group_priors[c].max() for c in coarse]])
-    return {"table": table, "priors": priors, "fold": fold,
+    return {"table": np.ascontiguousarray(table.T), "priors": priors, "fold": fold,
             "coarse_log_sizes": np.log([sizes[c].sum() for c in coarse]),
-            "deepest": np.array(float(np.abs(maxima).max())), "groups": np.ascontiguousarray(maxima),
-            "group_priors": group_priors, "log_sizes": np.log(sizes), "full_table": ptc, "full_priors": pc}
+            "deepest": np.array(float(np.abs(maxima).max())), "groups": np.ascontiguousarray(maxima.T),
+            "group_priors": group_priors, "log_sizes": np.log(sizes), "full_table": np.ascontiguousarray(ptc.T),
+            "full_priors": pc}
 
 
 def _group(ptc: np.ndarray, inside: list[int], outside: list[int]) -> list[list[int]]:
