@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -184,13 +183,14 @@ class Languages(Stage[LanguagesConfig]):
 
     def _unit(self, doc: Document, position: int, start: int, end: int,
               known: dict[_Key, tuple[Guess, _Shape]]) -> _Unit:
-        piece = doc.blocks[position].text[start:end]
         found = known.get((position, start, end))
         if found is None:  # a merge of soft-split pieces: rare, so detected and counted on its own
             assert self._detector is not None
+            piece = doc.blocks[position].text[start:end]
             found = known[position, start, end] = (self._detector.detect(piece), _shape(piece))
         guess, (words, capitals, letters, unspaced) = found
-        counted = words + unspaced_words(piece) if unspaced else words  # scripts without spaces count by characters
+        # Scripts without spaces count by characters.
+        counted = words + unspaced_words(doc.blocks[position].text[start:end]) if unspaced else words
         if counted < self.config.min_words or letters < self.config.min_letters:
             return _Unit(position, start, end, guess, UNCERTAIN, weak=True)
         if guess.outside >= self.config.other_share and counted >= self.config.other_words:
@@ -232,11 +232,8 @@ class Languages(Stage[LanguagesConfig]):
         smoothing, so the outcome does not depend on the order in which sentences are visited."""
         for unit in units:
             unit.weak = unit.weak or unit.names or (unit.lang != OTHER and not self._strong(unit))
-        before = [u.lang for u in units]
-        anchors = [i for i, u in enumerate(units) if not u.weak]
-        main = _largest(Counter({units[i].lang: units[i].end - units[i].start for i in anchors}))
-        for i, unit in enumerate(units):
-            context = _context(units, before, anchors, i)
+        main = _largest(Counter({u.lang: u.end - u.start for u in units if not u.weak}))
+        for unit, context in zip(units, _contexts(units), strict=True):
             if context is None and (unit.lang == UNCERTAIN or unit.names):
                 context = main
             if context is None or context == unit.lang or unit.lang == OTHER:
@@ -389,19 +386,35 @@ def _is_foreign_run(seg: Segment, main: str | None) -> bool:
     return seg.lang not in (main, UNCERTAIN, OTHER) and seg.action in ("translate", "keep")
 
 
-def _context(units: list[_Unit], labels: list[str], anchors: list[int], i: int) -> str | None:
-    """The language of the nearest strongly decided sentences around `i`: both sides when they agree;
-    when they disagree, the side in the same block (None if both or neither are); else the side there is."""
-    k = bisect_left(anchors, i)
-    before = anchors[k - 1] if k > 0 else None
-    k = bisect_right(anchors, i)
-    after = anchors[k] if k < len(anchors) else None
-    sides = [j for j in (before, after) if j is not None]
-    found = {labels[j] for j in sides}
-    if len(found) == 1:
-        return found.pop()
-    same = [j for j in sides if units[j].block == units[i].block]
-    return labels[same[0]] if len(same) == 1 else None
+def _contexts(units: list[_Unit]) -> list[str | None]:
+    """Per unit, the language of the nearest strongly decided units around it (labels as they are before
+    smoothing): both sides when they agree; when they disagree, the side in the same block (None if both
+    or neither are); else the side there is. Found in one pass each way."""
+    before: list[_Unit | None] = []
+    last: _Unit | None = None
+    for unit in units:
+        before.append(last)
+        if not unit.weak:
+            last = unit
+    after: list[_Unit | None] = []
+    last = None
+    for unit in reversed(units):
+        after.append(last)
+        if not unit.weak:
+            last = unit
+    after.reverse()
+    found: list[str | None] = []
+    for unit, left, right in zip(units, before, after, strict=True):
+        if left is None or right is None:
+            side = left or right
+            found.append(None if side is None else side.lang)
+        elif left.lang == right.lang:
+            found.append(left.lang)
+        elif (left.block == unit.block) != (right.block == unit.block):
+            found.append(left.lang if left.block == unit.block else right.lang)
+        else:
+            found.append(None)
+    return found
 
 
 def _segments(units: list[_Unit]) -> list[Segment]:
