@@ -55,9 +55,8 @@ class Py3langid(Detector):
         found = self._automaton.found(encoded)
         temperature = np.sqrt(np.maximum([len(e) for e in encoded], 1))
         probs, outside = self._scorer.score(found, len(texts), temperature, other_share)
-        flat = self.flat()
-        return [Guess(probs=dict(zip(self.languages, row, strict=True)), outside=out)
-                if any(map(str.isalpha, text)) else flat
+        flat, languages = self.flat(), self.languages
+        return [Guess(dict(zip(languages, row, strict=True)), out) if any(map(str.isalpha, text)) else flat
                 for text, row, out in zip(texts, probs.tolist(), outside.tolist(), strict=True)]
 
 

@@ -349,19 +349,21 @@ def _shapes(texts: list[str]) -> list[_Shape]:
     joined = "\x00".join(texts) + "\x00"  # no word character between texts: each text's first word starts
     points = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
     classes = _character_classes()
-    for point in np.unique(points[classes[points] == 0]).tolist():
-        char = chr(point)
-        classes[point] = (_KNOWN | _WORD * bool(_WORD_CHAR.match(char)) | _LETTER * bool(_LETTERS.match(char))
-                          | _UPPER * char.isupper() | _UNSPACED * (unspaced_share(char) > 0))
     found = classes[points]
+    unknown = found == 0
+    if unknown.any():
+        for point in np.unique(points[unknown]).tolist():
+            char = chr(point)
+            classes[point] = (_KNOWN | _WORD * bool(_WORD_CHAR.match(char)) | _LETTER * bool(_LETTERS.match(char))
+                              | _UPPER * char.isupper() | _UNSPACED * (unspaced_share(char) > 0))
+        found = classes[points]
     word = (found & _WORD) != 0
     start = word.copy()
     start[1:] &= ~word[:-1]
-    counts = np.stack([start, start & ((found & _UPPER) != 0), (found & _LETTER) != 0, (found & _UNSPACED) != 0],
-                      axis=1).astype(np.int64)
+    flags = np.stack([start, start & ((found & _UPPER) != 0), (found & _LETTER) != 0, (found & _UNSPACED) != 0])
     offsets = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    sums = np.add.reduceat(counts, offsets, axis=0)
-    return list(zip(*sums[:, :3].T.tolist(), (sums[:, 3] > 0).tolist(), strict=True))
+    sums = np.add.reduceat(flags.view(np.uint8), offsets, axis=1, dtype=np.int64)
+    return list(zip(*sums[:3].tolist(), (sums[3] > 0).tolist(), strict=True))
 
 
 def _segmented(doc: Document) -> bool:
