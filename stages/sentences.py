@@ -85,21 +85,24 @@ def _split(text: str) -> tuple[tuple[Span, tuple[int, ...]], ...]:
     that sentence is known to be there."""
     out: list[tuple[Span, tuple[int, ...]]] = []
     for line_start, line_end in _logical_lines(text):
-        start = line_start
-        cuts, candidates = _cuts(text, line_start, line_end)
-        cuts.append(line_end)
+        first, cuts, candidates = _cuts(text, line_start, line_end)
+        last = line_end  # a logical line is never blank
+        while text[last - 1].isspace():
+            last -= 1
+        # A cut ends a sentence at visible punctuation, and the next sentence starts where its
+        # whitespace ends: no sentence is empty, and none needs stripping.
+        starts = [first, *(nxt for _, nxt in cuts)]
+        ends = [cut for cut, _ in cuts]
+        ends.append(last)
         pending = 0
-        for cut in cuts:
-            span = _span(text, start, cut)
+        for start, end in zip(starts, ends, strict=True):
             breaks: list[int] = []
-            while pending < len(candidates) and candidates[pending][0] < cut:
+            while pending < len(candidates) and candidates[pending][0] < end:
                 dot, after, nxt = candidates[pending]
                 pending += 1
-                if span is not None and not _is_abbreviation(text, dot, nxt):
+                if not _is_abbreviation(text, dot, nxt):
                     breaks.append(after)
-            if span is not None:
-                out.append((span, tuple(breaks)))
-            start = cut
+            out.append((Span(start, end), tuple(breaks)))
     return tuple(out)
 
 
@@ -117,6 +120,8 @@ def soft_breaks(text: str, span: Span) -> list[int]:
 
 def _logical_lines(text: str) -> list[tuple[int, int]]:
     """Line ranges, with hard-wrapped continuation lines joined to the line before."""
+    if "\n" not in text:
+        return [(0, len(text))] if not text.isspace() and text else []
     ranges: list[tuple[int, int]] = []
     pos = 0
     previous = ""  # the last non-blank line: it ends the logical line before (joined text is never rescanned)
@@ -133,10 +138,11 @@ def _logical_lines(text: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def _cuts(text: str, start: int, end: int) -> tuple[list[int], list[tuple[int, int, int]]]:
-    """Where the sentences of the line `start:end` end, and the candidate ends before a lower-case word
-    (`soft_breaks`, before their abbreviation test) as (start, end, next visible character)."""
-    cuts: list[int] = []
+def _cuts(text: str, start: int, end: int) -> tuple[int, list[tuple[int, int]], list[tuple[int, int, int]]]:
+    """The first visible character of the line `start:end`, where its sentences end (with the next
+    visible character after each end), and the candidate ends before a lower-case word (`soft_breaks`,
+    before their abbreviation test) as (start, end, next visible character)."""
+    cuts: list[tuple[int, int]] = []
     candidates: list[tuple[int, int, int]] = []
     first = _next_visible(text, start, end)
     for m in _END.finditer(text, start, end):
@@ -151,8 +157,8 @@ def _cuts(text: str, start: int, end: int) -> tuple[list[int], list[tuple[int, i
         if text[m.start()] == "." and text[m.start() + 1] != "." and (  # a single full stop
                 _is_abbreviation(text, m.start(), nxt) or _is_list_number(text, first, m.start())):
             continue
-        cuts.append(m.end())
-    return cuts, candidates
+        cuts.append((m.end(), nxt))
+    return first, cuts, candidates
 
 
 def _is_abbreviation(text: str, dot: int, nxt: int) -> bool:
@@ -200,12 +206,3 @@ def _next_visible(text: str, pos: int, end: int) -> int:
     while pos < end and _SPACE.match(text, pos):
         pos += 1
     return pos
-
-
-def _span(text: str, start: int, end: int) -> Span | None:
-    """`start:end` without the whitespace around it, None when nothing is left."""
-    piece = text[start:end].lstrip()
-    if not piece:
-        return None
-    lead = end - start - len(piece)
-    return Span(start + lead, start + lead + len(piece.rstrip()))
