@@ -224,7 +224,7 @@ class _Scorer:
         """Per text: the probabilities of the set's languages, and the mass outside the set where it may
         reach `other_share` (else 0.0)."""
         text, feature, counts = found
-        weights = np.log1p(counts.astype(np.float32))
+        weights = _weights(counts)
         scaled = _sums(self.table, self.priors, text, feature, weights, n) / temperature[:, None]
         k = len(self.fold)
         log_inside = _logsumexp(scaled[:, :k])
@@ -262,6 +262,18 @@ class _Scorer:
             log_bound = _logsumexp(groups / temperature[doubt, None] + self.log_sizes)
             need[doubt] = log_bound - log_inside[doubt] >= threshold
         return need
+
+
+_SMALL_COUNTS = np.log1p(np.arange(256, dtype=np.float32))  # an n-gram is seldom seen more often in a sentence
+
+
+def _weights(counts: np.ndarray) -> np.ndarray:
+    """py3langid's weight of an n-gram seen `count` times, log1p(count) in float32: looked up for the
+    small counts (numpy's log1p gives the same float32 numbers in a table as in any array)."""
+    if len(counts) and counts.max() < len(_SMALL_COUNTS):
+        small: np.ndarray = _SMALL_COUNTS[counts]
+        return small
+    return np.log1p(counts.astype(np.float32))
 
 
 def _sums(table: np.ndarray, priors: np.ndarray, text: np.ndarray, feature: np.ndarray, weights: np.ndarray,

@@ -441,6 +441,11 @@ def _segments(units: list[_Unit]) -> list[Segment]:
 
 def _summarise(block: Block) -> None:
     """Block language and confidence: the language with most characters, uncertain text not counted."""
+    if len(block.segments) == 1:  # most blocks: the same arithmetic, without the tallies
+        seg = block.segments[0]
+        size = seg.end - seg.start
+        block.lang, block.confidence = seg.lang, round(seg.confidence * size / size, 4)
+        return
     sizes: dict[str, int] = {}
     for seg in block.segments:
         sizes[seg.lang] = sizes.get(seg.lang, 0) + seg.end - seg.start
@@ -474,11 +479,11 @@ class _Prose:
 def _main_language(blocks: list[Block], prose: _Prose) -> str | None:
     """The language of the set with most characters of prose (all text when none is prose), or `other`
     when most of it is outside the set."""
-    totals: Counter[str] = Counter()
+    totals: dict[str, int] = {}
     for block in blocks:
         for seg in block.segments:
             if seg.lang != UNCERTAIN:
-                totals[seg.lang] += seg.end - seg.start
+                totals[seg.lang] = totals.get(seg.lang, 0) + seg.end - seg.start
     leader = _largest(totals)
     if leader is None or _leads(blocks, prose, totals, leader):
         return leader
@@ -495,24 +500,25 @@ def _main_language(blocks: list[Block], prose: _Prose) -> str | None:
     return _largest(inside or sizes)
 
 
-def _leads(blocks: list[Block], prose: _Prose, totals: Counter[str], leader: str) -> bool:
+def _leads(blocks: list[Block], prose: _Prose, totals: dict[str, int], leader: str) -> bool:
     """Whether the prose of `leader`, the language with most characters, already decides `_main_language`
     whatever the other segments are: its segments are read for prose, largest first, until the prose
     found outweighs all the text of every rival (in the set: beats it as `_largest` compares; outside
     it: is at least as large, so `other` cannot hold most of the prose; for `other`: outweighs all the
     set's text together)."""
     rivals = [(n, lang) for lang, n in totals.items() if lang not in (leader, OTHER)]
-    own = sorted(((seg.end - seg.start, position, k) for position, block in enumerate(blocks)
-                  for k, seg in enumerate(block.segments) if seg.lang == leader), key=lambda t: -t[0])
+    own = sorted((seg.start - seg.end, position, k) for position, block in enumerate(blocks)
+                 for k, seg in enumerate(block.segments) if seg.lang == leader)
     found = 0
-    for size, position, k in own:
+    for minus_size, position, k in own:
+        size = -minus_size
         if not prose(position, k):
             continue
         found += size
         if leader == OTHER:
             if found > sum(n for n, _ in rivals):
                 return True
-        elif found >= totals[OTHER] and all((found, leader) > rival for rival in rivals):
+        elif found >= totals.get(OTHER, 0) and all((found, leader) > rival for rival in rivals):
             return True
     return False
 

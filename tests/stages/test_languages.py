@@ -269,3 +269,14 @@ def test_the_main_language_reads_only_the_prose_it_needs(layout: list[list[tuple
     total = sum(n for segs in layout for lang, n, _ in segs if lang != "uncertain")
     if leader is not None and leader[0] * 2 > total:
         assert asked == [leader[1:]]
+
+
+def test_an_ngrams_weight_is_log1p_of_its_count_in_float32() -> None:
+    import numpy as np
+
+    from stages.langid_batch import _weights
+
+    for counts in ([1, 2, 3, 255], [1, 256, 70000], []):
+        array = np.array(counts, dtype=np.int64)
+        assert _weights(array).tolist() == np.log1p(array.astype(np.float32)).tolist()
+        assert _weights(array).dtype == np.float32
