@@ -22,8 +22,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, NamedTuple
 
 from pipeline import registry
 from pipeline.errors import SetupError
@@ -32,10 +31,9 @@ from pipeline.types import Check
 ENTRY_POINT_GROUP = "tamis.detectors"
 
 
-@dataclass(frozen=True, slots=True)
-class Guess:
+class Guess(NamedTuple):
     """`probs`: language → probability within the language set. `outside`: the unrestricted probability
-    of all languages outside the set."""
+    of all languages outside the set. A named tuple: a batch makes one per sentence."""
 
     probs: dict[str, float]
     outside: float = 0.0

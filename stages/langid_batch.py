@@ -15,6 +15,7 @@ for a parent process to do once before it forks its workers.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import shutil
@@ -51,12 +52,11 @@ class Py3langid(Detector):
 
     def detect_many(self, texts: Sequence[str], other_share: float = 0.0) -> list[Guess]:
         encoded = [_encode(text) for text in texts]
-        found = self._automaton.features(encoded)
+        found = self._automaton.found(encoded)
         temperature = np.sqrt(np.maximum([len(e) for e in encoded], 1))
         probs, outside = self._scorer.score(found, len(texts), temperature, other_share)
-        flat = self.flat()
-        return [Guess(probs=dict(zip(self.languages, row, strict=True)), outside=out)
-                if any(map(str.isalpha, text)) else flat
+        flat, languages = self.flat(), self.languages
+        return [Guess(dict(zip(languages, row, strict=True)), out) if any(map(str.isalpha, text)) else flat
                 for text, row, out in zip(texts, probs.tolist(), outside.tolist(), strict=True)]
 
 
@@ -95,29 +95,48 @@ class _Automaton:
 
     Its state after a text is the longest suffix of the text that starts an n-gram, so it depends only on
     the last `window` bytes (the deepest state's depth): each byte's state is found by `window` numpy
-    steps from the start state over the whole batch, instead of one Python step per byte. The byte 0xFF
-    leads every state back to the start and emits nothing, so it separates the texts of a batch."""
+    steps from the start state over the whole batch, instead of one Python step per byte. A step needs
+    only the next state's transition row, so the tables map (row, byte) straight to the next row, the
+    first two steps from the start state are one lookup by the two bytes, and the last step gives the
+    feature emitted. The byte 0xFF leads every state back to the start and emits nothing, so it
+    separates the texts of a batch."""
 
-    nextmove: np.ndarray  # [row << 8 | byte] → state
-    rowbase: np.ndarray  # state → row << 8
-    output: np.ndarray  # state → feature emitted on entering it, or -1
+    step: np.ndarray  # [row << 8 | byte] → the next state's row << 8
+    start2: np.ndarray  # [byte1 << 8 | byte2] → the row << 8 of the state two bytes from the start
+    emit: np.ndarray  # [row << 8 | byte] → the feature the next state emits, or -1
+    start: int  # the start state's row << 8
+    features: int  # how many features the model has
     window: int
 
-    def features(self, encoded: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(text, feature, count) for each feature found in each text, ordered by text."""
+    def found(self, encoded: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(text, feature, count) for each feature found in each text, ordered by text, then feature."""
         separator = bytes([_SEPARATOR])
         joined = separator.join(encoded)
-        data = np.frombuffer(separator * (self.window - 1) + joined, dtype=np.uint8)
+        padded = separator * (self.window - 1) + joined
+        data = np.frombuffer(padded, dtype=np.uint8)
         size = len(joined)
-        state = np.zeros(size, dtype=np.uint32)
-        for k in range(self.window):
-            state = self.nextmove[self.rowbase[state] + data[k : k + size]]
-        feature = self.output[state]
-        text = np.repeat(np.arange(len(encoded)), [len(e) + 1 for e in encoded])[:size]
-        found = feature >= 0
-        n_features = int(self.output.max()) + 1
-        keys, counts = np.unique(text[found] * n_features + feature[found], return_counts=True)
-        return keys // n_features, keys % n_features, counts
+        if self.window >= 3:  # a view of every two consecutive bytes as one big-endian index
+            row = self.start2[np.ndarray(shape=(size,), dtype=">u2", buffer=padded, strides=(1,))]
+            first = 2
+        else:
+            row, first = np.full(size, self.start, dtype=np.uint32), 0
+        for k in range(first, self.window - 1):
+            row += data[k : k + size]
+            row = self.step[row]
+        row += data[self.window - 1 : self.window - 1 + size]
+        feature = self.emit[row]
+        hit = feature >= 0
+        # (text, feature) as one key, 32 bits wide when the batch allows it: the sort is the costly part
+        wide = np.uint32 if len(encoded) * self.features < 2**32 else np.int64
+        text = np.repeat(np.arange(len(encoded), dtype=wide), [len(e) + 1 for e in encoded])[:size]
+        keys = np.sort(text[hit] * wide(self.features) + feature[hit].astype(wide))
+        if not len(keys):
+            empty = np.zeros(0, dtype=np.intp)
+            return empty, empty, empty
+        first_of = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        counts = np.diff(np.append(first_of, len(keys)))
+        keys = keys[first_of]
+        return (keys // self.features).astype(np.intp), (keys % self.features).astype(np.intp), counts
 
 
 @cache
@@ -130,7 +149,8 @@ def _classes() -> tuple[str, ...]:
 @cache
 def _automaton() -> _Automaton:
     arrays = _cached("automaton", _automaton_arrays)
-    return _Automaton(arrays["nextmove"], arrays["rowbase"], arrays["output"], int(arrays["window"]))
+    return _Automaton(arrays["step"], arrays["start2"], arrays["emit"], int(arrays["start"]),
+                      int(arrays["features"]), int(arrays["window"]))
 
 
 def _automaton_arrays() -> dict[str, np.ndarray]:
@@ -140,7 +160,11 @@ def _automaton_arrays() -> dict[str, np.ndarray]:
     output = np.asarray(model.tk_output, dtype=np.intp)
     if nextmove[rowbase + _SEPARATOR].any() or output[0] >= 0:
         raise SetupError("py3langid model: byte 0xFF does not lead back to the start state; cannot batch")
-    return {"nextmove": nextmove, "rowbase": rowbase, "output": output,
+    step = rowbase[nextmove]
+    every_byte = np.arange(256, dtype=np.uint32)
+    start2 = step[step[rowbase[0] + every_byte][:, None] + every_byte[None, :]].ravel()
+    return {"step": step, "start2": start2, "emit": output[nextmove].astype(np.int32),
+            "start": np.array(rowbase[0]), "features": np.array(int(output.max()) + 1),
             "window": np.array(_depth(nextmove, rowbase))}
 
 
@@ -164,22 +188,35 @@ def _depth(nextmove: np.ndarray, rowbase: np.ndarray) -> int:
 _GROUPS = 24  # bound columns for the languages outside the set: more is tighter but slower
 _GROUPING_FEATURES = 5000  # the n-grams the set's languages use most decide which outside languages group well
 _MARGIN = 0.05  # nats of slack for float32 sums before a bound rules `other` out
+_COARSE = 8  # columns of the first, coarser bound: each the maximum of a few groups
+_TYPICAL_FEATURES = 100  # n-grams of a typical sentence, each seen once: what the coarse groups are merged for
+_ROUNDING = 2.0**-24  # float32's unit roundoff
 
 
 @dataclass(frozen=True)
 class _Scorer:
     """Scores restricted to a language set, and a cheap upper bound on the mass outside it.
 
-    `table` holds the set's columns (several per language when py3langid splits one by script), then per
-    group of outside languages the highest value of its members, so `score` needs one gather of a few
-    columns; the naive Bayes score is a sum of non-negative weights times these values, so a group's
-    column bounds each member's score, and the group, with its size, bounds its share of the mass."""
+    `inside` holds the set's columns (several per language when py3langid splits one by script). The
+    naive Bayes score is a sum of non-negative weights times the model's values, so a column holding,
+    per n-gram, the highest value of a group of outside languages bounds each member's score, and the
+    group, with its size, bounds its share of the mass. `groups` holds such columns for `_GROUPS`
+    groups; `coarse` holds `_COARSE` columns, each the maximum of a few groups, which bound the mass of
+    the groups, so that `score` gathers eleven columns per n-gram, the groups' only for the few texts
+    the coarse bound cannot settle, and all of the model's for the fewer still where `other` is in
+    reach. Each bound is tested with room for the float32 rounding of both sums, so the texts that get
+    the unrestricted model, and every number, are those of the groups' bound alone."""
 
-    table: np.ndarray  # n-gram → [set columns | group maxima], float16 like the model
+    # The tables are stored by column (column → n-gram): `_sums` gathers each column's values in one run.
+    table: np.ndarray  # [set columns | coarse group maxima], float32 (the model's float16 values, exactly)
     priors: np.ndarray
     fold: np.ndarray  # set column → language, 0/1
+    coarse_log_sizes: np.ndarray  # log of each coarse group's number of languages
+    deepest: np.ndarray  # the largest magnitude of a value in `groups`, which bounds the rounding of its sums
+    groups: np.ndarray  # group maxima, float16 like the model
+    group_priors: np.ndarray
     log_sizes: np.ndarray  # log of each group's number of languages
-    full_table: np.ndarray
+    full_table: np.ndarray  # the model's columns, float16
     full_priors: np.ndarray
 
     def score(self, found: tuple[np.ndarray, np.ndarray, np.ndarray], n: int, temperature: np.ndarray,
@@ -187,18 +224,18 @@ class _Scorer:
         """Per text: the probabilities of the set's languages, and the mass outside the set where it may
         reach `other_share` (else 0.0)."""
         text, feature, counts = found
-        weights = np.log1p(counts.astype(np.float32))
+        weights = _weights(counts)
         scaled = _sums(self.table, self.priors, text, feature, weights, n) / temperature[:, None]
         k = len(self.fold)
         log_inside = _logsumexp(scaled[:, :k])
         probs = np.exp(scaled[:, :k] - log_inside[:, None]) @ self.fold
-        log_bound = _logsumexp(scaled[:, k:] + self.log_sizes)
         outside = np.zeros(n)
         if other_share >= 1.0:  # the mass outside is below 1 whenever the set has any
             return probs, outside
         need = np.ones(n, dtype=bool)
         if other_share > 0.0:
-            need = log_bound - log_inside >= math.log(other_share / (1.0 - other_share)) - _MARGIN
+            need = self._may_reach(scaled[:, k:], text, feature, weights, n, temperature, log_inside,
+                                   math.log(other_share / (1.0 - other_share)) - _MARGIN)
         if need.any():
             keep = need[text]
             full = _sums(self.full_table, self.full_priors, text[keep], feature[keep], weights[keep], n)[need]
@@ -206,18 +243,52 @@ class _Scorer:
             outside[need] = np.maximum(0.0, 1.0 - np.exp(log_inside[need] - log_all))
         return probs, outside
 
+    def _may_reach(self, coarse: np.ndarray, text: np.ndarray, feature: np.ndarray, weights: np.ndarray, n: int,
+                   temperature: np.ndarray, log_inside: np.ndarray, threshold: float) -> np.ndarray:
+        """Per text: whether the groups' bound on the log-odds of the mass outside reaches `threshold`.
+        The coarse bound decides where it falls short by more than the rounding of the two sums can
+        explain: each float32 sum of n products is within (n + 1) roundoffs of the sum of magnitudes,
+        `deepest` times the weights, from the exact one, and the coarse exact sum is the larger."""
+        terms = np.bincount(text, minlength=n)
+        gamma = (terms + 1) * _ROUNDING  # the classic bound: gamma / (1 - gamma) of the magnitudes
+        magnitude = float(self.deepest) * np.bincount(text, weights, n) * 1.001
+        rounding = np.where(gamma < 0.5, 2 * gamma / np.maximum(1 - gamma, 0.5) * magnitude, np.inf)
+        doubt = (_logsumexp(coarse + self.coarse_log_sizes) + rounding / temperature + 1e-6
+                 - log_inside >= threshold)
+        need = np.zeros(n, dtype=bool)
+        if doubt.any():
+            keep = doubt[text]
+            groups = _sums(self.groups, self.group_priors, text[keep], feature[keep], weights[keep], n)[doubt]
+            log_bound = _logsumexp(groups / temperature[doubt, None] + self.log_sizes)
+            need[doubt] = log_bound - log_inside[doubt] >= threshold
+        return need
+
+
+_SMALL_COUNTS = np.log1p(np.arange(256, dtype=np.float32))  # an n-gram is seldom seen more often in a sentence
+
+
+def _weights(counts: np.ndarray) -> np.ndarray:
+    """py3langid's weight of an n-gram seen `count` times, log1p(count) in float32: looked up for the
+    small counts (numpy's log1p gives the same float32 numbers in a table as in any array)."""
+    if len(counts) and counts.max() < len(_SMALL_COUNTS):
+        small: np.ndarray = _SMALL_COUNTS[counts]
+        return small
+    return np.log1p(counts.astype(np.float32))
+
 
 def _sums(table: np.ndarray, priors: np.ndarray, text: np.ndarray, feature: np.ndarray, weights: np.ndarray,
           n: int) -> np.ndarray:
-    """Naive Bayes scores per text (rows) and column: weighted n-gram values plus the prior; a text
-    without n-grams scores 0 everywhere, as in py3langid."""
-    out = np.zeros((n, table.shape[1]))
+    """Naive Bayes scores per text (rows) and column (of `table`, stored by column): weighted n-gram values
+    plus the prior; a text without n-grams scores 0 everywhere, as in py3langid. Each text's sum is
+    numpy's (pairwise) float32 sum of its own values, whatever the other texts and columns and the layout:
+    a column or a text scored apart gets the very same number."""
+    out = np.zeros((n, table.shape[0]))
     if not len(text):
         return out
     starts = np.flatnonzero(np.diff(text, prepend=-1))
-    rows = table[feature].astype(np.float32)
-    rows *= weights[:, None]
-    out[text[starts]] = np.add.reduceat(rows, starts, axis=0) + priors
+    values = np.take(table, feature, axis=1).astype(np.float32, copy=False)
+    values *= weights
+    out[text[starts]] = np.add.reduceat(values, starts, axis=1).T + priors
     return out
 
 
@@ -229,7 +300,7 @@ def _logsumexp(x: np.ndarray) -> np.ndarray:
 
 @cache
 def _scorer(languages: tuple[str, ...]) -> _Scorer:
-    arrays = _cached(f"scorer-{'-'.join(languages)}-groups{_GROUPS}-features{_GROUPING_FEATURES}",
+    arrays = _cached(f"scorer-{'-'.join(languages)}-groups{_GROUPS}-features{_GROUPING_FEATURES}-coarse{_COARSE}",
                      lambda: _scorer_arrays(languages))
     return _Scorer(**arrays)
 
@@ -241,11 +312,18 @@ def _scorer_arrays(languages: tuple[str, ...]) -> dict[str, np.ndarray]:
     outside = [i for i, c in enumerate(classes) if c not in languages]
     ptc, pc = np.asarray(model.nb_ptc), np.asarray(model.nb_pc, dtype=np.float64)
     groups = _group(ptc, inside, outside)
-    maxima = [ptc[:, g].max(axis=1) for g in groups]
+    maxima = np.column_stack([ptc[:, g].max(axis=1) for g in groups])
+    group_priors = np.array([pc[g].max() for g in groups])
+    sizes = np.array([len(g) for g in groups])
+    coarse = _merge(ptc[:, inside], maxima, sizes)
     fold = np.array([[float(classes[i] == lang) for lang in languages] for i in inside])
-    return {"table": np.ascontiguousarray(np.column_stack([ptc[:, inside], *maxima])),
-            "priors": np.concatenate([pc[inside], [pc[g].max() for g in groups]]), "fold": fold,
-            "log_sizes": np.log([len(g) for g in groups]), "full_table": ptc, "full_priors": pc}
+    table = np.column_stack([ptc[:, inside], *(maxima[:, c].max(axis=1) for c in coarse)]).astype(np.float32)
+    priors = np.concatenate([pc[inside], [group_priors[c].max() for c in coarse]])
+    return {"table": np.ascontiguousarray(table.T), "priors": priors, "fold": fold,
+            "coarse_log_sizes": np.log([sizes[c].sum() for c in coarse]),
+            "deepest": np.array(float(np.abs(maxima).max())), "groups": np.ascontiguousarray(maxima.T),
+            "group_priors": group_priors, "log_sizes": np.log(sizes), "full_table": np.ascontiguousarray(ptc.T),
+            "full_priors": pc}
 
 
 def _group(ptc: np.ndarray, inside: list[int], outside: list[int]) -> list[list[int]]:
@@ -268,7 +346,38 @@ def _group(ptc: np.ndarray, inside: list[int], outside: list[int]) -> list[list[
     return [[outside[i] for i in np.flatnonzero(label == g)] for g in range(count) if (label == g).any()]
 
 
-CACHE_FORMAT = 1  # bump when the derived arrays change for the same model and constants
+def _merge(inside: np.ndarray, maxima: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """The groups (columns of `maxima`) merged into `_COARSE` coarse groups, two at a time, always the two
+    whose merging raises the coarse bound least on typical text of the set's languages: a sentence of
+    `_TYPICAL_FEATURES` n-grams drawn from each language's own distribution. Groups near the set stay
+    apart; groups far from it share a column at no cost to the bound."""
+    values = inside.astype(np.float64)
+    drawn = np.exp(values - values.max(axis=0))
+    drawn /= drawn.sum(axis=0)
+    own = (drawn * values).sum(axis=0)
+    scale = math.log(2.0) * math.sqrt(_TYPICAL_FEATURES)  # log1p(1) per n-gram, over sqrt(bytes)
+
+    def mass(column: np.ndarray, size: int) -> float:
+        return float(size * np.exp(scale * (column @ drawn - own)).sum())
+
+    members = [np.array([g]) for g in range(maxima.shape[1])]
+    columns = [maxima[:, g].astype(np.float64) for g in range(maxima.shape[1])]
+    masses = [mass(c, int(sizes[g])) for g, c in enumerate(columns)]
+    while len(members) > _COARSE:
+        best: tuple[float, int, int, np.ndarray, float] | None = None
+        for a, b in itertools.combinations(range(len(members)), 2):
+            column = np.maximum(columns[a], columns[b])
+            merged = mass(column, int(sizes[members[a]].sum() + sizes[members[b]].sum()))
+            if best is None or merged - masses[a] - masses[b] < best[0]:
+                best = (merged - masses[a] - masses[b], a, b, column, merged)
+        assert best is not None
+        _, a, b, column, merged = best
+        members[a], columns[a], masses[a] = np.concatenate([members[a], members[b]]), column, merged
+        del members[b], columns[b], masses[b]
+    return members
+
+
+CACHE_FORMAT = 2  # bump when the derived arrays change for the same model and constants
 
 
 def cache_dir() -> Path:

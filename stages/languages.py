@@ -40,13 +40,13 @@ duplicate, smoothing and soft split is recorded in `changes`. Filters nothing.
 
 from __future__ import annotations
 
+import math
 import re
-from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import pairwise
-from typing import NamedTuple
 
 import numpy as np
 
@@ -54,7 +54,7 @@ from pipeline.document import Block, Change, Document, Removal, Segment, Segment
 from pipeline.stage import Stage
 from pipeline.types import Fraction, LangCode, NonNegativeInt, PositiveFloat, PositiveInt
 from stages.detectors import DETECTORS, Detector, DetectorName, Guess
-from stages.sentences import soft_breaks, split_sentences
+from stages.sentences import sentences_with_breaks
 from stages.text import is_prose, unspaced_share, unspaced_words
 from stages.transdup import stands_out, translation_evidence
 
@@ -68,22 +68,11 @@ _WORD_CHAR = re.compile(r"\w")
 OUTSIDE_DOUBT = 0.5
 
 
-class _Shape(NamedTuple):
-    """What `_unit` counts in a piece of text: its words (word starts), capitalised words and letters, and
-    whether it has characters of a script written without spaces."""
-
-    words: int
-    capitals: int
-    letters: int
-    unspaced: bool
-
-
-class _Key(NamedTuple):
-    """A piece of text to detect: its block's position in `doc.blocks` (not `Block.index`) and offsets."""
-
-    position: int
-    start: int
-    end: int
+# What `_unit` counts in a piece of text: its words (word starts), capitalised words and letters, and
+# whether it has characters of a script written without spaces. Plain tuples: there is one per sentence.
+_Shape = tuple[int, int, int, bool]
+# A piece of text to detect: its block's position in `doc.blocks` (not `Block.index`), start and end.
+_Key = tuple[int, int, int]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,7 +148,7 @@ class Languages(Stage[LanguagesConfig]):
             raise RuntimeError("languages: call setup() before process() (a Pipeline does it for you)")
         todo = [doc for doc in docs if not _segmented(doc)]
         plans = [_plan(doc) for doc in todo]
-        wanted = [[_Key(p, a, b) for p, bounds in plan for a, b in _ranges(bounds)] for plan in plans]
+        wanted = [[(p, a, b) for p, bounds in plan for a, b in _ranges(bounds)] for plan in plans]
         texts = [doc.blocks[p].text[a:b] for doc, keys in zip(todo, wanted, strict=True) for p, a, b in keys]
         guesses = iter(zip(self._detector.detect_many(texts, self.config.other_share), _shapes(texts), strict=True))
         for doc, plan, keys in zip(todo, plans, wanted, strict=True):
@@ -178,12 +167,13 @@ class Languages(Stage[LanguagesConfig]):
         for position, block in enumerate(doc.blocks):
             block.segments = _segments(by_block.get(position, []))
         # Code, commands, URLs and references are no prose: kept as they are, and no vote for the language.
-        prose = [[is_prose(block.text[seg.start : seg.end]) for seg in block.segments] for block in doc.blocks]
+        prose = _Prose(doc.blocks)
         doc.lang = _main_language(doc.blocks, prose)
-        for block, flags in zip(doc.blocks, prose, strict=True):
+        for position, block in enumerate(doc.blocks):
             _summarise(block)
-            for seg, readable in zip(block.segments, flags, strict=True):
-                seg.action = self._action(seg.lang, doc.lang) if readable else "keep"
+            for k, seg in enumerate(block.segments):
+                action = self._action(seg.lang, doc.lang)
+                seg.action = action if action == "keep" or prose(position, k) else "keep"
                 self.counters[f"segment:{seg.lang}"] += 1
                 if seg.action == "drop":
                     self.counters[f"dropped:{seg.lang}"] += 1
@@ -193,22 +183,20 @@ class Languages(Stage[LanguagesConfig]):
 
     def _unit(self, doc: Document, position: int, start: int, end: int,
               known: dict[_Key, tuple[Guess, _Shape]]) -> _Unit:
-        piece = doc.blocks[position].text[start:end]
-        found = known.get(_Key(position, start, end))
+        found = known.get((position, start, end))
         if found is None:  # a merge of soft-split pieces: rare, so detected and counted on its own
             assert self._detector is not None
-            found = known[_Key(position, start, end)] = (self._detector.detect(piece), _shape(piece))
-        guess, shape = found
-        words = shape.words  # scripts without spaces count by characters
-        if shape.unspaced:
-            words += unspaced_words(piece)
-        if words < self.config.min_words or shape.letters < self.config.min_letters:
+            piece = doc.blocks[position].text[start:end]
+            found = known[position, start, end] = (self._detector.detect(piece), _shape(piece))
+        guess, (words, capitals, letters, unspaced) = found
+        # Scripts without spaces count by characters.
+        counted = words + unspaced_words(doc.blocks[position].text[start:end]) if unspaced else words
+        if counted < self.config.min_words or letters < self.config.min_letters:
             return _Unit(position, start, end, guess, UNCERTAIN, weak=True)
-        if guess.outside >= self.config.other_share and words >= self.config.other_words:
+        if guess.outside >= self.config.other_share and counted >= self.config.other_words:
             return _Unit(position, start, end, guess, OTHER, weak=False)
         # A line of mostly capitalised words (a byline, a list of names) says little about its language.
-        names = shape.capitals * 2 > shape.words
-        return _Unit(position, start, end, guess, guess.lang, weak=False, names=names)
+        return _Unit(position, start, end, guess, guess.lang, weak=False, names=capitals * 2 > words)
 
     def _split_soft(self, doc: Document, position: int, bounds: list[int],
                     known: dict[_Key, tuple[Guess, _Shape]]) -> list[_Unit]:
@@ -244,11 +232,8 @@ class Languages(Stage[LanguagesConfig]):
         smoothing, so the outcome does not depend on the order in which sentences are visited."""
         for unit in units:
             unit.weak = unit.weak or unit.names or (unit.lang != OTHER and not self._strong(unit))
-        before = [u.lang for u in units]
-        anchors = [i for i, u in enumerate(units) if not u.weak]
-        main = _largest(Counter({units[i].lang: units[i].end - units[i].start for i in anchors}))
-        for i, unit in enumerate(units):
-            context = _context(units, before, anchors, i)
+        main = _largest(Counter({u.lang: u.end - u.start for u in units if not u.weak}))
+        for unit, context in zip(units, _contexts(units), strict=True):
             if context is None and (unit.lang == UNCERTAIN or unit.names):
                 context = main
             if context is None or context == unit.lang or unit.lang == OTHER:
@@ -274,9 +259,11 @@ class Languages(Stage[LanguagesConfig]):
         unit.lang = lang
 
     def _strong(self, unit: _Unit) -> bool:
-        """The sentence's language beats every other language of the set by `strong_evidence` nats."""
-        rivals = [lang for lang in unit.guess.probs if lang != unit.lang]
-        return all(unit.guess.log_odds(unit.lang, r) >= self.config.strong_evidence for r in rivals)
+        """The sentence's language beats every other language of the set by `strong_evidence` nats
+        (`Guess.log_odds`, computed here as there: this runs on every sentence)."""
+        probs, lang, needed = unit.guess.probs, unit.lang, self.config.strong_evidence
+        own = max(probs.get(lang, 0.0), 1e-9)
+        return all(math.log(own / max(p, 1e-9)) >= needed for rival, p in probs.items() if rival != lang)
 
     def _action(self, lang: str, main: str | None) -> SegmentAction:
         if lang in (main, UNCERTAIN):
@@ -347,8 +334,8 @@ class Languages(Stage[LanguagesConfig]):
 def _shape(text: str) -> _Shape:
     """`_Shape` of one text, as the patterns find them."""
     initials = _WORD_START.findall(text)  # one per word
-    return _Shape(len(initials), sum(map(str.isupper, initials)), sum(map(len, _LETTERS.findall(text))),
-                  unspaced_share(text) > 0)
+    return (len(initials), sum(map(str.isupper, initials)), sum(map(len, _LETTERS.findall(text))),
+            unspaced_share(text) > 0)
 
 
 _WORD, _LETTER, _UPPER, _UNSPACED, _KNOWN = 1, 2, 4, 8, 16
@@ -369,18 +356,21 @@ def _shapes(texts: list[str]) -> list[_Shape]:
     joined = "\x00".join(texts) + "\x00"  # no word character between texts: each text's first word starts
     points = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
     classes = _character_classes()
-    for point in np.unique(points[classes[points] == 0]).tolist():
-        char = chr(point)
-        classes[point] = (_KNOWN | _WORD * bool(_WORD_CHAR.match(char)) | _LETTER * bool(_LETTERS.match(char))
-                          | _UPPER * char.isupper() | _UNSPACED * (unspaced_share(char) > 0))
     found = classes[points]
+    unknown = found == 0
+    if unknown.any():
+        for point in np.unique(points[unknown]).tolist():
+            char = chr(point)
+            classes[point] = (_KNOWN | _WORD * bool(_WORD_CHAR.match(char)) | _LETTER * bool(_LETTERS.match(char))
+                              | _UPPER * char.isupper() | _UNSPACED * (unspaced_share(char) > 0))
+        found = classes[points]
     word = (found & _WORD) != 0
     start = word.copy()
     start[1:] &= ~word[:-1]
-    counts = np.stack([start, start & ((found & _UPPER) != 0), (found & _LETTER) != 0, (found & _UNSPACED) != 0],
-                      axis=1).astype(np.int64)
+    flags = np.stack([start, start & ((found & _UPPER) != 0), (found & _LETTER) != 0, (found & _UNSPACED) != 0])
     offsets = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    return [_Shape(w, c, n, u > 0) for w, c, n, u in np.add.reduceat(counts, offsets, axis=0).tolist()]
+    sums = np.add.reduceat(flags.view(np.uint8), offsets, axis=1, dtype=np.int64)
+    return list(zip(*sums[:3].tolist(), (sums[3] > 0).tolist(), strict=True))
 
 
 def _segmented(doc: Document) -> bool:
@@ -390,8 +380,8 @@ def _segmented(doc: Document) -> bool:
 
 def _plan(doc: Document) -> list[tuple[int, list[int]]]:
     """Per sentence of the document: its block position and `[start, *soft breaks, end]`."""
-    return [(position, [span.start, *soft_breaks(block.text, span), span.end])
-            for position, block in enumerate(doc.blocks) for span in split_sentences(block.text)]
+    return [(position, [span.start, *breaks, span.end])
+            for position, block in enumerate(doc.blocks) for span, breaks in sentences_with_breaks(block.text)]
 
 
 def _ranges(bounds: list[int]) -> list[tuple[int, int]]:
@@ -405,19 +395,35 @@ def _is_foreign_run(seg: Segment, main: str | None) -> bool:
     return seg.lang not in (main, UNCERTAIN, OTHER) and seg.action in ("translate", "keep")
 
 
-def _context(units: list[_Unit], labels: list[str], anchors: list[int], i: int) -> str | None:
-    """The language of the nearest strongly decided sentences around `i`: both sides when they agree;
-    when they disagree, the side in the same block (None if both or neither are); else the side there is."""
-    k = bisect_left(anchors, i)
-    before = anchors[k - 1] if k > 0 else None
-    k = bisect_right(anchors, i)
-    after = anchors[k] if k < len(anchors) else None
-    sides = [j for j in (before, after) if j is not None]
-    found = {labels[j] for j in sides}
-    if len(found) == 1:
-        return found.pop()
-    same = [j for j in sides if units[j].block == units[i].block]
-    return labels[same[0]] if len(same) == 1 else None
+def _contexts(units: list[_Unit]) -> list[str | None]:
+    """Per unit, the language of the nearest strongly decided units around it (labels as they are before
+    smoothing): both sides when they agree; when they disagree, the side in the same block (None if both
+    or neither are); else the side there is. Found in one pass each way."""
+    before: list[_Unit | None] = []
+    last: _Unit | None = None
+    for unit in units:
+        before.append(last)
+        if not unit.weak:
+            last = unit
+    after: list[_Unit | None] = []
+    last = None
+    for unit in reversed(units):
+        after.append(last)
+        if not unit.weak:
+            last = unit
+    after.reverse()
+    found: list[str | None] = []
+    for unit, left, right in zip(units, before, after, strict=True):
+        if left is None or right is None:
+            side = left or right
+            found.append(None if side is None else side.lang)
+        elif left.lang == right.lang:
+            found.append(left.lang)
+        elif (left.block == unit.block) != (right.block == unit.block):
+            found.append(left.lang if left.block == unit.block else right.lang)
+        else:
+            found.append(None)
+    return found
 
 
 def _segments(units: list[_Unit]) -> list[Segment]:
@@ -442,11 +448,16 @@ def _segments(units: list[_Unit]) -> list[Segment]:
 
 def _summarise(block: Block) -> None:
     """Block language and confidence: the language with most characters, uncertain text not counted."""
-    sizes: Counter[str] = Counter()
+    if len(block.segments) == 1:  # most blocks: the same arithmetic, without the tallies
+        seg = block.segments[0]
+        size = seg.end - seg.start
+        block.lang, block.confidence = seg.lang, round(seg.confidence * size / size, 4)
+        return
+    sizes: dict[str, int] = {}
     for seg in block.segments:
-        sizes[seg.lang] += seg.end - seg.start
+        sizes[seg.lang] = sizes.get(seg.lang, 0) + seg.end - seg.start
     decided = {lang: n for lang, n in sizes.items() if lang != UNCERTAIN}
-    block.lang = _largest(Counter(decided) or sizes)
+    block.lang = _largest(decided or sizes)
     if block.lang is None:
         block.confidence = None
         return
@@ -455,13 +466,39 @@ def _summarise(block: Block) -> None:
     block.confidence = round(sum(s.confidence * (s.end - s.start) for s in chosen) / total, 4)
 
 
-def _main_language(blocks: list[Block], prose: list[list[bool]]) -> str | None:
+class _Prose:
+    """Whether the `k`th segment of `blocks[position]` is prose (`is_prose`), found when first asked: it
+    reads the whole segment with several patterns, and most decisions do not need it."""
+
+    def __init__(self, blocks: list[Block]) -> None:
+        self._blocks = blocks
+        self._known: dict[tuple[int, int], bool] = {}
+
+    def __call__(self, position: int, k: int) -> bool:
+        found = self._known.get((position, k))
+        if found is None:
+            block = self._blocks[position]
+            seg = block.segments[k]
+            found = self._known[position, k] = is_prose(block.text[seg.start : seg.end])
+        return found
+
+
+def _main_language(blocks: list[Block], prose: _Prose) -> str | None:
     """The language of the set with most characters of prose (all text when none is prose), or `other`
     when most of it is outside the set."""
+    totals: dict[str, int] = {}
+    for block in blocks:
+        for seg in block.segments:
+            if seg.lang != UNCERTAIN:
+                totals[seg.lang] = totals.get(seg.lang, 0) + seg.end - seg.start
+    leader = _largest(totals)
+    if leader is None or _leads(blocks, prose, totals, leader):
+        return leader
+    flags = [[prose(position, k) for k in range(len(block.segments))] for position, block in enumerate(blocks)]
     sizes: Counter[str] = Counter()
-    anything = not any(map(any, prose))
-    for block, flags in zip(blocks, prose, strict=True):
-        for seg, readable in zip(block.segments, flags, strict=True):
+    anything = not any(map(any, flags))
+    for block, readable_flags in zip(blocks, flags, strict=True):
+        for seg, readable in zip(block.segments, readable_flags, strict=True):
             if seg.lang != UNCERTAIN and (readable or anything):
                 sizes[seg.lang] += seg.end - seg.start
     inside = Counter({lang: n for lang, n in sizes.items() if lang != OTHER})
@@ -470,7 +507,30 @@ def _main_language(blocks: list[Block], prose: list[list[bool]]) -> str | None:
     return _largest(inside or sizes)
 
 
-def _largest(sizes: Counter[str]) -> str | None:
+def _leads(blocks: list[Block], prose: _Prose, totals: dict[str, int], leader: str) -> bool:
+    """Whether the prose of `leader`, the language with most characters, already decides `_main_language`
+    whatever the other segments are: its segments are read for prose, largest first, until the prose
+    found outweighs all the text of every rival (in the set: beats it as `_largest` compares; outside
+    it: is at least as large, so `other` cannot hold most of the prose; for `other`: outweighs all the
+    set's text together)."""
+    rivals = [(n, lang) for lang, n in totals.items() if lang not in (leader, OTHER)]
+    own = sorted((seg.start - seg.end, position, k) for position, block in enumerate(blocks)
+                 for k, seg in enumerate(block.segments) if seg.lang == leader)
+    found = 0
+    for minus_size, position, k in own:
+        size = -minus_size
+        if not prose(position, k):
+            continue
+        found += size
+        if leader == OTHER:
+            if found > sum(n for n, _ in rivals):
+                return True
+        elif found >= totals.get(OTHER, 0) and all((found, leader) > rival for rival in rivals):
+            return True
+    return False
+
+
+def _largest(sizes: Mapping[str, int]) -> str | None:
     """The language with most characters; ties go to the alphabetically last, so the answer is stable."""
     return max(sizes, key=lambda lang: (sizes[lang], lang)) if sizes else None
 

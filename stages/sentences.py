@@ -47,9 +47,11 @@ _MONTHS = frozenset({
 # A candidate end: terminal punctuation, then closing quotes/brackets (French spacing allowed), then space.
 # Only tried where a run of punctuation starts (the lookbehind): tried at every dot of a long run of dots, the
 # run would be read to its end from each of them, a time quadratic in its length.
-_END = re.compile(f"(?<![{SENTENCE_PUNCT}])[{SENTENCE_PUNCT}]+(?:[ \u00a0\u202f]*[{CLOSERS}])*(?=\\s)")
-_TOKEN_BEFORE = re.compile(r"[^\s(«\"“„'\[]*$")
-_TOKEN_BREAK = frozenset("(«\"“„'[")  # with whitespace: the characters `_TOKEN_BEFORE` stops at
+# The lookahead's group ends where the whitespace after the end does: at the next visible character. The
+# pattern opens with the class, not the lookbehind, so that the regex engine skips to the marks it can start at.
+_END = re.compile(f"[{SENTENCE_PUNCT}](?<![{SENTENCE_PUNCT}]{{2}})[{SENTENCE_PUNCT}]*(?:[ \u00a0\u202f]*[{CLOSERS}])*"
+                  "(?=(\\s+))")
+_TOKEN_BREAK = frozenset("(«\"“„'[")  # with whitespace: the characters a token before a full stop stops at
 _TOKEN_WINDOW = 40
 _STARTER = re.compile(r"[\w«\"“„‚'‘(\[¿¡•·▪◦‣*–—-]")
 _SPACE = re.compile(r"\s")
@@ -67,20 +69,41 @@ class Span:
 
 def split_sentences(text: str) -> list[Span]:
     """The sentences of `text`, in order, as spans without surrounding whitespace."""
-    return list(_split(text))
+    return [span for span, _ in _split(text)]
+
+
+def sentences_with_breaks(text: str) -> tuple[tuple[Span, tuple[int, ...]], ...]:
+    """The sentences of `text` (as `split_sentences`), each with its `soft_breaks`, found in the same pass."""
+    return _split(text)
 
 
 @lru_cache(maxsize=4096)
-def _split(text: str) -> tuple[Span, ...]:
-    """Cached: `languages` splits each block, then `transdup` splits the same blocks again to compare them."""
-    spans: list[Span] = []
+def _split(text: str) -> tuple[tuple[Span, tuple[int, ...]], ...]:
+    """Cached: `languages` splits each block, then `transdup` splits the same blocks again to compare them.
+    A soft break is a candidate end of the line's that `_cuts` passes over (a lower-case word follows),
+    so it lies inside the sentence between the cuts around it; its test for an abbreviation waits until
+    that sentence is known to be there."""
+    out: list[tuple[Span, tuple[int, ...]]] = []
     for line_start, line_end in _logical_lines(text):
-        start = line_start
-        for cut in _cuts(text, line_start, line_end):
-            _append(spans, text, start, cut)
-            start = cut
-        _append(spans, text, start, line_end)
-    return tuple(spans)
+        first, cuts, candidates = _cuts(text, line_start, line_end)
+        last = line_end  # a logical line is never blank
+        while text[last - 1].isspace():
+            last -= 1
+        # A cut ends a sentence at visible punctuation, and the next sentence starts where its
+        # whitespace ends: no sentence is empty, and none needs stripping.
+        starts = [first, *(nxt for _, nxt in cuts)]
+        ends = [cut for cut, _ in cuts]
+        ends.append(last)
+        pending = 0
+        for start, end in zip(starts, ends, strict=True):
+            breaks: list[int] = []
+            while pending < len(candidates) and candidates[pending][0] < end:
+                dot, after, nxt = candidates[pending]
+                pending += 1
+                if not _is_abbreviation(text, dot, nxt):
+                    breaks.append(after)
+            out.append((Span(start, end), tuple(breaks)))
+    return tuple(out)
 
 
 def soft_breaks(text: str, span: Span) -> list[int]:
@@ -89,7 +112,7 @@ def soft_breaks(text: str, span: Span) -> list[int]:
     further evidence (the language changes there); the splitter alone does not."""
     out: list[int] = []
     for m in _END.finditer(text, span.start, span.end):
-        nxt = _next_visible(text, m.end(), span.end)
+        nxt = m.end(1)
         if nxt < span.end and text[nxt].islower() and not _is_abbreviation(text, m.start(), nxt):
             out.append(m.end())
     return out
@@ -97,6 +120,8 @@ def soft_breaks(text: str, span: Span) -> list[int]:
 
 def _logical_lines(text: str) -> list[tuple[int, int]]:
     """Line ranges, with hard-wrapped continuation lines joined to the line before."""
+    if "\n" not in text:
+        return [(0, len(text))] if not text.isspace() and text else []
     ranges: list[tuple[int, int]] = []
     pos = 0
     previous = ""  # the last non-blank line: it ends the logical line before (joined text is never rescanned)
@@ -113,18 +138,27 @@ def _logical_lines(text: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def _cuts(text: str, start: int, end: int) -> list[int]:
-    cuts: list[int] = []
+def _cuts(text: str, start: int, end: int) -> tuple[int, list[tuple[int, int]], list[tuple[int, int, int]]]:
+    """The first visible character of the line `start:end`, where its sentences end (with the next
+    visible character after each end), and the candidate ends before a lower-case word (`soft_breaks`,
+    before their abbreviation test) as (start, end, next visible character)."""
+    cuts: list[tuple[int, int]] = []
+    candidates: list[tuple[int, int, int]] = []
     first = _next_visible(text, start, end)
     for m in _END.finditer(text, start, end):
-        nxt = _next_visible(text, m.end(), end)
-        if nxt >= end or not _STARTER.match(text, nxt) or text[nxt].islower():
+        nxt = m.end(1)  # the lookahead's whitespace stops at `end` too
+        if nxt >= end:
             continue
-        single_stop = m.group().startswith(".") and not m.group().startswith("..")
-        if single_stop and (_is_abbreviation(text, m.start(), nxt) or _is_list_number(text, first, m.start())):
+        if text[nxt].islower():
+            candidates.append((m.start(), m.end(), nxt))
             continue
-        cuts.append(m.end())
-    return cuts
+        if not _STARTER.match(text, nxt):
+            continue
+        if text[m.start()] == "." and text[m.start() + 1] != "." and (  # a single full stop
+                _is_abbreviation(text, m.start(), nxt) or _is_list_number(text, first, m.start())):
+            continue
+        cuts.append((m.end(), nxt))
+    return first, cuts, candidates
 
 
 def _is_abbreviation(text: str, dot: int, nxt: int) -> bool:
@@ -144,18 +178,18 @@ def _is_abbreviation(text: str, dot: int, nxt: int) -> bool:
 
 
 def _token_before(text: str, dot: int) -> str:
-    """The token that ends at `dot`. Searched in a short window first, then walked back to its start: a
-    regex search from the start of the text costs time in proportion to the text for every full stop, and
-    more on a long token (it is read again from each of its characters). A token belongs to the one full
-    stop after it, so the walks add up to the length of the text."""
-    window = max(0, dot - _TOKEN_WINDOW)
-    token = _TOKEN_BEFORE.search(text, window, dot)
-    if token is not None and (token.start() > window or window == 0):
-        return token.group()
-    start = window
+    """The token that ends at `dot`: walked back to its start (whitespace or an opening quote or bracket
+    before it). A regex anchored at `dot` would be tried from every character before it; a token belongs
+    to the one full stop after it, so the walks add up to the length of the text. A full stop that opens
+    a line reads the last token of the line before, as this splitter always has (its regex's `$` matched
+    before a final newline too), up to `_TOKEN_WINDOW` characters back."""
+    end = dot - 1 if dot > 0 and text[dot - 1] == "\n" else dot
+    start = end
     while start > 0 and not text[start - 1].isspace() and text[start - 1] not in _TOKEN_BREAK:
         start -= 1
-    return text[start:dot]
+    if end < dot and dot > _TOKEN_WINDOW and start <= dot - _TOKEN_WINDOW:
+        return text[start:dot]
+    return text[start:end]
 
 
 def _is_list_number(text: str, first: int, dot: int) -> bool:
@@ -172,11 +206,3 @@ def _next_visible(text: str, pos: int, end: int) -> int:
     while pos < end and _SPACE.match(text, pos):
         pos += 1
     return pos
-
-
-def _append(spans: list[Span], text: str, start: int, end: int) -> None:
-    piece = text[start:end]
-    stripped = piece.strip()
-    if stripped:
-        lead = len(piece) - len(piece.lstrip())
-        spans.append(Span(start + lead, start + lead + len(stripped)))

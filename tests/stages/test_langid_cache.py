@@ -41,10 +41,10 @@ def test_a_second_process_memory_maps_what_the_first_stored(fresh: Path) -> None
     folder = langid_batch.cache_dir()
     assert folder.parent == fresh / "tamis" and folder.name.startswith("py3langid-0.")
     assert sorted(p.name for p in folder.iterdir()) == [
-        "automaton", "classes", "scorer-fr-de-en-groups24-features5000"]
+        "automaton", "classes", "scorer-fr-de-en-groups24-features5000-coarse8"]
     _forget()
     automaton, scorer = langid_batch.warm(LANGUAGES)
-    assert isinstance(automaton.nextmove.base, np.memmap) and isinstance(scorer.full_table.base, np.memmap)
+    assert isinstance(automaton.step.base, np.memmap) and isinstance(scorer.full_table.base, np.memmap)
     assert _guesses() == computed
 
 
@@ -70,7 +70,7 @@ def test_an_unwritable_cache_directory_only_costs_time(monkeypatch: pytest.Monke
 
 def test_an_unreadable_cache_is_computed_again_with_a_warning(fresh: Path) -> None:
     computed = _guesses()
-    broken = langid_batch.cache_dir() / "automaton" / "nextmove.npy"
+    broken = langid_batch.cache_dir() / "automaton" / "step.npy"
     broken.write_bytes(b"not an array")
     _forget()
     with pytest.warns(UserWarning, match="unreadable language-model cache"):
@@ -84,4 +84,4 @@ def test_an_unreadable_cache_is_computed_again_with_a_warning(fresh: Path) -> No
 def test_an_unknown_language_is_refused_before_anything_is_built(fresh: Path) -> None:
     with pytest.raises(SetupError, match="py3langid does not know language"):
         langid_batch.warm(("fr", "xx"))
-    assert not (langid_batch.cache_dir() / "scorer-fr-xx-groups24-features5000").exists()
+    assert not (langid_batch.cache_dir() / "scorer-fr-xx-groups24-features5000-coarse8").exists()

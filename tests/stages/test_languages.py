@@ -164,10 +164,119 @@ def test_the_batch_counts_words_capitals_and_letters_as_the_patterns_do() -> Non
     patterns find in each text alone (`_shape`), scripts without spaces, digits, underscores included."""
     assert _shapes(_SHAPE_TEXTS) == [_shape(t) for t in _SHAPE_TEXTS]
     assert _shape("Jean-Pierre Dupont, Le Monde") == (5, 5, 23, False)
-    assert _shape("政府宣布了新措施 2024").unspaced
+    assert _shape("政府宣布了新措施 2024")[3]  # unspaced
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet="aB é_1²政 -'\n.\x00", max_size=30), max_size=8))
 def test_the_batch_counts_any_text_as_the_patterns_do(texts: list[str]) -> None:
     assert _shapes(texts) == [_shape(t) for t in texts]
+
+
+_NEIGHBOURS = _TEXTS + [
+    "Lo govèrn a anonciat de mesuras novèlas per l'economia del país e los trabalhadors.",  # Occitan
+    "El govern ha anunciat noves mesures per a l'economia del país i els treballadors.",  # Catalan
+    "Il governo ha annunciato nuove misure per l'economia del paese e i lavoratori.",
+    "De regering heeft gisteren nieuwe maatregelen aangekondigd voor de economie.",
+    "D'Regierung huet gëschter nei Moossname fir d'Wirtschaft ugekënnegt.",  # Luxembourgish
+    "Regeringen meddelte i går nye foranstaltninger for økonomien.",
+    "Le gouvernement a annoncé hier de nouvelles mesures pour l'économie del país.",
+    "政府宣布了新措施", "Москва объявила о новых мерах", "ok", "Ça va ?",
+]
+
+
+def test_the_automaton_finds_the_features_py3langid_walks() -> None:
+    from py3langid.langid import visit_counts
+
+    from stages.langid_batch import _automaton, _encode, _py3langid_model
+
+    model = _py3langid_model()
+    encoded = [_encode(t) for t in _NEIGHBOURS]
+    text, feature, counts = _automaton().found(encoded)
+    found = [{int(f): int(c) for t, f, c in zip(text, feature, counts, strict=True) if t == i}
+             for i in range(len(encoded))]
+    assert found == [dict(visit_counts(model.tk_nextmove, model._rowbase, model.tk_output, e) or {})
+                     for e in encoded]
+    assert list(text) == sorted(text) and all(list(feature[text == i]) == sorted(feature[text == i])
+                                              for i in range(len(encoded)))
+
+
+@pytest.mark.parametrize("other_share", [0.99, 0.9, 0.5, 0.05])
+def test_the_coarse_bound_spares_only_texts_the_groups_bound_rules_out(other_share: float) -> None:
+    """The first, coarser bound settles most texts; the texts it leaves to the groups' bound, and those
+    given the unrestricted model, are exactly those that the groups' bound alone would give it."""
+    import math
+
+    import numpy as np
+
+    from stages.langid_batch import _MARGIN, _automaton, _encode, _logsumexp, _scorer, _sums
+
+    scorer = _scorer(("fr", "de", "en"))
+    encoded = [_encode(t) for t in _NEIGHBOURS * 3]
+    text, feature, counts = _automaton().found(encoded)
+    n, temperature = len(encoded), np.sqrt(np.maximum([len(e) for e in encoded], 1))
+    weights = np.log1p(counts.astype(np.float32))
+    scaled = _sums(scorer.table, scorer.priors, text, feature, weights, n) / temperature[:, None]
+    log_inside = _logsumexp(scaled[:, :3])
+    threshold = math.log(other_share / (1 - other_share)) - _MARGIN
+    groups = _sums(scorer.groups, scorer.group_priors, text, feature, weights, n) / temperature[:, None]
+    alone = _logsumexp(groups + scorer.log_sizes) - log_inside >= threshold
+    need = scorer._may_reach(scaled[:, 3:], text, feature, weights, n, temperature, log_inside, threshold)
+    assert list(need) == list(alone) and 0 < need.sum() < n
+
+
+def _reference_main_language(blocks: list[Block], flags: list[list[bool]]) -> str | None:
+    """`_main_language` by its definition: most characters of prose (of all text when none is prose)."""
+    from collections import Counter
+
+    sizes: Counter[str] = Counter()
+    anything = not any(map(any, flags))
+    for block, readable in zip(blocks, flags, strict=True):
+        for seg, prose in zip(block.segments, readable, strict=True):
+            if seg.lang != "uncertain" and (prose or anything):
+                sizes[seg.lang] += seg.end - seg.start
+    if sizes["other"] * 2 > sum(sizes.values()):
+        return "other"
+    inside = {lang: n for lang, n in sizes.items() if lang != "other"} or dict(sizes)
+    return max(inside, key=lambda lang: (inside[lang], lang)) if inside else None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["fr", "de", "en", "other", "uncertain"]),
+                                   st.integers(1, 40), st.booleans()), min_size=1, max_size=4), max_size=5))
+def test_the_main_language_reads_only_the_prose_it_needs(layout: list[list[tuple[str, int, bool]]]) -> None:
+    from pipeline.document import Segment
+    from stages.languages import _main_language, _Prose
+
+    blocks, flags = [], []
+    for i, segs in enumerate(layout):
+        starts = [sum(n for _, n, _ in segs[:k]) for k in range(len(segs))]
+        blocks.append(Block(kind="paragraph", text="x" * sum(n for _, n, _ in segs), index=i,
+                            segments=[Segment(start=a, end=a + n, lang=lang, confidence=1.0)
+                                      for a, (lang, n, _) in zip(starts, segs, strict=True)]))
+        flags.append([prose for _, _, prose in segs])
+    asked: list[tuple[int, int]] = []
+
+    class Known(_Prose):
+        def __call__(self, position: int, k: int) -> bool:
+            asked.append((position, k))
+            return flags[position][k]
+
+    assert _main_language(blocks, Known(blocks)) == _reference_main_language(blocks, flags)
+    # The largest prose segment of the language with most text outweighs all the rest: nothing else is read.
+    leader = max(((n, i, k) for i, segs in enumerate(layout) for k, (lang, n, prose) in enumerate(segs)
+                  if lang not in ("uncertain",) and prose), default=None)
+    total = sum(n for segs in layout for lang, n, _ in segs if lang != "uncertain")
+    if leader is not None and leader[0] * 2 > total:
+        assert asked == [leader[1:]]
+
+
+def test_an_ngrams_weight_is_log1p_of_its_count_in_float32() -> None:
+    import numpy as np
+
+    from stages.langid_batch import _weights
+
+    for counts in ([1, 2, 3, 255], [1, 256, 70000], []):
+        array = np.array(counts, dtype=np.int64)
+        assert _weights(array).tolist() == np.log1p(array.astype(np.float32)).tolist()
+        assert _weights(array).dtype == np.float32

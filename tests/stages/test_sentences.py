@@ -5,7 +5,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stages.sentences import Span, soft_breaks, split_sentences
+from stages.sentences import Span, sentences_with_breaks, soft_breaks, split_sentences
 
 CASES = yaml.safe_load((Path(__file__).parents[2] / "fixtures/cases/sentences.yaml").read_text(encoding="utf-8"))
 
@@ -32,3 +32,21 @@ def test_spans_are_ordered_stripped_and_cover_every_visible_character(text: str)
         assert piece and piece == piece.strip()
     covered = {i for s in spans for i in range(s.start, s.end)}
     assert all(i in covered for i, c in enumerate(text) if not c.isspace())
+
+
+@given(st.text(alphabet="ab .!?\n«»ÉéZzM1.9\u00a0'\")…", max_size=80))
+def test_the_one_pass_finds_each_sentences_soft_breaks(text: str) -> None:
+    """`sentences_with_breaks` reads each line once; it finds what `soft_breaks` finds in each sentence."""
+    found = sentences_with_breaks(text)
+    assert [span for span, _ in found] == split_sentences(text)
+    assert [list(breaks) for _, breaks in found] == [soft_breaks(text, span) for span in split_sentences(text)]
+
+
+def test_a_full_stop_opening_a_line_reads_the_token_before_the_line_break() -> None:
+    """As the splitter always has: "M" before the line break is an abbreviation, so ". Dupont" stays whole."""
+    text = "M\n. Dupont"
+    assert [text[s.start : s.end] for s in split_sentences(text)] == ["M", ". Dupont"]
+    text = "x\n. Dupont"
+    assert [text[s.start : s.end] for s in split_sentences(text)] == ["x", ". Dupont"]
+    text = "Mot\n. Dupont"
+    assert [text[s.start : s.end] for s in split_sentences(text)] == ["Mot", ".", "Dupont"]
