@@ -6,7 +6,8 @@ except `uncurl_quotes` (off, so ’ “ ” survive) and `fix_character_width` (
 punctuation of Chinese and Japanese text survive: width folding is normalisation, not repair). A line goes
 to ftfy only when a cheap check finds something ftfy would act on (a character one of the enabled fixers
 handles, ftfy's own mojibake detector `is_bad`, or text not in the target normal form), so clean text costs
-a few regex scans.
+a few regex scans. `setup()` gives ftfy an exact, faster `is_bad` (`stages.badness`): ftfy calls it on every
+line it repairs, before and after each step.
 Then tamis removes zero-width characters (ZWJ/ZWNJ only next to ASCII, where they never join anything),
 soft hyphens and control characters other than tab and newline (a form feed becomes a newline), and drops
 lines that hold only spaces (no-break spaces included, and "Â", what a line of no-break spaces becomes when
@@ -30,6 +31,7 @@ from typing import Any, Literal
 
 from pipeline.document import Block, Change, Document, Removal
 from pipeline.stage import Stage
+from stages.badness import windowed
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,9 +103,13 @@ class Repair(Stage[RepairConfig]):
 
     def setup(self) -> None:
         import ftfy
-        from ftfy import chardata
+        from ftfy import badness, chardata
 
         self._fixer = ftfy.TextFixerConfig(**dataclasses.asdict(self.config.ftfy), explain=True)
+        fast = windowed(badness.BADNESS_RE)
+        # Once per process, and only over ftfy's own (ftfy's encoding fix calls it by this module-level name).
+        if fast is not None and ftfy.is_bad is badness.is_bad:  # type: ignore[attr-defined]
+            ftfy.is_bad = fast  # type: ignore[attr-defined,assignment]
         self._suspect = _suspect_pattern(self.config.ftfy, chardata)
         self._clue = _mojibake_clue(chardata.CHARMAP_ENCODINGS)
 

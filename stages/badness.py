@@ -1,0 +1,114 @@
+"""ftfy's mojibake test (`ftfy.badness.is_bad`) answered from a few short windows of the text, not a scan of it.
+
+`is_bad` searches one regex of some forty alternatives at every position of a line, and ftfy's encoding fix
+calls it at least twice per line it repairs (on the text before and after each step): on clean text it
+finds nothing only after trying every alternative at every position, about 100 µs on a paragraph. Every
+alternative has a width of at most `W` characters and holds a character class it cannot match without
+(`Ã`, `«`, a C1 control, ...). The union of those classes, chosen among each alternative's items to avoid
+the letters of running text, is rare in clean text, and a match lies within `W - 1` characters of one of
+its characters, so searching only those windows gives `is_bad`'s answer on every text. The analysis reads
+ftfy's pattern with the stdlib parser; a pattern it cannot vouch for (a lookaround or an end anchor that a
+window would see otherwise, case-insensitive classes, an unbounded repeat) gets no window test, and ftfy's
+own `is_bad` stays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
+from typing import Any
+
+from stages.rulebook import sre, sre_parse  # type: ignore[attr-defined]  # the stdlib parser, per Python version
+
+# Characters of running text: a class that holds them is a poor choice of necessary character.
+_ASCII_WEIGHT = 1000
+_LETTER_WEIGHT = 10
+# Items that match one character by its own value.
+_CONSUMING = (sre.LITERAL, sre.NOT_LITERAL, sre.IN, sre.ANY)
+
+
+def windowed(pattern: re.Pattern[str]) -> Callable[[str], bool] | None:
+    """A function equal to `bool(pattern.search(text))` on every text that searches only the windows
+    around the characters every match needs; None when the analysis cannot show it equal."""
+    if pattern.flags & (re.IGNORECASE | re.MULTILINE | re.LOCALE):
+        return None
+    tree: Any = sre_parse.parse(pattern.pattern, pattern.flags)
+    branches = tree[0][1][1] if len(tree) == 1 and tree[0][0] is sre.BRANCH else [tree]
+    width = 0
+    needed: set[int] = set()
+    for branch in branches:
+        high = branch.getwidth()[1]
+        if high >= sre.MAXREPEAT or not _context_free(list(branch)):
+            return None
+        classes = [chars for chars in (_chars(op, arg) for op, arg in branch) if chars]
+        if not classes:
+            return None
+        width = max(width, high)
+        needed |= min(classes, key=_weight)
+    finder = re.compile(_char_class(needed))
+    search = pattern.search
+    reach = width - 1
+
+    def is_bad(text: str) -> bool:
+        low = high = -1
+        for found in finder.finditer(text):
+            at = found.start()
+            if at - reach < high:  # overlaps the window before: one window
+                high = at + width
+                continue
+            if high >= 0 and search(text, low, high):
+                return True
+            low, high = max(0, at - reach), at + width
+        return high >= 0 and search(text, low, high) is not None
+
+    return is_bad
+
+
+def _context_free(items: list[Any]) -> bool:
+    """Whether a match of `items` depends on nothing outside it: no lookaround, no anchor but the start of
+    the text (which `search(text, pos)` keeps at the real start), no back-reference, nothing unknown."""
+    for op, arg in items:
+        if op is sre.AT:
+            if arg is not sre.AT_BEGINNING_STRING and arg is not sre.AT_BEGINNING:
+                return False
+        elif op in _CONSUMING:
+            continue
+        elif op is sre.SUBPATTERN:
+            if not _context_free(list(arg[3])):
+                return False
+        elif op is sre.BRANCH:
+            if not all(_context_free(list(b)) for b in arg[1]):
+                return False
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+            if not _context_free(list(arg[2])):
+                return False
+        else:  # a lookaround, a back-reference, an atomic group, ...: not vouched for
+            return False
+    return True
+
+
+def _chars(op: Any, arg: Any) -> set[int] | None:
+    """The characters a literal or a class of literals and ranges matches; None for anything else."""
+    if op is sre.LITERAL:
+        return {arg}
+    if op is not sre.IN:
+        return None
+    chars: set[int] = set()
+    for inner, value in arg:
+        if inner is sre.LITERAL:
+            chars.add(value)
+        elif inner is sre.RANGE:
+            chars.update(range(value[0], value[1] + 1))
+        else:  # a negation or a category (\s, \w): too many characters
+            return None
+    return chars
+
+
+def _weight(chars: AbstractSet[int]) -> int:
+    return sum(_ASCII_WEIGHT if c < 0x80 else _LETTER_WEIGHT if 0xC0 <= c <= 0x17F and chr(c).isalpha() else 1
+               for c in chars)
+
+
+def _char_class(chars: set[int]) -> str:
+    return "[" + "".join(map(re.escape, map(chr, sorted(chars)))) + "]"

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import ftfy
+import pytest
+from ftfy import badness
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stages.badness import windowed
+from stages.repair import Repair, RepairConfig
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+FTFY_CASES = json.loads((FIXTURES / "ftfy_cases.json").read_text(encoding="utf-8"))["cases"]
+IS_BAD = windowed(badness.BADNESS_RE)
+# The characters ftfy's pattern names (its ranges' ends among them), the blocks they come from, and the
+# ASCII around them.
+ALPHABET = sorted(set(badness.BADNESS_RE.pattern) - set("[]|-^\\ \n") | set(map(chr, range(0x80, 0x250)))
+                  | set(map(chr, range(0x370, 0x460))) | set("aAzZeEoO .,?!'\t") | {"\xa0"})
+
+
+def test_ftfys_pattern_gets_the_window_test() -> None:
+    assert IS_BAD is not None
+
+
+def test_repair_gives_ftfy_the_window_test() -> None:
+    Repair(RepairConfig()).setup()
+    assert ftfy.is_bad is not badness.is_bad
+    assert ftfy.is_bad("SÃ©oul") and not ftfy.is_bad("Séoul, « vraiment » à côté")
+
+
+@pytest.mark.parametrize("field", ["original", "fixed"])
+def test_same_answer_as_ftfy_on_its_published_cases(field: str) -> None:
+    assert IS_BAD is not None
+    texts = [case[field] for case in FTFY_CASES if field in case]
+    assert len(texts) > 50
+    assert [IS_BAD(text) for text in texts] == [bool(badness.BADNESS_RE.search(text)) for text in texts]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(ALPHABET), max_size=40))
+def test_same_answer_as_ftfy_on_any_text(text: str) -> None:
+    assert IS_BAD is not None
+    assert IS_BAD(text) == bool(badness.BADNESS_RE.search(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["Séoul a déjà répondu, ", "« non » ", "SÃ©oul ", "Ã ", "aÃ ", "Ã", " ", "x",
+                                 "\x92", "œuvre ", "cœur.", "ГўВЂВa", "ā€"]), max_size=30))
+def test_same_answer_on_long_texts_with_windows_that_meet(parts: list[str]) -> None:
+    assert IS_BAD is not None
+    text = "".join(parts)
+    assert IS_BAD(text) == bool(badness.BADNESS_RE.search(text))
+
+
+@pytest.mark.parametrize("pattern", [
+    re.compile("Ã(?= )"),  # a lookahead sees past a window's end
+    re.compile("(?<=a)Ã"),
+    re.compile("Ã$"),  # the end of a window is no end of the text
+    re.compile(r"Ã\b"),
+    re.compile("ã", re.IGNORECASE),  # the class the analysis reads is not what matches
+    re.compile("Ã+"),  # no bound on a match's width
+    re.compile(r"Ã|\w\w"),  # an alternative with no class to look for
+    re.compile(r"(Ã)\1"),
+])
+def test_patterns_a_window_could_answer_otherwise_get_none(pattern: re.Pattern[str]) -> None:
+    assert windowed(pattern) is None
+
+
+def test_a_window_at_the_start_keeps_the_start_anchor() -> None:
+    is_bad = windowed(re.compile("^Ã |xÃ"))
+    assert is_bad is not None
+    assert [is_bad(text) for text in ["Ã a", "a Ã a", "aaaaaaaaxÃ", "Ã", ""]] == [True, False, True, False, False]
