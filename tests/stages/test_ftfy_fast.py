@@ -6,11 +6,11 @@ from pathlib import Path
 
 import ftfy
 import pytest
-from ftfy import badness
+from ftfy import badness, chardata, fixes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stages.badness import windowed
+from stages.ftfy_fast import TRANSLATING, skipping_translate, windowed
 from stages.repair import Repair, RepairConfig
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
@@ -26,10 +26,41 @@ def test_ftfys_pattern_gets_the_window_test() -> None:
     assert IS_BAD is not None
 
 
-def test_repair_gives_ftfy_the_window_test() -> None:
+def test_repair_gives_ftfy_the_faster_functions() -> None:
     Repair(RepairConfig()).setup()
     assert ftfy.is_bad is not badness.is_bad
     assert ftfy.is_bad("SÃ©oul") and not ftfy.is_bad("Séoul, « vraiment » à côté")
+    assert [ftfy.FIXERS[name] is getattr(fixes, name) for name in TRANSLATING] == [False, False, False]
+    assert ftfy.fix_text("ﬁn\x00 de ｌ’été", fix_character_width=True, uncurl_quotes=False) \
+        == "fin de l’été"
+
+
+@pytest.mark.parametrize("name", TRANSLATING)
+def test_a_skipping_fixer_gives_the_fixers_text(name: str) -> None:
+    fixer = getattr(fixes, name)
+    skipping = skipping_translate(fixer)
+    assert skipping is not None
+    samples = ["Séoul, à côté", "", "ﬁn ﬂeur", "a\x00b\x7f\ufeffc", "ｆｕｌｌ　ｗｉｄｔｈ", "tab\tand\nline"]
+    samples += [case[field] for case in FTFY_CASES for field in ("original", "fixed")]
+    assert [skipping(text) for text in samples] == [fixer(text) for text in samples]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(sorted(set(map(chr, chardata.LIGATURES)) | set(map(chr, chardata.CONTROL_CHARS))
+                                              | set("aé ｌ\n"))), max_size=20))
+def test_skipping_fixers_on_any_text(text: str) -> None:
+    for name in TRANSLATING:
+        fixer = getattr(fixes, name)
+        assert skipping_translate(fixer)(text) == fixer(text)  # type: ignore[misc]
+
+
+def _translate_twice(text: str) -> str:
+    return text.translate(chardata.LIGATURES) + "!"
+
+
+@pytest.mark.parametrize("function", [fixes.fix_c1_controls, fixes.fix_line_breaks, _translate_twice, str.upper])
+def test_functions_that_do_more_than_translate_are_not_skipped(function: object) -> None:
+    assert skipping_translate(function) is None  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("field", ["original", "fixed"])
