@@ -1,4 +1,7 @@
-"""Faster equivalents of two kinds of ftfy's inner functions, which `repair` gives ftfy (`install`).
+"""ftfy's `fix_and_explain` with faster equivalents of two kinds of its inner functions (`FastFtfy`).
+
+They are in place only during the call (ftfy reads them from its module's namespace and from its `FIXERS`
+table), so the rest of the process, and benchmarks of ftfy alone, see ftfy's own.
 
 ftfy's mojibake test (`ftfy.badness.is_bad`), answered from a few short windows of the text, not a scan of
 it: `is_bad` searches one regex of some forty alternatives at every position of a line, and ftfy's encoding fix
@@ -37,20 +40,35 @@ _CONSUMING = (sre.LITERAL, sre.NOT_LITERAL, sre.IN, sre.ANY)
 TRANSLATING = ("fix_latin_ligatures", "remove_control_chars", "fix_character_width")
 
 
-def install() -> None:
-    """Give ftfy the faster functions where the analysis vouches for them; the rest stays ftfy's own. Once
-    per process: what was replaced is no longer ftfy's and is left alone."""
-    import ftfy
-    from ftfy import badness
+class FastFtfy:
+    """`fix_and_explain` as ftfy's, with the faster functions the analysis vouches for (`swaps`: where each
+    goes, and the function); the others stay ftfy's own."""
 
-    fast = windowed(badness.BADNESS_RE)
-    # ftfy's encoding fix calls it by this module-level name.
-    if fast is not None and ftfy.is_bad is badness.is_bad:  # type: ignore[attr-defined]
-        ftfy.is_bad = fast  # type: ignore[attr-defined,assignment]
-    for name in TRANSLATING:
-        skipping = skipping_translate(ftfy.FIXERS[name])
-        if skipping is not None:
-            ftfy.FIXERS[name] = skipping
+    def __init__(self) -> None:
+        import ftfy
+        from ftfy import badness, fixes
+
+        self._fix_and_explain = ftfy.fix_and_explain
+        self.swaps: list[tuple[dict[str, Any], str, Callable[..., Any]]] = []
+        namespace = vars(ftfy)
+        fast = windowed(badness.BADNESS_RE)
+        if fast is not None and namespace.get("is_bad") is badness.is_bad:  # the encoding fix calls it so
+            self.swaps.append((namespace, "is_bad", fast))
+        for name in TRANSLATING:
+            skipping = skipping_translate(getattr(fixes, name))
+            if skipping is not None and ftfy.FIXERS.get(name) is getattr(fixes, name):
+                self.swaps.append((ftfy.FIXERS, name, skipping))
+
+    def fix_and_explain(self, text: str, config: Any) -> tuple[str, Any]:
+        """`ftfy.fix_and_explain(text, config)`, with the faster functions in place for the call."""
+        saved = [(space, key, space[key]) for space, key, _ in self.swaps]
+        for space, key, fast in self.swaps:
+            space[key] = fast
+        try:
+            return self._fix_and_explain(text, config)
+        finally:
+            for space, key, own in saved:
+                space[key] = own
 
 
 def skipping_translate(fixer: Callable[[str], str]) -> Callable[[str], str] | None:

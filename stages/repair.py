@@ -6,8 +6,8 @@ except `uncurl_quotes` (off, so ’ “ ” survive) and `fix_character_width` (
 punctuation of Chinese and Japanese text survive: width folding is normalisation, not repair). A line goes
 to ftfy only when a cheap check finds something ftfy would act on (a character one of the enabled fixers
 handles, ftfy's own mojibake detector `is_bad`, or text not in the target normal form), so clean text costs
-a few regex scans. `setup()` gives ftfy exact, faster equivalents of its mojibake test and of its fixers
-that translate by a table (`stages.ftfy_fast`): ftfy runs them on every line it repairs, several times.
+a few regex scans. ftfy runs with exact, faster equivalents of its mojibake test and of its fixers that
+translate by a table (`stages.ftfy_fast`): it calls them on every line it repairs, several times.
 Then tamis removes zero-width characters (ZWJ/ZWNJ only next to ASCII, where they never join anything),
 soft hyphens and control characters other than tab and newline (a form feed becomes a newline), and drops
 lines that hold only spaces (no-break spaces included, and "Â", what a line of no-break spaces becomes when
@@ -91,6 +91,7 @@ class Repair(Stage[RepairConfig]):
     def __init__(self, config: RepairConfig) -> None:
         super().__init__(config)
         self._fixer: Any = None
+        self._ftfy: ftfy_fast.FastFtfy | None = None
         self._suspect: re.Pattern[str] | None = None
         self._clue: re.Pattern[str] | None = None
         rules = [(rule, pattern) for rule, pattern, on in (
@@ -107,7 +108,7 @@ class Repair(Stage[RepairConfig]):
         from ftfy import chardata
 
         self._fixer = ftfy.TextFixerConfig(**dataclasses.asdict(self.config.ftfy), explain=True)
-        ftfy_fast.install()
+        self._ftfy = ftfy_fast.FastFtfy()
         self._suspect = _suspect_pattern(self.config.ftfy, chardata)
         self._clue = _mojibake_clue(chardata.CHARMAP_ENCODINGS)
 
@@ -177,9 +178,8 @@ class Repair(Stage[RepairConfig]):
     def _fix_line(self, line: str, notes: list[tuple[str, str]]) -> str:
         if not self._needs_ftfy(line):
             return line
-        from ftfy import fix_and_explain
-
-        fixed, plan = fix_and_explain(line, self._fixer)
+        assert self._ftfy is not None
+        fixed, plan = self._ftfy.fix_and_explain(line, self._fixer)
         if fixed != line:
             notes.extend(_explain(plan or []))
         return fixed

@@ -10,7 +10,7 @@ from ftfy import badness, chardata, fixes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stages.ftfy_fast import TRANSLATING, skipping_translate, windowed
+from stages.ftfy_fast import TRANSLATING, FastFtfy, skipping_translate, windowed
 from stages.repair import Repair, RepairConfig
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
@@ -26,13 +26,31 @@ def test_ftfys_pattern_gets_the_window_test() -> None:
     assert IS_BAD is not None
 
 
-def test_repair_gives_ftfy_the_faster_functions() -> None:
+def test_the_faster_functions_are_in_place_during_the_call_only() -> None:
+    fast = FastFtfy()
+    assert [key for _, key, _ in fast.swaps] == ["is_bad", *TRANSLATING]
+    seen = []
+    real = fast._fix_and_explain
+
+    def spy(text: str, config: object) -> object:
+        own = [ftfy.FIXERS[name] is getattr(fixes, name) for name in TRANSLATING]
+        seen.append((ftfy.is_bad is badness.is_bad, own))
+        return real(text, config)  # type: ignore[arg-type]
+
+    fast._fix_and_explain = spy  # type: ignore[method-assign]
     Repair(RepairConfig()).setup()
-    assert ftfy.is_bad is not badness.is_bad
-    assert ftfy.is_bad("SÃ©oul") and not ftfy.is_bad("Séoul, « vraiment » à côté")
-    assert [ftfy.FIXERS[name] is getattr(fixes, name) for name in TRANSLATING] == [False, False, False]
-    assert ftfy.fix_text("ﬁn\x00 de ｌ’été", fix_character_width=True, uncurl_quotes=False) \
-        == "fin de l’été"
+    config = ftfy.TextFixerConfig(fix_character_width=True, uncurl_quotes=False)
+    assert fast.fix_and_explain("ﬁn\x00 de ｌ’été", config)[0] == "fin de l’été"
+    assert seen == [(False, [False, False, False])]
+    assert ftfy.is_bad is badness.is_bad  # ftfy's own again
+    assert [ftfy.FIXERS[name] is getattr(fixes, name) for name in TRANSLATING] == [True, True, True]
+
+
+def test_the_same_fixes_and_explanations_as_ftfy_on_its_published_cases() -> None:
+    fast, config = FastFtfy(), ftfy.TextFixerConfig(explain=True)
+    texts = [case["original"] for case in FTFY_CASES]
+    assert [fast.fix_and_explain(text, config) for text in texts] == [ftfy.fix_and_explain(text, config)
+                                                                       for text in texts]
 
 
 @pytest.mark.parametrize("name", TRANSLATING)
