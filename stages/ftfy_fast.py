@@ -113,14 +113,15 @@ def windowed(pattern: re.Pattern[str]) -> Callable[[str], bool] | None:
     reach = width - 1
 
     def is_bad(text: str) -> bool:
-        low = high = -1
+        low = high = -1  # the window being extended, [low, high); none yet
         for found in finder.finditer(text):
             at = found.start()
-            if at - reach < high:  # overlaps the window before: one window
-                high = at + width
-                continue
-            if high >= 0 and search(text, low, high):
-                return True
+            if high >= 0:
+                if at - reach < high:  # overlaps that window: one window
+                    high = at + width
+                    continue
+                if search(text, low, high):
+                    return True
             low, high = max(0, at - reach), at + width
         return high >= 0 and search(text, low, high) is not None
 
