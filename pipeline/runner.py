@@ -112,7 +112,8 @@ class Pipeline:
     def _run_stage(self, name: str, stage: Stage[Any], docs: list[Document]) -> list[Document]:
         if len(docs) > 1 and type(stage).process_batch is not Stage.process_batch:
             return self._run_batch(name, stage, docs)
-        return [self._run_one(name, stage, doc) for doc in docs]
+        with _alarm(self.limits.timeout) as limited:  # one timer for the loop, each document its own limit
+            return [self._run_one(name, stage, doc, limited) for doc in docs]
 
     def _run_batch(self, name: str, stage: Stage[Any], docs: list[Document]) -> list[Document]:
         """`process_batch` over copies of `docs` within one document's time limit: a batch normally takes a
@@ -134,10 +135,15 @@ class Pipeline:
         half = len(docs) // 2
         return self._run_stage(name, stage, docs[:half]) + self._run_stage(name, stage, docs[half:])
 
-    def _run_one(self, name: str, stage: Stage[Any], doc: Document) -> Document:
+    def _run_one(self, name: str, stage: Stage[Any], doc: Document, limited: bool) -> Document:
         try:
-            with deadline(self.limits.timeout):
+            if limited:
+                _start(self.limits.timeout)
+            try:
                 return stage.process(doc)
+            finally:
+                if limited:
+                    _stop()
         except DocumentTimeout:
             return doc.failed(name, f"timed out after {self.limits.timeout:g} s (run.timeout)")
         except Exception as exc:
@@ -180,39 +186,73 @@ def watch(value: Any) -> None:
 
 
 _armed = False
+_expires = 0.0  # when the limit of the block that runs ends, on the monotonic clock
 
 
 def _expire(signum: int, frame: Any) -> None:
-    if _armed:  # an alarm already on its way when the block ended must not raise outside it
-        raise DocumentTimeout
+    if not _armed:  # between two blocks, or an alarm already on its way when the block ended
+        return
+    left = _expires - time.monotonic()
+    if left > 0:  # the timer was set for an earlier document of the loop: aim it at this one's end
+        signal.setitimer(signal.ITIMER_REAL, max(left, _MIN_DELAY), REARM)
+        return
+    raise DocumentTimeout
+
+
+_MIN_DELAY = 0.001  # setitimer reads 0 as "off"
 
 
 @contextmanager
 def deadline(seconds: float | None) -> Iterator[None]:
     """Raise `DocumentTimeout` in the block after `seconds`, and again every `REARM` seconds until the
-    block ends (main thread only: signals need it). The handler stays installed between blocks when the
-    one before was the default: installing it costs more than the rest of the limit (the blocks run once
-    per document and stage); a handler of someone else's is put back after each block."""
-    global _armed
+    block ends (main thread only: signals need it)."""
+    with _alarm(seconds) as limited:
+        if not limited:
+            yield
+            return
+        _start(seconds)
+        try:
+            yield
+        finally:
+            _stop()
+
+
+@contextmanager
+def _alarm(seconds: float | None) -> Iterator[bool]:
+    """The timer behind a run of limited blocks (`_start`, `_stop`): armed once for them all, since arming it
+    and reading the handler cost more than most stages spend on a document (~10 µs); when it fires before
+    the block that runs has used its `seconds`, the handler aims it at that block's end. Yields whether
+    blocks may be limited (main thread only, and `seconds` set). The handler stays installed after the
+    run when the one before was the default; a handler of someone else's is put back."""
     if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
+        yield False
         return
     previous = signal.getsignal(signal.SIGALRM)
     if previous is not _expire:
         signal.signal(signal.SIGALRM, _expire)
-    _armed = True
-    if _watched is not None:
-        _watched.value = time.monotonic() + seconds
     signal.setitimer(signal.ITIMER_REAL, seconds, REARM)
     try:
-        yield
+        yield True
     finally:
-        _armed = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         if previous not in (_expire, signal.SIG_DFL, None):
             signal.signal(signal.SIGALRM, previous)
-        if _watched is not None:
-            _watched.value = 0.0
+
+
+def _start(seconds: float | None) -> None:
+    """A limited block begins: it may run `seconds` (within an `_alarm`)."""
+    global _armed, _expires
+    _expires = time.monotonic() + (seconds or 0.0)
+    _armed = True
+    if _watched is not None:
+        _watched.value = _expires
+
+
+def _stop() -> None:
+    global _armed
+    _armed = False
+    if _watched is not None:
+        _watched.value = 0.0
 
 
 def batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:

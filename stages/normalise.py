@@ -67,7 +67,8 @@ _NO_BREAK = "\u202f\xa0\u2007"
 _ODD_SPACE = re.compile(r"[^\S\n]{2,}|[^\S\n \xa0\u202f\u2007]")
 # The same, found faster: a class scan plus substring tests, instead of a match attempt at every space.
 _ODD_SPACE_CHAR = re.compile(r"[\t\x0b\x0c\r\x1c-\x1f\x85\u1680\u2000-\u2006\u2008-\u200a\u205f\u3000]")
-_SPACE_PAIRS = tuple(a + b for a in " \xa0\u202f\u2007" for b in " \xa0\u202f\u2007")
+# Pairs with a no-break space, looked for only in text that has one: two spaces alone are most pairs found.
+_NO_BREAK_PAIRS = tuple(a + b for a in " \xa0\u202f\u2007" for b in " \xa0\u202f\u2007" if a + b != "  ")
 _BULLET = re.compile(r"(?:[•◦▪▫‣∙●○■□►▸➢✓✔*+–—-]|(\d{1,3}[.)]))\s+(?=\S)")
 # Searched in the last two characters of a line: a search in the whole line would try every position.
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-$")
@@ -136,7 +137,8 @@ class Normalise(Stage[NormaliseConfig]):
             text = unicodedata.normalize(form, text)
             rules.append(("form", form))
         text = "\n".join(map(str.strip, text.split("\n")))
-        if any(map(text.__contains__, _SPACE_PAIRS)) or _ODD_SPACE_CHAR.search(text):
+        if "  " in text or (not text.isascii() and any(map(text.__contains__, _NO_BREAK))
+                            and any(map(text.__contains__, _NO_BREAK_PAIRS))) or _ODD_SPACE_CHAR.search(text):
             text = _ODD_SPACE.sub(_one_space, text)
             rules.append(("whitespace", "collapsed runs of spaces"))
         for rule, fix in self._typography:

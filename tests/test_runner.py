@@ -93,6 +93,27 @@ def test_a_document_over_the_time_limit_becomes_an_error_record() -> None:
     assert out[0].reason == "timed out after 0.2 s (run.timeout)"
 
 
+@dataclass(frozen=True, kw_only=True)
+class NapConfig:
+    seconds: float = 0.0
+
+
+class Nap(Stage[NapConfig]):
+    name = "nap"
+
+    def process(self, doc: Document) -> Document:
+        time.sleep(self.config.seconds * (10 if "long" in doc.text else 1))
+        return doc
+
+
+def test_every_document_of_a_loop_has_the_whole_time_limit() -> None:
+    # One timer serves the loop: the third document starts after the limit has passed since the first one
+    # started, and still gets all of it; the long one runs out, and the one after it is untouched.
+    out = pipe(Nap(NapConfig(seconds=0.12)), timeout=0.3).process(docs_of("a", "b", "c", "d", "long", "e"))
+    assert [d.status for d in out] == ["ok", "ok", "ok", "ok", "error", "ok"]
+    assert out[4].reason == "timed out after 0.3 s (run.timeout)"
+
+
 def test_jobs_two_gives_the_same_output_as_jobs_one(tmp_path) -> None:
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
     args = ("run", str(ARTICLES), "--set", "run.batch_size=2")

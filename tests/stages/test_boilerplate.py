@@ -120,6 +120,15 @@ def test_matcher_finds_what_a_plain_search_finds() -> None:
     assert ("İMPRESSUM", "de.legal") in found  # Turkish İ: a regex match that casefold() alone would hide
 
 
+def test_matcher_sees_literals_inside_and_across_each_other() -> None:
+    # "bc" ends before "abcd" does, and "cde" starts inside it: each occurrence of each literal counts.
+    rules = [Rule(id="a", pattern="abcd", reason="r"), Rule(id="b", pattern="bc", reason="r"),
+             Rule(id="c", pattern="cdef", reason="r")]
+    matcher = Matcher(rules, [], 0.05)
+    assert [getattr(matcher.search(text, 1), "id", None) for text in ["xabcd", "xbcdef", "abcdef", "cdx"]] == [
+        _reference(rules, text) for text in ["xabcd", "xbcdef", "abcdef", "cdx"]] == ["a", "b", "a", None]
+
+
 @pytest.mark.parametrize(("pattern", "literals"), [
     (r"\bcookies?\b", {"cookie"}),
     (r"^(Publié|mis à jour)\s*:", {"publié", "mis à jour"}),
