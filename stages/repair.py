@@ -6,8 +6,7 @@ except `uncurl_quotes` (off, so ’ “ ” survive) and `fix_character_width` (
 punctuation of Chinese and Japanese text survive: width folding is normalisation, not repair). A line goes
 to ftfy only when a cheap check finds something ftfy would act on (a character one of the enabled fixers
 handles, ftfy's own mojibake detector `is_bad`, or text not in the target normal form), so clean text costs
-a few regex scans. ftfy runs with exact, faster equivalents of its mojibake test and of its fixers that
-translate by a table (`stages.ftfy_fast`): it calls them on every line it repairs, several times.
+a few regex scans.
 Then tamis removes zero-width characters (ZWJ/ZWNJ only next to ASCII, where they never join anything),
 soft hyphens and control characters other than tab and newline (a form feed becomes a newline), and drops
 lines that hold only spaces (no-break spaces included, and "Â", what a line of no-break spaces becomes when
@@ -25,14 +24,12 @@ import dataclasses
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pipeline.document import Block, Change, Document, Removal
 from pipeline.stage import Stage
-from stages import ftfy_fast
-from stages.ftfy_fast import char_class
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +88,6 @@ class Repair(Stage[RepairConfig]):
     def __init__(self, config: RepairConfig) -> None:
         super().__init__(config)
         self._fixer: Any = None
-        self._ftfy: ftfy_fast.FastFtfy | None = None
         self._suspect: re.Pattern[str] | None = None
         self._clue: re.Pattern[str] | None = None
         rules = [(rule, pattern) for rule, pattern, on in (
@@ -108,7 +104,6 @@ class Repair(Stage[RepairConfig]):
         from ftfy import chardata
 
         self._fixer = ftfy.TextFixerConfig(**dataclasses.asdict(self.config.ftfy), explain=True)
-        self._ftfy = ftfy_fast.FastFtfy()
         self._suspect = _suspect_pattern(self.config.ftfy, chardata)
         self._clue = _mojibake_clue(chardata.CHARMAP_ENCODINGS)
 
@@ -178,8 +173,9 @@ class Repair(Stage[RepairConfig]):
     def _fix_line(self, line: str, notes: list[tuple[str, str]]) -> str:
         if not self._needs_ftfy(line):
             return line
-        assert self._ftfy is not None
-        fixed, plan = self._ftfy.fix_and_explain(line, self._fixer)
+        from ftfy import fix_and_explain
+
+        fixed, plan = fix_and_explain(line, self._fixer)
         if fixed != line:
             notes.extend(_explain(plan or []))
         return fixed
@@ -209,7 +205,7 @@ def _suspect_pattern(options: FtfyOptions, chardata: Any) -> re.Pattern[str]:
     if options.remove_control_chars:
         chars.update(chardata.CONTROL_CHARS)
     if chars:
-        parts.append(char_class(chars))
+        parts.append(_char_class(chars))
     return re.compile("|".join(parts) or r"(?!)")
 
 
@@ -222,7 +218,7 @@ def _mojibake_clue(encodings: list[str]) -> re.Pattern[str]:
     The pattern starts with the lead class (the two-byte leads are among the leads), so that the engine
     skips the text up to the next lead character, where an alternation would be tried at every position."""
     lead, short_lead, follow = _mojibake_chars(encodings)
-    return re.compile(f"{char_class(lead)}(?:\\??{char_class(follow)}|(?<={char_class(short_lead)})[ ?])")
+    return re.compile(f"{_char_class(lead)}(?:\\??{_char_class(follow)}|(?<={_char_class(short_lead)})[ ?])")
 
 
 def _mojibake_chars(encodings: list[str]) -> tuple[set[int], set[int], set[int]]:
@@ -240,6 +236,19 @@ def _mojibake_chars(encodings: list[str]) -> tuple[set[int], set[int], set[int]]
                     short_lead.add(ord(char))
         follow.update(map(ord, bytes(range(0x80, 0xC0)).decode(encoding)))
     return lead, short_lead, follow
+
+
+def _char_class(codepoints: set[int]) -> str:
+    return "[" + "".join(_ranges(sorted(codepoints))) + "]"
+
+
+def _ranges(codepoints: list[int]) -> Iterable[str]:
+    start = prev = codepoints[0]
+    for cp in [*codepoints[1:], -1]:
+        if cp != prev + 1:
+            yield re.escape(chr(start)) if start == prev else f"{re.escape(chr(start))}-{re.escape(chr(prev))}"
+            start = cp
+        prev = cp
 
 
 def _explain(plan: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -93,8 +93,8 @@ def test_mojibake_clue_finds_a_lead_then_a_continuation_or_a_lost_byte() -> None
     from stages import repair
 
     lead, short_lead, follow = repair._mojibake_chars(chardata.CHARMAP_ENCODINGS)
-    definition = re.compile(f"{repair.char_class(lead)}\\??{repair.char_class(follow)}"
-                            f"|{repair.char_class(short_lead)}[ ?]")
+    definition = re.compile(f"{repair._char_class(lead)}\\??{repair._char_class(follow)}"
+                            f"|{repair._char_class(short_lead)}[ ?]")
     clue = repair._mojibake_clue(chardata.CHARMAP_ENCODINGS)
     chars = [chr(c) for c in sorted(lead | follow)] + [" ", "?", "a", "é"]
     texts = [a + b for a in chars for b in chars] + [a + "?" + b for a in chars for b in chars]
