@@ -45,7 +45,16 @@ class Guess(NamedTuple):
 
     def log_odds(self, lang: str, against: str) -> float:
         """Evidence for `lang` over `against`, in nats, floored so that a zero probability stays finite."""
-        return math.log(max(self.probs.get(lang, 0.0), 1e-9) / max(self.probs.get(against, 0.0), 1e-9))
+        return math.log(max(self.probs.get(lang, 0.0), _FLOOR) / max(self.probs.get(against, 0.0), _FLOOR))
+
+    def beats_all(self, lang: str, nats: float) -> bool:
+        """`log_odds(lang, rival) >= nats` for every other language of the set, in one pass: this runs on
+        every sentence."""
+        own = max(self.probs.get(lang, 0.0), _FLOOR)
+        return all(math.log(own / max(p, _FLOOR)) >= nats for rival, p in self.probs.items() if rival != lang)
+
+
+_FLOOR = 1e-9  # the probability a zero counts as in `log_odds`
 
 
 class Detector(ABC):

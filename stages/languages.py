@@ -40,7 +40,6 @@ duplicate, smoothing and soft split is recorded in `changes`. Filters nothing.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -259,11 +258,8 @@ class Languages(Stage[LanguagesConfig]):
         unit.lang = lang
 
     def _strong(self, unit: _Unit) -> bool:
-        """The sentence's language beats every other language of the set by `strong_evidence` nats
-        (`Guess.log_odds`, computed here as there: this runs on every sentence)."""
-        probs, lang, needed = unit.guess.probs, unit.lang, self.config.strong_evidence
-        own = max(probs.get(lang, 0.0), 1e-9)
-        return all(math.log(own / max(p, 1e-9)) >= needed for rival, p in probs.items() if rival != lang)
+        """The sentence's language beats every other language of the set by `strong_evidence` nats."""
+        return unit.guess.beats_all(unit.lang, self.config.strong_evidence)
 
     def _action(self, lang: str, main: str | None) -> SegmentAction:
         if lang in (main, UNCERTAIN):

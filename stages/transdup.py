@@ -145,7 +145,7 @@ def _grams(text: str) -> _Grams | None:
     """The text's `_Grams`, or None when a character does not fit a digit (then `_profile` counts).
     Cached: one paragraph is compared with many."""
     chars = "".join(text.split())
-    points = np.frombuffer(chars.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32).astype(np.int64) + 1
+    points = _codes(chars).astype(np.int64, copy=False)  # six digits of _BASE need 60 bits
     if len(points) and int(points.max()) >= _BASE:
         return None
     orders = min(CHRF_ORDER, len(points))
