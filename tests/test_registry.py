@@ -150,3 +150,28 @@ def test_an_unknown_detector_is_a_config_error() -> None:
         config.load(None, ["languages.detector=nope"])
     assert caught.value.problems == ["stages.languages.detector: expected one of the registered detectors (tamis "
                                      "registers py3langid, langdetect, lingua), got 'nope'"]
+
+
+def test_tamis_help_imports_no_more_than_the_cli_needs() -> None:
+    """`tamis --help` is the first thing a user runs, and every worker imports `pipeline`: importing the
+    package must not import its config loader, runner, readers and sinks (YAML, hashlib, email ...) before
+    a command asks for them."""
+    code = ("import sys\nfrom pipeline import cli\ntry:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m in {'yaml', 'pipeline.config', 'pipeline.runner', "
+            "'pipeline.readers', 'pipeline.sinks', 'pipeline.document'}), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stderr.strip() == "[]"
+
+
+def test_every_public_name_of_the_package_is_its_module_s_object() -> None:
+    """The package imports its names when first used: each one of `__all__` must still be found, and be
+    the very object of the module that defines it."""
+    import importlib
+
+    import pipeline
+
+    found = {name: getattr(pipeline, name) for name in pipeline.__all__}
+    homes = {name: getattr(importlib.import_module(module), attribute)
+             for name, (module, attribute) in pipeline._EXPORTS.items()}
+    assert sorted(pipeline.__all__) == sorted(homes) and all(found[n] is homes[n] for n in found)
+    assert found["load_config"] is importlib.import_module("pipeline.config").load
