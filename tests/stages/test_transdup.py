@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections import Counter
 
 import pytest
@@ -158,3 +160,32 @@ def test_stands_out_answers_each_question_as_if_asked_alone() -> None:
     answers = stands_out(questions, (0.08, 0.02))
     assert answers == [stands_out([q], (0.08, 0.02))[0] for q in questions]
     assert {a is None for a in answers} == {True, False}
+
+
+def _stems_word_by_word(text: str) -> set[str]:
+    out = set()
+    for word in re.findall(r"[^\W\d_]+", text):
+        if len(word) >= 4:
+            folded = "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+            for a, b in (("ph", "f"), ("th", "t"), ("k", "c"), ("z", "c"), ("qu", "c"), ("y", "i"), ("w", "v"),
+                         ("ß", "ss")):
+                folded = folded.replace(a, b)
+            out.add(folded[:4])
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ΣΑΟσςabkphßéÉ\u0301\u0327ǅﬁＡ\ufdfaİIıᾼὩ\n -'’x", max_size=40))
+def test_stems_folded_together_are_each_words_stems(text: str) -> None:
+    """Greek final sigma, marks, ligatures and decompositions with spaces: folding all the words at once
+    gives each word's stem as folding it alone does."""
+    assert transdup._stems(text) == _stems_word_by_word(text)
+
+
+def test_translation_evidence_on_the_fixture() -> None:
+    """The gates in any order give one answer; pinned on the fixture's adjacent pairs."""
+    scores = [round(transdup.translation_evidence(c["paragraphs"][i]["text"], c["paragraphs"][i + 1]["text"]), 6)
+              for c in PUD for i in range(len(c["paragraphs"]) - 1)]
+    assert sorted(s for s in scores if s > 0) == [0.038462, 0.05, 0.058824, 0.0625, 0.090909, 0.090909, 0.117647,
+                                                  0.138889, 0.208333, 0.428571]
+    assert len(scores) == 70
