@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 
@@ -353,11 +354,10 @@ def resemblances(pairs: Sequence[tuple[str, str]], prepared: dict[str, _Paragrap
     pair = np.repeat(np.arange(len(pairs)), counts)
     first = np.concatenate([a for a, _ in bounds]) if bounds else np.zeros(0, dtype=np.intp)
     last = np.concatenate([b for _, b in bounds]) if bounds else np.zeros(0, dtype=np.intp)
-    begins = [np.array(p.starts, dtype=np.intp) for p in paragraphs]
-    finals = [np.array(p.ends, dtype=np.intp) for p in paragraphs]
+    begins = np.fromiter(chain.from_iterable(p.starts for p in paragraphs), dtype=np.intp)
+    finals = np.fromiter(chain.from_iterable(p.ends for p in paragraphs), dtype=np.intp)
     sentence_base = _starts(np.array([len(p.starts) for p in paragraphs], dtype=np.intp))[pair]
-    length = (np.concatenate(finals)[sentence_base + last] - np.concatenate(begins)[sentence_base + first]
-              if bounds else np.zeros(0, dtype=np.intp))
+    length = finals[sentence_base + last] - begins[sentence_base + first]
     fast: list[tuple[str, tuple[str, ...], int]] = []
     is_fast = np.zeros(len(pairs), dtype=bool)
     for i, ((foreign, _), paragraph, n) in enumerate(zip(pairs, paragraphs, longest, strict=True)):
