@@ -243,14 +243,15 @@ class _Paragraph:
 def _paragraphs(texts: Sequence[str]) -> list[_Paragraph]:
     """Each text's `_Paragraph`, the contents of all their sentences found together (`_contents`)."""
     spans = [split_sentences(text) or [Span(0, len(text))] for text in texts]
-    contents = iter(_contents([text[s.start : s.end] for text, pieces in zip(texts, spans, strict=True)
-                               for s in pieces]))
+    contents = _contents([text[s.start : s.end] for text, pieces in zip(texts, spans, strict=True) for s in pieces])
     out: list[_Paragraph] = []
+    at = 0
     for text, pieces in zip(texts, spans, strict=True):
-        mine = [next(contents) for _ in pieces]
-        packed = tuple(c for c in mine if c is not None)
-        out.append(_Paragraph(text, tuple(s.start for s in pieces), tuple(s.end for s in pieces),
-                              packed if len(packed) == len(mine) else None))
+        mine = contents[at : at + len(pieces)]
+        packed = [c for c in mine if c is not None]
+        at += len(pieces)
+        out.append(_Paragraph(text, tuple([s.start for s in pieces]), tuple([s.end for s in pieces]),
+                              tuple(packed) if len(packed) == len(mine) else None))
     return out
 
 
