@@ -559,8 +559,8 @@ def _best(foreigns: Sequence[str], runs: _Runs) -> tuple[list[float], list[int]]
     """Per pair: the best score among the runs a translation could be, and that run (the first on ties;
     -1 and 0 when none scores): length ratio within `LENGTH_RATIO`, and when both hold numbers, one at
     least in common (translations drop or reword a number now and then; they do not replace them all).
-    A run's numbers are its sentences' (`_Paragraph.numbers`): it holds some when one of them does, and
-    shares one when one of them does."""
+    A run's numbers are its sentences' (`_sentence_numbers`, found only for the paragraphs of a foreign
+    text with numbers): it holds some when one of them does, and shares one when one of them does."""
     counts = np.diff(runs.offsets)
     sizes = np.array([len(foreign) for foreign in foreigns], dtype=np.intp)
     ratio = sizes[runs.pair] / np.maximum(1, runs.length)
