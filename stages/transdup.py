@@ -18,6 +18,8 @@ So `chrf_many` compares one text with many at once: each text's n-grams are numb
 and the shared counts come from one numpy search over all of the others' n-grams. `stands_out` goes
 further: it answers the questions of a whole batch of documents at once, and `resemblances` counts every
 (foreign paragraph, paragraph) pair they need in one pass, matching n-grams by table lookups (`_chunk_scores`).
+Nothing there is done per run in Python: the paragraphs' sentences are folded together (`_contents`), and a
+run is two sentence numbers, its length and its score in arrays (`_Runs`), chosen from by array gates (`_best`).
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 
-from stages.sentences import split_sentences
+from stages.sentences import Span, split_sentences
 
 CHRF_ORDER = 6  # character n-grams of 1..6, and recall weighted twice precision: chrF's standard setting
 CHRF_BETA = 2.0
@@ -53,15 +56,16 @@ def translation_evidence(foreign: str, main: str) -> float:
     length ratio within 1:2, and, when either side has numbers, at least half of them shared. The score
     is then the share of content words (4+ letters) of the shorter side that have a cognate on the other:
     the same first four letters after folding accents and spelling pairs that differ across French,
-    German and English (k/c, z/c, ph/f, ...). Names count too, as they are written alike."""
-    n_foreign, n_main = len(split_sentences(foreign)), len(split_sentences(main))
-    if abs(n_foreign - n_main) > max(1, max(n_foreign, n_main) // 4):
-        return 0.0
+    German and English (k/c, z/c, ph/f, ...). Names count too, as they are written alike.
+    The gates are tried cheapest first (any order gives the same answer): most pairs fail the length."""
     ratio = len(foreign) / max(1, len(main))
     if not 0.5 <= ratio <= 2.0:
         return 0.0
     numbers_f, numbers_m = _numbers(foreign), _numbers(main)
     if (numbers_f or numbers_m) and len(numbers_f & numbers_m) * 2 < len(numbers_f | numbers_m):
+        return 0.0
+    n_foreign, n_main = len(split_sentences(foreign)), len(split_sentences(main))
+    if abs(n_foreign - n_main) > max(1, max(n_foreign, n_main) // 4):
         return 0.0
     stems_f, stems_m = _stems(foreign), _stems(main)
     small, large = sorted((stems_f, stems_m), key=len)
@@ -77,16 +81,18 @@ def _numbers(text: str) -> frozenset[str]:
 
 
 def _stems(text: str) -> set[str]:
-    """Four-letter stems of the content words, folded so that cognates meet."""
-    out: set[str] = set()
-    for word in _LETTERS.findall(text):
-        if len(word) < 4:
-            continue
-        folded = "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
-        for a, b in _SPELLING:
-            folded = folded.replace(a, b)
-        out.add(folded[:4])
-    return out
+    """Four-letter stems of the content words, folded so that cognates meet. The words are folded
+    together, one per line: lower-casing, NFKD (a line break has no decomposition and stops any reordering
+    of marks) and the spelling pairs (none holds a line break) treat each line as they treat the word
+    alone."""
+    words = [word for word in _LETTERS.findall(text) if len(word) >= 4]
+    if not words:
+        return set()
+    folded = unicodedata.normalize("NFKD", "\n".join(words).lower())
+    folded = folded.translate({ord(c): None for c in set(folded) if unicodedata.combining(c)})
+    for a, b in _SPELLING:
+        folded = folded.replace(a, b)
+    return {stem[:4] for stem in folded.split("\n")}
 
 
 def chrf(hypothesis: str, reference: str) -> float:
@@ -219,72 +225,169 @@ def fold(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
-@lru_cache(maxsize=1024)
-def sentence_runs(text: str, longest: int) -> tuple[str, ...]:
-    """Every run of 1 to `longest` consecutive sentences of `text` (the whole text if it has none).
-    Cached: a paragraph is compared with each foreign paragraph near it."""
-    spans = split_sentences(text)
-    runs = tuple(text[spans[i].start : spans[j].end]
-                 for i in range(len(spans)) for j in range(i, min(len(spans), i + longest)))
-    return runs or (text,)
+@dataclass(frozen=True, slots=True)
+class _Paragraph:
+    """A paragraph as `resemblances` compares it: its sentences (the whole text as one when it has none)
+    and their content characters (`_content`, spaces removed; None when one is no `_Grams` digit): a run's
+    content is its sentences' one after the other, as no word spans a sentence break."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    contents: tuple[str, ...] | None
+
+    def run(self, first: int, last: int) -> str:
+        return self.text[self.starts[first] : self.ends[last]]
 
 
-def resemblances(pairs: Sequence[tuple[str, str]]) -> list[list[tuple[str, float]]]:
+def _paragraphs(texts: Sequence[str]) -> list[_Paragraph]:
+    """Each text's `_Paragraph`, the contents of all their sentences found together (`_contents`)."""
+    spans = [split_sentences(text) or [Span(0, len(text))] for text in texts]
+    contents = _contents([text[s.start : s.end] for text, pieces in zip(texts, spans, strict=True) for s in pieces])
+    out: list[_Paragraph] = []
+    at = 0
+    for text, pieces in zip(texts, spans, strict=True):
+        mine = contents[at : at + len(pieces)]
+        packed = [c for c in mine if c is not None]
+        at += len(pieces)
+        out.append(_Paragraph(text, tuple([s.start for s in pieces]), tuple([s.end for s in pieces]),
+                              tuple(packed) if len(packed) == len(mine) else None))
+    return out
+
+
+def _contents(pieces: list[str]) -> list[str | None]:
+    """`_content` of each piece with spaces removed (None when a character is no `_Grams` digit), all
+    pieces at once with numpy. A token (`_TOKENS`: `str.isalnum` characters) is kept with 4 characters or
+    more, or with a digit (`str.isdigit`, which no letter is); each kept character is folded on its own:
+    `fold` works character by character, save NFKD's reordering of marks across characters, which only
+    the two characters whose folding starts with a mark (U+FF9E, U+FF9F) could start, and which makes
+    nothing packable that is not. A character that folds to more or fewer than one stands in the array
+    as a private-use character until the text is decoded."""
+    codes = np.frombuffer(("\x00".join(pieces) + "\x00").encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    present = np.flatnonzero(np.bincount(codes)).tolist()  # a NUL after each piece ends its last token
+    size = present[-1] + 1
+    word, digit, wide = (np.zeros(size, dtype=bool) for _ in range(3))
+    into = np.zeros(size, dtype=np.uint32)
+    chars = [chr(c) for c in present]
+    folded = ["".join(fold(c).split()) if c.isalnum() else "" for c in chars]
+    word[present] = [c.isalnum() for c in chars]
+    digit[present] = [c.isdigit() for c in chars]
+    wide[present] = [bool(_UNPACKABLE.search(f)) for f in folded]
+    spare = (c for c in range(0xE000, 0xF900) if c >= size or not word[c])  # private use, no token's
+    odd = {c: (next(spare), f) for c, f in zip(present, folded, strict=True) if len(f) != 1 and word[c]}
+    into[present] = [odd[c][0] if c in odd else ord(f) if len(f) == 1 else 0
+                     for c, f in zip(present, folded, strict=True)]
+    edge = np.diff(word[codes].view(np.int8), prepend=np.int8(0))
+    starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    numeric = np.zeros(len(starts), dtype=bool)
+    numeric[np.searchsorted(starts, np.flatnonzero(digit[codes]), side="right") - 1] = True
+    kept = (ends - starts >= 4) | numeric
+    starts, ends = starts[kept], ends[kept]
+    lengths = ends - starts
+    at = codes[np.repeat(starts - _starts(lengths)[:-1], lengths) + np.arange(int(lengths.sum()))]
+    piece = np.searchsorted(_starts(np.array([len(p) + 1 for p in pieces], dtype=np.intp)), starts, side="right") - 1
+    bounds = _starts(np.bincount(piece, weights=lengths, minlength=len(pieces)).astype(np.intp))
+    unpackable = np.zeros(len(pieces) + 1, dtype=bool)
+    unpackable[np.searchsorted(bounds, np.flatnonzero(wide[at]), side="right") - 1] = True
+    text = into[at].tobytes().decode("utf-32-le", errors="surrogatepass")
+    spans = bounds.tolist()
+    out = [None if u else text[a:b] for a, b, u in zip(spans, spans[1:], unpackable.tolist(), strict=False)]
+    if odd:
+        table = {stand: f for stand, f in odd.values()}
+        out = [p.translate(table) if p is not None and not p.isascii() else p for p in out]
+    return out
+
+
+def _sentence_numbers(paragraph: _Paragraph) -> list[frozenset[str]] | None:
+    """`_numbers` of each sentence, from one search of the text; None when a number runs from one sentence
+    into the next (the whitespace between sentences never lets one). A run's numbers are then its
+    sentences': a search of its own text finds the numbers of the whole text that lie in it."""
+    found: list[set[str]] = [set() for _ in paragraph.starts]
+    at = 0
+    for m in _NUMBER.finditer(paragraph.text):
+        while at < len(found) and paragraph.ends[at] < m.end():
+            at += 1
+        if at == len(found) or m.start() < paragraph.starts[at]:
+            return None
+        found[at].add(re.sub(r"\D", "", m.group()))
+    return [frozenset(n) for n in found]
+
+
+@dataclass(frozen=True, slots=True)
+class _Runs:
+    """`resemblances` of (foreign text, paragraph) pairs: every run of 1 to `longest` consecutive sentences
+    of each pair's paragraph (`longest`: one more than the foreign text has), pair after pair, with its
+    first and last sentence, its length in characters of the paragraph's text, and its chrF."""
+
+    paragraphs: list[_Paragraph]  # of each pair
+    offsets: np.ndarray  # pair i's runs are offsets[i]:offsets[i + 1]
+    pair: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    length: np.ndarray
+    scores: np.ndarray
+
+    def text(self, run: int) -> str:
+        return self.paragraphs[int(self.pair[run])].run(int(self.first[run]), int(self.last[run]))
+
+
+def resemblances(pairs: Sequence[tuple[str, str]], prepared: dict[str, _Paragraph] | None = None) -> _Runs:
     """Per (foreign text, paragraph) pair: each run of the paragraph's sentences up to one sentence longer
     than the foreign text, and the chrF of the foreign text's content words against the run's (`_content`).
     The pairs are counted together (`_run_scores`), however many foreign texts and paragraphs they hold;
     a text with characters numpy cannot pack (or a foreign text too long for one `_TABLE`) is counted with
-    `chrf_many`, to the same numbers."""
+    `chrf_many`, to the same numbers. `prepared` keeps the paragraphs of one computation for the next."""
+    prepared = {} if prepared is None else prepared
+    new = list(dict.fromkeys(p for _, p in pairs if p not in prepared))
+    prepared.update(zip(new, _paragraphs(new), strict=True))
     foreigns: dict[str, tuple[str, str | None, int]] = {}
-    paragraphs: dict[str, tuple[str, ...] | None] = {}
-    runs: list[tuple[str, ...]] = []
-    out: list[list[tuple[str, float]]] = []
-    fast: list[tuple[int, tuple[str, tuple[str, ...], int]]] = []
-    for foreign, paragraph in pairs:
+    for foreign, _ in pairs:
         if foreign not in foreigns:
             words = _content(foreign)
             packed = "".join(words.split())
             fits = not _UNPACKABLE.search(packed) and (len(packed) + 2) * (len(set(packed)) + 2) <= _TABLE
-            foreigns[foreign] = words, packed if fits else None, len(sentence_runs(foreign, 1)) + 1
-        content, chars, longest = foreigns[foreign]
-        if paragraph not in paragraphs:
-            paragraphs[paragraph] = _sentence_contents(paragraph)
-        sentences = paragraphs[paragraph]
-        runs.append(sentence_runs(paragraph, longest))
-        if chars is not None and sentences is not None:
-            fast.append((len(out), (chars, sentences, longest)))
-            out.append([])
-        else:
-            out.append(list(zip(runs[-1], chrf_many(content, [_content(run) for run in runs[-1]]), strict=True)))
-    for (i, _), scores in zip(fast, _run_scores([p for _, p in fast]), strict=True):
-        out[i] = list(zip(runs[i], scores, strict=True))
-    return out
+            foreigns[foreign] = words, packed if fits else None, max(1, len(split_sentences(foreign))) + 1
+    paragraphs = [prepared[p] for _, p in pairs]
+    longest = [foreigns[f][2] for f, _ in pairs]
+    bounds = [_run_bounds(len(p.starts), n) for p, n in zip(paragraphs, longest, strict=True)]
+    counts = np.array([len(a) for a, _ in bounds], dtype=np.intp)
+    offsets = _starts(counts)
+    pair = np.repeat(np.arange(len(pairs)), counts)
+    first = np.concatenate([a for a, _ in bounds]) if bounds else np.zeros(0, dtype=np.intp)
+    last = np.concatenate([b for _, b in bounds]) if bounds else np.zeros(0, dtype=np.intp)
+    begins = np.fromiter(chain.from_iterable(p.starts for p in paragraphs), dtype=np.intp)
+    finals = np.fromiter(chain.from_iterable(p.ends for p in paragraphs), dtype=np.intp)
+    sentence_base = _starts(np.array([len(p.starts) for p in paragraphs], dtype=np.intp))[pair]
+    length = finals[sentence_base + last] - begins[sentence_base + first]
+    fast: list[tuple[str, tuple[str, ...], int]] = []
+    is_fast = np.zeros(len(pairs), dtype=bool)
+    for i, ((foreign, _), paragraph, n) in enumerate(zip(pairs, paragraphs, longest, strict=True)):
+        chars, contents = foreigns[foreign][1], paragraph.contents
+        if chars is not None and contents is not None:
+            fast.append((chars, contents, n))
+            is_fast[i] = True
+    scores = np.zeros(len(pair), dtype=np.float64)
+    scores[is_fast[pair]] = _run_scores(fast)
+    for i in np.flatnonzero(~is_fast).tolist():
+        p, (a, b) = paragraphs[i], bounds[i]
+        runs = [_content(p.run(x, y)) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
+        scores[offsets[i] : offsets[i + 1]] = chrf_many(foreigns[pairs[i][0]][0], runs)
+    return _Runs(paragraphs, offsets, pair, first, last, length, scores)
 
 
 _UNPACKABLE = re.compile("[^\x00-\u03fe]")  # a character that is no digit of a `_Grams` number (_BASE)
-
-
-@lru_cache(maxsize=1024)
-def _sentence_contents(paragraph: str) -> tuple[str, ...] | None:
-    """The content characters (`_content`, spaces removed) of each sentence of `paragraph` (the whole
-    paragraph when it has none), or None when one is no `_Grams` digit: a run's content is its sentences'
-    one after the other, as no word spans a sentence break. Cached: a paragraph is compared with each
-    foreign text near it."""
-    pieces = [paragraph[s.start : s.end] for s in split_sentences(paragraph)] or [paragraph]
-    contents = tuple("".join(_content(piece).split()) for piece in pieces)
-    return None if _UNPACKABLE.search("".join(contents)) else contents
 
 
 _TABLE = 1 << 22  # cells of one `_chunk_scores` lookup table at most: more pairs are counted in chunks
 _POSITIONS = 1 << 19  # and characters of the pairs' paragraphs (the arrays of one chunk are a few per character)
 
 
-def _run_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[float]]:
+def _run_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> np.ndarray:
     """Per (foreign content characters, a paragraph's sentence contents, longest run) pair: the chrF
-    against each run of 1 to `longest` of the sentences (`sentence_runs` order), counted by
+    against each run of 1 to `longest` of the sentences (`_run_bounds` order), pair after pair, counted by
     `_chunk_scores` in chunks of pairs whose foreign characters times alphabet fit `_TABLE` and whose
     paragraphs' characters fit `_POSITIONS`."""
-    out: list[list[float]] = []
+    out: list[np.ndarray] = [np.zeros(0)]
     start = 0
     while start < len(pairs):
         seen: set[str] = set()
@@ -299,12 +402,12 @@ def _run_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[floa
                 break
             seen.add(chars)
             alphabet, size, positions, end = grown, more, wider, end + 1
-        out += _chunk_scores(pairs[start:end])
+        out.append(_chunk_scores(pairs[start:end]))
         start = end
-    return out
+    return np.concatenate(out)
 
 
-def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[float]]:
+def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> np.ndarray:
     """`_run_scores` of one chunk, in one pass over all of its pairs' characters.
 
     Characters (n = 1): a run holds each character as often as its sentences do together, so per
@@ -429,10 +532,8 @@ def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> list[list[fl
     index = np.arange(len(a))
     shared[:, 1:] = summed[index + 1] - summed[index - (b - a)]
     orders = np.arange(CHRF_ORDER)[None, :]
-    scores = _f_scores(shared, np.maximum(0, f_len[pair_f[run_pair]][:, None] - orders),
-                       np.maximum(0, length[:, None] - orders)).tolist()
-    ends = np.cumsum([len(a) for a, _ in bounds]).tolist()
-    return [scores[start:end] for start, end in zip([0, *ends], ends, strict=False)]
+    return _f_scores(shared, np.maximum(0, f_len[pair_f[run_pair]][:, None] - orders),
+                     np.maximum(0, length[:, None] - orders))
 
 
 def _starts(lengths: np.ndarray) -> np.ndarray:
@@ -447,31 +548,62 @@ def _codes(chars: str) -> np.ndarray:
 
 @lru_cache(maxsize=1024)
 def _run_bounds(sentences: int, longest: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first and last sentence of every run of 1 to `longest` of `sentences` sentences
-    (`sentence_runs` order)."""
+    """The first and last sentence of every run of 1 to `longest` of `sentences` sentences, by first
+    sentence, then by length."""
     pairs = [(i, j) for i in range(sentences) for j in range(i, min(sentences, i + longest))]
     first, last = np.array(pairs, dtype=np.intp).reshape(-1, 2).T
     return first, last
 
 
-def _best(foreign: str, scored: list[tuple[str, float]]) -> tuple[float, str]:
-    """The best-scoring run among the runs a translation could be, first on ties, and its score; (0, "")
-    when none scores: length ratio within `LENGTH_RATIO`, and when both hold numbers, one at least in common
-    (translations drop or reword a number now and then; they do not replace them all)."""
-    numbers = _numbers(foreign)
-    best = (0.0, "")
-    for run, score in scored:
-        if score <= best[0] or not LENGTH_RATIO[0] <= len(foreign) / max(1, len(run)) <= LENGTH_RATIO[1]:
+def _best(foreigns: Sequence[str], runs: _Runs) -> tuple[list[float], list[int]]:
+    """Per pair: the best score among the runs a translation could be, and that run (the first on ties;
+    -1 and 0 when none scores): length ratio within `LENGTH_RATIO`, and when both hold numbers, one at
+    least in common (translations drop or reword a number now and then; they do not replace them all).
+    A run's numbers are its sentences' (`_sentence_numbers`, found only for the paragraphs of a foreign
+    text with numbers): it holds some when one of them does, and shares one when one of them does."""
+    counts = np.diff(runs.offsets)
+    sizes = np.array([len(foreign) for foreign in foreigns], dtype=np.intp)
+    ratio = sizes[runs.pair] / np.maximum(1, runs.length)
+    fits = (LENGTH_RATIO[0] <= ratio) & (ratio <= LENGTH_RATIO[1])
+    held: list[list[bool]] = []
+    shared: list[list[bool]] = []
+    found: dict[str, list[frozenset[str]] | None] = {}
+    for i, (foreign, paragraph) in enumerate(zip(foreigns, runs.paragraphs, strict=True)):
+        numbers = _numbers(foreign)
+        if numbers and paragraph.text not in found:
+            found[paragraph.text] = _sentence_numbers(paragraph)
+        theirs = found.get(paragraph.text) if numbers else None
+        if theirs is not None:
+            held.append([bool(n) for n in theirs])
+            shared.append([not numbers.isdisjoint(n) for n in theirs])
             continue
-        if numbers and (theirs := _numbers(run)) and not numbers & theirs:
-            continue
-        best = (score, run)
-    return best
+        if numbers:  # a number across sentences: each run's own
+            mine = [_numbers(runs.text(r)) for r in range(int(runs.offsets[i]), int(runs.offsets[i + 1]))]
+            fits[runs.offsets[i] : runs.offsets[i + 1]] &= [not (n and numbers.isdisjoint(n)) for n in mine]
+        held.append([False] * len(paragraph.starts))
+        shared.append(held[-1])
+    base = _starts(np.array([len(h) for h in held], dtype=np.intp))[runs.pair]
+    holds = _starts(np.array([x for h in held for x in h], dtype=np.intp))
+    shares = _starts(np.array([x for s in shared for x in s], dtype=np.intp))
+    some = holds[base + runs.last + 1] > holds[base + runs.first]
+    common = shares[base + runs.last + 1] > shares[base + runs.first]
+    eligible = np.where(fits & ~(some & ~common), runs.scores, -1.0)
+    top = np.maximum.reduceat(eligible, runs.offsets[:-1]) if len(counts) else np.zeros(0)
+    scoring = top > 0
+    at = np.flatnonzero(scoring[runs.pair] & (eligible == top[runs.pair]))
+    pairs, index = np.unique(runs.pair[at], return_index=True)
+    best = np.full(len(counts), -1, dtype=np.intp)
+    best[pairs] = at[index]
+    return np.where(scoring, top, 0.0).tolist(), best.tolist()
 
 
-def _top(scored: list[tuple[str, float]]) -> float:
-    """The best score of any run (0 when none scores): how much a rival resembles the foreign text."""
-    return max([0.0, *(score for _, score in scored)])
+def _tops(runs: _Runs) -> list[float]:
+    """Per pair, the best score of any of its runs (0 when none scores): how much a rival resembles the
+    foreign text."""
+    if len(runs.offsets) < 2:
+        return []
+    top: list[float] = np.maximum(np.maximum.reduceat(runs.scores, runs.offsets[:-1]), 0.0).tolist()
+    return top
 
 
 def corroborated(foreign: str, run: str) -> bool:
@@ -505,30 +637,38 @@ def stands_out(questions: Sequence[tuple[str, list[str], list[str]]],
     near = [[i for i, c in enumerate(candidates) if len(c) * 2 >= len(foreign)]
             for foreign, candidates, _ in questions]
     far = [[b for b in background if len(b) * 2 >= len(foreign)] for foreign, _, background in questions]
-    found = iter(resemblances([(foreign, candidates[i]) for (foreign, candidates, _), comparable
-                               in zip(questions, near, strict=True) for i in comparable]))
+    prepared: dict[str, _Paragraph] = {}
+    asked = [foreign for (foreign, _, _), comparable in zip(questions, near, strict=True) for _ in comparable]
+    found = resemblances([(foreign, candidates[i]) for (foreign, candidates, _), comparable
+                          in zip(questions, near, strict=True) for i in comparable], prepared)
+    scores, best_runs = _best(asked, found)
+    tops = _tops(found)
     answers: list[tuple[int, float] | None] = [None] * len(questions)
-    leaders: list[tuple[int, int, float, str, float]] = []  # question, best, its score and run, top rival so far
-    for q, ((foreign, candidates, _), comparable) in enumerate(zip(questions, near, strict=True)):
+    leaders: list[tuple[int, int, float, int, float]] = []  # question, best, its score and run, top rival so far
+    start = 0
+    for q, ((_, candidates, _), comparable) in enumerate(zip(questions, near, strict=True)):
+        mine = range(start, start + len(comparable))
+        start += len(comparable)
         if not candidates:
             continue
-        runs = {i: next(found) for i in comparable}
-        scored = [_best(foreign, runs[i]) if i in runs else (0.0, "") for i in range(len(candidates))]
-        best = max(range(len(candidates)), key=lambda i: scored[i][0])
-        score, run = scored[best]
-        rivals = [i for i in comparable if i != best]
+        scored = [0.0] * len(candidates)
+        for i, pair in zip(comparable, mine, strict=True):
+            scored[i] = scores[pair]
+        best = max(range(len(candidates)), key=scored.__getitem__)
+        score = scored[best]
+        rivals = [pair for i, pair in zip(comparable, mine, strict=True) if i != best]
         if not (rivals or far[q]) or score < close:
             continue
-        top = max([0.0] + [_top(runs[i]) for i in rivals])
+        top = max([0.0] + [tops[pair] for pair in rivals])
         if score - top >= close:
+            run = next((best_runs[pair] for i, pair in zip(comparable, mine, strict=True) if i == best), -1)
             leaders.append((q, best, score, run, top))
     waiting = [leader for leader in leaders if far[leader[0]]]
-    background = iter(resemblances([(questions[q][0], b) for q, *_ in waiting for b in far[q]]))
-    tops = {q: max([top] + [_top(next(background)) for _ in far[q]])
-            for q, _, _, _, top in waiting}
+    background = iter(_tops(resemblances([(questions[q][0], b) for q, *_ in waiting for b in far[q]], prepared)))
+    rounds = {q: max([top] + [next(background) for _ in far[q]]) for q, _, _, _, top in waiting}
     for q, best, score, run, top in leaders:
-        lead = score - tops.get(q, top)
-        if lead >= close and (lead >= strong or corroborated(questions[q][0], run)):
+        lead = score - rounds.get(q, top)
+        if lead >= close and (lead >= strong or corroborated(questions[q][0], found.text(run) if run >= 0 else "")):
             answers[q] = (best, lead)
     return answers
 

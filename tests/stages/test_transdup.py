@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections import Counter
 
 import pytest
@@ -12,7 +14,8 @@ from hypothesis import strategies as st
 from pipeline.document import Block, Document
 from stages import transdup
 from stages.languages import Languages, LanguagesConfig
-from stages.transdup import _content, best_chrf, chrf, chrf_many, resemblances, sentence_runs, stands_out
+from stages.sentences import split_sentences
+from stages.transdup import _content, _Runs, best_chrf, chrf, chrf_many, stands_out
 from tests.conftest import ROOT
 
 PUD = [json.loads(line) for line in (ROOT / "fixtures" / "transdup" / "pud_pairs.jsonl").read_text(
@@ -89,10 +92,26 @@ def test_chrf_many_counts_every_script_as_the_definition_does() -> None:
     assert chrf_many(hypothesis, []) == []
 
 
+def _sentence_runs(text: str, longest: int) -> list[str]:
+    """Every run of 1 to `longest` consecutive sentences of `text` (the whole text if it has none)."""
+    spans = split_sentences(text)
+    runs = [text[spans[i].start : spans[j].end]
+            for i in range(len(spans)) for j in range(i, min(len(spans), i + longest))]
+    return runs or [text]
+
+
 def _resemblance_by_the_book(foreign: str, paragraph: str) -> list[tuple[str, float]]:
     """`resemblance` as its docstring defines it: chrF of the content words against each run's, one by one."""
-    runs = sentence_runs(paragraph, len(sentence_runs(foreign, 1)) + 1)
+    runs = _sentence_runs(paragraph, len(_sentence_runs(foreign, 1)) + 1)
     return [(run, chrf_many(_content(foreign), [_content(run)])[0]) for run in runs]
+
+
+def resemblances(pairs: list[tuple[str, str]]) -> list[list[tuple[str, float]]]:
+    """`transdup.resemblances`, each pair's runs as (text, score)."""
+    found: _Runs = transdup.resemblances(pairs)
+    edges = found.offsets.tolist()
+    return [[(found.text(r), float(found.scores[r])) for r in range(a, b)]
+            for a, b in zip(edges, edges[1:], strict=False)]
 
 
 PARAGRAPHS = [
@@ -158,3 +177,92 @@ def test_stands_out_answers_each_question_as_if_asked_alone() -> None:
     answers = stands_out(questions, (0.08, 0.02))
     assert answers == [stands_out([q], (0.08, 0.02))[0] for q in questions]
     assert {a is None for a in answers} == {True, False}
+
+
+def _stems_word_by_word(text: str) -> set[str]:
+    out = set()
+    for word in re.findall(r"[^\W\d_]+", text):
+        if len(word) >= 4:
+            folded = "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+            for a, b in (("ph", "f"), ("th", "t"), ("k", "c"), ("z", "c"), ("qu", "c"), ("y", "i"), ("w", "v"),
+                         ("ß", "ss")):
+                folded = folded.replace(a, b)
+            out.add(folded[:4])
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ΣΑΟσςabkphßéÉ\u0301\u0327ǅﬁＡ\ufdfaİIıᾼὩ\n -'’x", max_size=40))
+def test_stems_folded_together_are_each_words_stems(text: str) -> None:
+    """Greek final sigma, marks, ligatures and decompositions with spaces: folding all the words at once
+    gives each word's stem as folding it alone does."""
+    assert transdup._stems(text) == _stems_word_by_word(text)
+
+
+def test_translation_evidence_on_the_fixture() -> None:
+    """The gates in any order give one answer; pinned on the fixture's adjacent pairs."""
+    scores = [round(transdup.translation_evidence(c["paragraphs"][i]["text"], c["paragraphs"][i + 1]["text"]), 6)
+              for c in PUD for i in range(len(c["paragraphs"]) - 1)]
+    assert sorted(s for s in scores if s > 0) == [0.038462, 0.05, 0.058824, 0.0625, 0.090909, 0.090909, 0.117647,
+                                                  0.138889, 0.208333, 0.428571]
+    assert len(scores) == 70
+
+
+def _content_of(piece: str) -> str | None:
+    chars = "".join(_content(piece).split())
+    return None if re.search("[^\x00-\u03fe]", chars) else chars
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab1²ß ÉéΣσςﬁǅ\u0301_.-'’\uff9e\uff9fｱ\u0430ῼİ\x00\n①Ⅻ½", max_size=14), min_size=1,
+                max_size=6))
+def test_contents_of_many_pieces_are_each_ones_content(pieces: list[str]) -> None:
+    """Tokens of 4+ characters or with a digit (superscripts too), folded character by character (ß and
+    ligatures to two, marks dropped), NULs and underscores between tokens: `_content` of each piece."""
+    assert transdup._contents(pieces) == [_content_of(p) for p in pieces]
+
+
+def test_contents_of_the_fixture_are_each_sentences_content() -> None:
+    pieces = [p["text"][s.start : s.end] for c in PUD for p in c["paragraphs"] for s in split_sentences(p["text"])]
+    assert transdup._contents(pieces) == [_content_of(p) for p in pieces]
+
+
+def _best_by_the_book(foreign: str, scored: list[tuple[str, float]]) -> tuple[float, str]:
+    """The best-scoring run with a plausible length and no contradicting numbers, run by run."""
+    numbers, (low, high) = transdup._numbers(foreign), transdup.LENGTH_RATIO
+    best = (0.0, "")
+    for run, score in scored:
+        if score <= best[0] or not low <= len(foreign) / max(1, len(run)) <= high:
+            continue
+        if numbers and (theirs := transdup._numbers(run)) and not numbers & theirs:
+            continue
+        best = (score, run)
+    return best
+
+
+NUMBERED = ["En 2024, 1 000 personnes sont venues. Elles étaient 300 en 2023. Le maire parle de 12,5 %.",
+            "Les 1 000 personnes de 2024. Rien ici. Et 77 autres.", "Sans chiffre ici. Ni là."]
+
+
+@pytest.mark.parametrize("by_sentence", [True, False])
+def test_best_run_is_the_first_best_a_translation_could_be(by_sentence: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_best` over all pairs at once: the run a one-by-one reading picks, numbers shared or contradicted,
+    from the sentences' numbers or (when they cannot be had) each run's own."""
+    if not by_sentence:
+        monkeypatch.setattr(transdup, "_sentence_numbers", lambda paragraph: None)
+    foreigns = [*FOREIGNS, "Im Jahr 2024 kamen 1.000 Menschen.", "Es waren 300 im Jahr 2023, sagt er.", "Nur 55 hier."]
+    pairs = [(f, p) for f in foreigns for p in PARAGRAPHS + NUMBERED]
+    found = transdup.resemblances(pairs)
+    scores, runs = transdup._best([f for f, _ in pairs], found)
+    expected = [_best_by_the_book(f, scored) for (f, _), scored in zip(pairs, resemblances(pairs), strict=True)]
+    assert [(s, found.text(r) if r >= 0 else "") for s, r in zip(scores, runs, strict=True)] == expected
+    assert sum(s > 0 for s in scores) > 10
+
+
+def test_numbers_of_a_run_are_its_sentences_or_its_own() -> None:
+    """Sentences hold their numbers; a cut inside a number (no splitter makes one) gives None."""
+    text = "Il y a 1 000 ans. Puis 12."
+    [(whole, _)] = [(p, None) for p in transdup._paragraphs([text])]
+    assert transdup._sentence_numbers(whole) == [frozenset({"1000"}), frozenset({"12"})]
+    cut = transdup._Paragraph(text, (0, 9), (8, len(text)), None)  # "Il y a 1" | "000 ans. Puis 12."
+    assert transdup._sentence_numbers(cut) is None
