@@ -70,8 +70,6 @@ OUTSIDE_DOUBT = 0.5
 # What `_unit` counts in a piece of text: its words (word starts), capitalised words and letters, and
 # whether it has characters of a script written without spaces. Plain tuples: there is one per sentence.
 _Shape = tuple[int, int, int, bool]
-# A piece of text to detect: its block's position in `doc.blocks` (not `Block.index`), start and end.
-_Key = tuple[int, int, int]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,12 +145,18 @@ class Languages(Stage[LanguagesConfig]):
             raise RuntimeError("languages: call setup() before process() (a Pipeline does it for you)")
         todo = [doc for doc in docs if not _segmented(doc)]
         plans = [_plan(doc) for doc in todo]
-        wanted = [[(p, a, b) for p, bounds in plan for a, b in _ranges(bounds)] for plan in plans]
-        texts = [doc.blocks[p].text[a:b] for doc, keys in zip(todo, wanted, strict=True) for p, a, b in keys]
+        texts = [doc.blocks[p].text[a:b] for doc, plan in zip(todo, plans, strict=True) for p, bounds in plan
+                 for a, b in _ranges(bounds)]
         guesses = iter(zip(self._detector.detect_many(texts, self.config.other_share), _shapes(texts), strict=True))
-        for doc, plan, keys in zip(todo, plans, wanted, strict=True):
-            known = {key: next(guesses) for key in keys}
-            self._decide(doc, [u for p, bounds in plan for u in self._split_soft(doc, p, bounds, known)])
+        for doc, plan in zip(todo, plans, strict=True):
+            units: list[_Unit] = []
+            for position, bounds in plan:
+                if len(bounds) == 2:  # most sentences: no soft break, one unit
+                    units.append(self._unit(doc, position, bounds[0], bounds[1], next(guesses)))
+                else:
+                    known = {key: next(guesses) for key in _ranges(bounds)}
+                    units.extend(self._split_soft(doc, position, bounds, known))
+            self._decide(doc, units)
         if self.config.duplicates:
             self._mark_duplicates([doc for doc in todo if doc.lang is not None])
         return docs
@@ -180,13 +184,7 @@ class Languages(Stage[LanguagesConfig]):
                                                text=block.text[seg.start : seg.end],
                                                reason=f"{seg.lang} text, and policy says {seg.lang}: drop"))
 
-    def _unit(self, doc: Document, position: int, start: int, end: int,
-              known: dict[_Key, tuple[Guess, _Shape]]) -> _Unit:
-        found = known.get((position, start, end))
-        if found is None:  # a merge of soft-split pieces: rare, so detected and counted on its own
-            assert self._detector is not None
-            piece = doc.blocks[position].text[start:end]
-            found = known[position, start, end] = (self._detector.detect(piece), _shape(piece))
+    def _unit(self, doc: Document, position: int, start: int, end: int, found: tuple[Guess, _Shape]) -> _Unit:
         guess, (words, capitals, letters, unspaced) = found
         # Scripts without spaces count by characters.
         counted = words + unspaced_words(doc.blocks[position].text[start:end]) if unspaced else words
@@ -198,14 +196,22 @@ class Languages(Stage[LanguagesConfig]):
         return _Unit(position, start, end, guess, guess.lang, weak=False, names=capitals * 2 > words)
 
     def _split_soft(self, doc: Document, position: int, bounds: list[int],
-                    known: dict[_Key, tuple[Guess, _Shape]]) -> list[_Unit]:
+                    known: dict[tuple[int, int], tuple[Guess, _Shape]]) -> list[_Unit]:
         """The sentence `bounds[0]:bounds[-1]` as one unit, or cut at its soft breaks (`bounds[1:-1]`)
-        where the language changes on strong evidence."""
-        whole = self._unit(doc, position, bounds[0], bounds[-1], known)
-        if len(bounds) == 2:
-            return [whole]
+        where the language changes on strong evidence. `known` holds the detections of `_ranges(bounds)`;
+        a merge of pieces that is none of them is detected on its own (rare) and added to it."""
         text = doc.blocks[position].text
-        pieces = [self._unit(doc, position, a, b, known) for a, b in pairwise(bounds)]
+
+        def unit(start: int, end: int) -> _Unit:
+            found = known.get((start, end))
+            if found is None:
+                assert self._detector is not None
+                piece = text[start:end]
+                found = known[start, end] = (self._detector.detect(piece), _shape(piece))
+            return self._unit(doc, position, start, end, found)
+
+        whole = unit(bounds[0], bounds[-1])
+        pieces = [unit(a, b) for a, b in pairwise(bounds)]
         pieces = [replace(p, start=p.start + len(text[p.start:p.end]) - len(text[p.start:p.end].lstrip()))
                   for p in pieces]
         merged = [pieces[0]]
@@ -214,7 +220,7 @@ class Languages(Stage[LanguagesConfig]):
             if self._differs(last, piece) and self._differs(piece, last):
                 merged.append(piece)
             else:
-                merged[-1] = self._unit(doc, position, last.start, piece.end, known)
+                merged[-1] = unit(last.start, piece.end)
         if len(merged) > 1:
             self.counters["soft-split"] += len(merged) - 1
             return merged
