@@ -164,25 +164,27 @@ class Languages(Stage[LanguagesConfig]):
     def _decide(self, doc: Document, units: list[_Unit]) -> None:
         """Smooth the units, merge them into segments and set the languages and actions."""
         self._smooth(doc, units)
-        by_block: dict[int, list[_Unit]] = {}
-        for unit in units:
-            by_block.setdefault(unit.block, []).append(unit)
-        for position, block in enumerate(doc.blocks):
-            block.segments = _segments(by_block.get(position, []))
+        _segments(doc.blocks, units)
         # Code, commands, URLs and references are no prose: kept as they are, and no vote for the language.
         prose = _Prose(doc.blocks)
         doc.lang = _main_language(doc.blocks, prose)
+        actions: dict[str, SegmentAction] = {}
+        tally: dict[str, int] = {}
         for position, block in enumerate(doc.blocks):
             _summarise(block)
             for k, seg in enumerate(block.segments):
-                action = self._action(seg.lang, doc.lang)
+                action = actions.get(seg.lang)
+                if action is None:
+                    action = actions[seg.lang] = self._action(seg.lang, doc.lang)
                 seg.action = action if action == "keep" or prose(position, k) else "keep"
-                self.counters[f"segment:{seg.lang}"] += 1
+                tally[seg.lang] = tally.get(seg.lang, 0) + 1
                 if seg.action == "drop":
                     self.counters[f"dropped:{seg.lang}"] += 1
                     doc.removed.append(Removal(stage=self.name, rule="drop", block=block.index,
                                                text=block.text[seg.start : seg.end],
                                                reason=f"{seg.lang} text, and policy says {seg.lang}: drop"))
+        for lang, count in tally.items():
+            self.counters[f"segment:{lang}"] += count
 
     def _unit(self, doc: Document, position: int, start: int, end: int, found: tuple[Guess, _Shape]) -> _Unit:
         guess, (words, capitals, letters, unspaced) = found
@@ -235,10 +237,13 @@ class Languages(Stage[LanguagesConfig]):
     def _smooth(self, doc: Document, units: list[_Unit]) -> None:
         """Give weakly decided sentences the language of their context. Decisions use the labels before
         smoothing, so the outcome does not depend on the order in which sentences are visited."""
+        nats = self.config.strong_evidence
         for unit in units:
-            unit.weak = unit.weak or unit.names or (unit.lang != OTHER and not self._strong(unit))
-        main = _largest(Counter({u.lang: u.end - u.start for u in units if not u.weak}))
+            unit.weak = unit.weak or unit.names or (unit.lang != OTHER and not unit.guess.beats_all(unit.lang, nats))
+        main = _largest({u.lang: u.end - u.start for u in units if not u.weak})
         for unit, context in zip(units, _contexts(units), strict=True):
+            if context == unit.lang:  # most units: their context agrees
+                continue
             if context is None and (unit.lang == UNCERTAIN or unit.names):
                 context = main
             if context is None or context == unit.lang or unit.lang == OTHER:
@@ -428,24 +433,30 @@ def _contexts(units: list[_Unit]) -> list[str | None]:
     return found
 
 
-def _segments(units: list[_Unit]) -> list[Segment]:
-    """Consecutive units of one language merged; confidence is the character-weighted probability."""
+def _segments(blocks: list[Block], units: list[_Unit]) -> None:
+    """Each block's segments: its consecutive units of one language merged (units come in block order);
+    confidence is the character-weighted probability."""
+    for block in blocks:
+        block.segments = []
     segments: list[Segment] = []
-    weights: list[float] = []
+    seg: Segment | None = None
+    weight = 0
     for unit in units:
         size = unit.end - unit.start
-        prob = unit.guess.outside if unit.lang == OTHER else unit.guess.probs.get(unit.lang, 0.0)
-        if segments and segments[-1].lang == unit.lang:
-            seg = segments[-1]
-            seg.confidence = (seg.confidence * weights[-1] + prob * size) / (weights[-1] + size)
+        lang = unit.lang
+        prob = unit.guess.outside if lang == OTHER else unit.guess.probs.get(lang, 0.0)
+        if seg is not None and seg.lang == lang and segments is blocks[unit.block].segments:
+            seg.confidence = (seg.confidence * weight + prob * size) / (weight + size)
             seg.end = unit.end
-            weights[-1] += size
+            weight += size
         else:
-            segments.append(Segment(start=unit.start, end=unit.end, lang=unit.lang, confidence=prob))
-            weights.append(size)
-    for seg in segments:
-        seg.confidence = round(seg.confidence, 4)
-    return segments
+            segments = blocks[unit.block].segments
+            seg = Segment(start=unit.start, end=unit.end, lang=lang, confidence=prob)
+            segments.append(seg)
+            weight = size
+    for block in blocks:
+        for seg in block.segments:
+            seg.confidence = round(seg.confidence, 4)
 
 
 def _summarise(block: Block) -> None:
