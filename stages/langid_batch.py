@@ -120,23 +120,30 @@ class _Automaton:
             first = 2
         else:
             row, first = np.full(size, self.start, dtype=np.uint32), 0
+        index = np.empty(size, dtype=np.intp)  # the rows plus the next bytes, as the index `take` wants
         for k in range(first, self.window - 1):
-            row += data[k : k + size]
-            row = self.step[row]
-        row += data[self.window - 1 : self.window - 1 + size]
-        feature = self.emit[row]
+            np.add(row, data[k : k + size], out=index)
+            np.take(self.step, index, out=row)
+        np.add(row, data[self.window - 1 : self.window - 1 + size], out=index)
+        feature = self.emit.take(index)
         hit = feature >= 0
-        # (text, feature) as one key, 32 bits wide when the batch allows it: the sort is the costly part
+        # (text, feature) as one key, 32 bits wide when the batch allows it: the sort is the costly part.
+        # Each byte's key is its text's base plus its feature, made for every byte and kept for the hits.
         wide = np.uint32 if len(encoded) * self.features < 2**32 else np.int64
-        text = np.repeat(np.arange(len(encoded), dtype=wide), [len(e) + 1 for e in encoded])[:size]
-        keys = np.sort(text[hit] * wide(self.features) + feature[hit].astype(wide))
+        bases = np.arange(0, len(encoded) * self.features, self.features, dtype=wide)
+        keys = np.repeat(bases, [len(e) + 1 for e in encoded])[:size]
+        keys += feature.astype(wide)
+        keys = np.sort(keys[hit])
         if not len(keys):
             empty = np.zeros(0, dtype=np.intp)
             return empty, empty, empty
-        first_of = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-        counts = np.diff(np.append(first_of, len(keys)))
-        keys = keys[first_of]
-        return (keys // self.features).astype(np.intp), (keys % self.features).astype(np.intp), counts
+        new = np.empty(len(keys), dtype=bool)
+        new[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=new[1:])
+        first_of = np.flatnonzero(new)
+        counts = np.diff(first_of, append=len(keys))
+        text, feature = np.divmod(keys[first_of], self.features)
+        return text.astype(np.intp), feature.astype(np.intp), counts
 
 
 @cache
