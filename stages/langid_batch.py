@@ -244,7 +244,7 @@ class _Scorer:
             need = self._may_reach(scaled[:, k:], text, feature, weights, n, temperature, log_inside,
                                    math.log(other_share / (1.0 - other_share)) - _MARGIN)
         if need.any():
-            keep = need[text]
+            keep = _keys_of(text, np.flatnonzero(need))
             full = _sums(self.full_table, self.full_priors, text[keep], feature[keep], weights[keep], n)[need]
             log_all = _logsumexp(full / temperature[need, None])
             outside[need] = np.maximum(0.0, 1.0 - np.exp(log_inside[need] - log_all))
@@ -264,11 +264,19 @@ class _Scorer:
                  - log_inside >= threshold)
         need = np.zeros(n, dtype=bool)
         if doubt.any():
-            keep = doubt[text]
+            keep = _keys_of(text, np.flatnonzero(doubt))
             groups = _sums(self.groups, self.group_priors, text[keep], feature[keep], weights[keep], n)[doubt]
             log_bound = _logsumexp(groups / temperature[doubt, None] + self.log_sizes)
             need[doubt] = log_bound - log_inside[doubt] >= threshold
         return need
+
+
+def _keys_of(text: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """The positions in `text` (sorted) of the n-grams of the texts `chosen` (sorted), in order: each text's
+    n-grams are one run, so a few texts' are found by their runs' ends, not by a mask over every n-gram."""
+    first = np.searchsorted(text, chosen, side="left")
+    sizes = np.searchsorted(text, chosen, side="right") - first
+    return np.repeat(first - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
 
 
 _SMALL_COUNTS = np.log1p(np.arange(256, dtype=np.float32))  # an n-gram is seldom seen more often in a sentence
