@@ -78,6 +78,12 @@ class Detector(ABC):
         it the unrestricted model (the caller only asks whether the mass reaches `other_share`)."""
         return [self.detect(text) for text in texts]
 
+    def guesses(self, texts: Sequence[str], other_share: float = 0.0) -> Iterator[Guess]:
+        """`detect_many`'s guesses, made as they are read where the detector can: a stage that reads a
+        large batch's guesses one document at a time then holds only that document's, which spares the
+        garbage collector's full passes the objects of a whole batch made at once."""
+        return iter(self.detect_many(texts, other_share))
+
     def _guess(self, scores: dict[str, float]) -> Guess:
         """Restrict an unrestricted distribution `scores` (summing to about 1) to the language set."""
         inside = {lang: scores.get(lang, 0.0) for lang in self.languages}

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import unicodedata
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
@@ -51,13 +51,17 @@ class Py3langid(Detector):
         return self.detect_many([text])[0]
 
     def detect_many(self, texts: Sequence[str], other_share: float = 0.0) -> list[Guess]:
+        return list(self.guesses(texts, other_share))
+
+    def guesses(self, texts: Sequence[str], other_share: float = 0.0) -> Iterator[Guess]:
         encoded = [_encode(text) for text in texts]
         found = self._automaton.found(encoded)
         temperature = np.sqrt(np.maximum([len(e) for e in encoded], 1))
         probs, outside = self._scorer.score(found, len(texts), temperature, other_share)
         flat, languages = self.flat(), self.languages
-        return [Guess(dict(zip(languages, row, strict=True)), out) if any(map(str.isalpha, text)) else flat
-                for text, row, out in zip(texts, probs.tolist(), outside.tolist(), strict=True)]
+        rows = zip(*probs.T.tolist(), strict=True)  # by column: a few lists, not one per text
+        return (Guess(dict(zip(languages, row, strict=True)), out) if any(map(str.isalpha, text)) else flat
+                for text, row, out in zip(texts, rows, outside.tolist(), strict=True))
 
 
 def warm(languages: tuple[str, ...]) -> tuple[_Automaton, _Scorer]:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import pairwise
@@ -147,7 +147,7 @@ class Languages(Stage[LanguagesConfig]):
         plans = [_plan(doc) for doc in todo]
         texts = [doc.blocks[p].text[a:b] for doc, plan in zip(todo, plans, strict=True) for p, bounds in plan
                  for a, b in _ranges(bounds)]
-        guesses = iter(zip(self._detector.detect_many(texts, self.config.other_share), _shapes(texts), strict=True))
+        guesses = zip(self._detector.guesses(texts, self.config.other_share), _shapes(texts), strict=True)
         for doc, plan in zip(todo, plans, strict=True):
             units: list[_Unit] = []
             for position, bounds in plan:
@@ -354,12 +354,13 @@ def _character_classes() -> np.ndarray:
     return np.zeros(0x110000, dtype=np.uint8)
 
 
-def _shapes(texts: list[str]) -> list[_Shape]:
+def _shapes(texts: list[str]) -> Iterator[_Shape]:
     """`_shape` of every text, counted for all of them at once with numpy: each character's classes are
     looked up by code point (a character is classified once per process, by the same patterns), a word
-    starts at a word character after a character that is not one, and the sums run per text."""
+    starts at a word character after a character that is not one, and the sums run per text. Each
+    text's tuple is made as it is read (see `Detector.guesses`)."""
     if not texts:
-        return []
+        return iter(())
     joined = "\x00".join(texts) + "\x00"  # no word character between texts: each text's first word starts
     points = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
     classes = _character_classes()
@@ -377,7 +378,7 @@ def _shapes(texts: list[str]) -> list[_Shape]:
     flags = np.stack([start, start & ((found & _UPPER) != 0), (found & _LETTER) != 0, (found & _UNSPACED) != 0])
     offsets = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
     sums = np.add.reduceat(flags.view(np.uint8), offsets, axis=1, dtype=np.int64)
-    return list(zip(*sums[:3].tolist(), (sums[3] > 0).tolist(), strict=True))
+    return zip(*sums[:3].tolist(), (sums[3] > 0).tolist(), strict=True)
 
 
 def _segmented(doc: Document) -> bool:
