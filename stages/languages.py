@@ -53,7 +53,7 @@ from pipeline.document import Block, Change, Document, Removal, Segment, Segment
 from pipeline.stage import Stage
 from pipeline.types import Fraction, LangCode, NonNegativeInt, PositiveFloat, PositiveInt
 from stages.detectors import DETECTORS, Detector, DetectorName, Guess
-from stages.sentences import sentences_with_breaks
+from stages.sentences import Span, sentences_with_breaks
 from stages.text import is_prose, unspaced_share, unspaced_words
 from stages.transdup import stands_out, translation_evidence
 
@@ -145,17 +145,26 @@ class Languages(Stage[LanguagesConfig]):
             raise RuntimeError("languages: call setup() before process() (a Pipeline does it for you)")
         todo = [doc for doc in docs if not _segmented(doc)]
         plans = [_plan(doc) for doc in todo]
-        texts = [doc.blocks[p].text[a:b] for doc, plan in zip(todo, plans, strict=True) for p, bounds in plan
-                 for a, b in _ranges(bounds)]
+        texts: list[str] = []
+        for doc, plan in zip(todo, plans, strict=True):
+            for position, sentences in plan:
+                text = doc.blocks[position].text
+                for span, breaks in sentences:
+                    if breaks:
+                        texts.extend(text[a:b] for a, b in _ranges([span.start, *breaks, span.end]))
+                    else:
+                        texts.append(text[span.start : span.end])
         guesses = zip(self._detector.guesses(texts, self.config.other_share), _shapes(texts), strict=True)
         for doc, plan in zip(todo, plans, strict=True):
             units: list[_Unit] = []
-            for position, bounds in plan:
-                if len(bounds) == 2:  # most sentences: no soft break, one unit
-                    units.append(self._unit(doc, position, bounds[0], bounds[1], next(guesses)))
-                else:
-                    known = {key: next(guesses) for key in _ranges(bounds)}
-                    units.extend(self._split_soft(doc, position, bounds, known))
+            for position, sentences in plan:
+                for span, breaks in sentences:
+                    if not breaks:  # most sentences: one unit
+                        units.append(self._unit(doc, position, span.start, span.end, next(guesses)))
+                    else:
+                        bounds = [span.start, *breaks, span.end]
+                        known = {key: next(guesses) for key in _ranges(bounds)}
+                        units.extend(self._split_soft(doc, position, bounds, known))
             self._decide(doc, units)
         if self.config.duplicates:
             self._mark_duplicates([doc for doc in todo if doc.lang is not None])
@@ -386,10 +395,10 @@ def _segmented(doc: Document) -> bool:
     return doc.lang is not None and all(b.segments for b in doc.blocks)
 
 
-def _plan(doc: Document) -> list[tuple[int, list[int]]]:
-    """Per sentence of the document: its block position and `[start, *soft breaks, end]`."""
-    return [(position, [span.start, *breaks, span.end])
-            for position, block in enumerate(doc.blocks) for span, breaks in sentences_with_breaks(block.text)]
+def _plan(doc: Document) -> list[tuple[int, tuple[tuple[Span, tuple[int, ...]], ...]]]:
+    """Per block of the document: its position and its sentences with their soft breaks, as the splitter
+    keeps them (nothing is made per sentence for a batch that may be large)."""
+    return [(position, sentences_with_breaks(block.text)) for position, block in enumerate(doc.blocks)]
 
 
 def _ranges(bounds: list[int]) -> list[tuple[int, int]]:
