@@ -57,6 +57,9 @@ _STARTER = re.compile(r"[\w«\"“„‚'‘(\[¿¡•·▪◦‣*–—-]")
 _SPACE = re.compile(r"\s")
 # Initials and dotted abbreviations: "J.-P", "G.W", "z.B", "e.g", "U.S".
 _DOTTED = re.compile(r"[^\W\d](?:\.-?[^\W\d])+")
+# A token that ends in this many letters is no abbreviation (longer than any listed, not dotted with
+# single letters), no initial and no number.
+_PLAIN_WORD = 1 + max(map(len, _ABBREVIATIONS | _LOWER_ABBREVIATIONS | _NUMBER_ABBREVIATIONS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +171,8 @@ def _cuts(text: str, start: int, end: int) -> tuple[int, list[tuple[int, int]], 
 
 def _is_abbreviation(text: str, dot: int, nxt: int) -> bool:
     """Whether the full stop at `dot` closes an abbreviation, an initial or a day number (not a sentence)."""
+    if dot >= _PLAIN_WORD and text[dot - _PLAIN_WORD : dot].isalpha():  # most full stops: after a long word
+        return False
     word = _token_before(text, dot)
     if not word:
         return False
