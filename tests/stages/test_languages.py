@@ -280,3 +280,11 @@ def test_an_ngrams_weight_is_log1p_of_its_count_in_float32() -> None:
         array = np.array(counts, dtype=np.int64)
         assert _weights(array).tolist() == np.log1p(array.astype(np.float32)).tolist()
         assert _weights(array).dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["py3langid", "langdetect"])
+def test_guesses_are_detect_manys_made_as_they_are_read(name: str) -> None:
+    detector = DETECTORS[name](("fr", "de", "en"))
+    made = detector.guesses(_TEXTS, other_share=0.99)
+    assert not isinstance(made, list)
+    assert list(made) == detector.detect_many(_TEXTS, other_share=0.99)
