@@ -1,10 +1,10 @@
 """Language detectors behind one small interface, for the `languages` stage, and their registry.
 
-A detector is built for a language set and answers `detect(text)` (or `detect_many(texts)`) with a
-`Guess`: a probability for each language of the set (summing to 1, as if the detector knew only those)
-and the probability mass the unrestricted detector gives to languages outside the set, which is how
-`other` is recognised. Models ship inside the packages; nothing is downloaded. Each detector is
-deterministic: langdetect's sampling is seeded.
+A detector is built for a language set and answers `detect(text)` (or `detect_many(texts)`, or
+`guesses(texts)` as they are read) with a `Guess`: a probability for each language of the set (summing
+to 1, as if the detector knew only those) and the probability mass the unrestricted detector gives to
+languages outside the set, which is how `other` is recognised. Models ship inside the packages; nothing
+is downloaded. Each detector is deterministic: langdetect's sampling is seeded.
 
 - `py3langid`: naive Bayes over byte n-grams (97 languages), probabilities tempered by the text length as
   py3langid's `norm_probs` does; scored a batch at a time with numpy (`stages.langid_batch`), the
