@@ -1,10 +1,10 @@
 """Language detectors behind one small interface, for the `languages` stage, and their registry.
 
-A detector is built for a language set and answers `detect(text)` (or `detect_many(texts)`) with a
-`Guess`: a probability for each language of the set (summing to 1, as if the detector knew only those)
-and the probability mass the unrestricted detector gives to languages outside the set, which is how
-`other` is recognised. Models ship inside the packages; nothing is downloaded. Each detector is
-deterministic: langdetect's sampling is seeded.
+A detector is built for a language set and answers `detect(text)` (or `detect_many(texts)`, or
+`guesses(texts)` as they are read) with a `Guess`: a probability for each language of the set (summing
+to 1, as if the detector knew only those) and the probability mass the unrestricted detector gives to
+languages outside the set, which is how `other` is recognised. Models ship inside the packages; nothing
+is downloaded. Each detector is deterministic: langdetect's sampling is seeded.
 
 - `py3langid`: naive Bayes over byte n-grams (97 languages), probabilities tempered by the text length as
   py3langid's `norm_probs` does; scored a batch at a time with numpy (`stages.langid_batch`), the
@@ -49,9 +49,12 @@ class Guess(NamedTuple):
 
     def beats_all(self, lang: str, nats: float) -> bool:
         """`log_odds(lang, rival) >= nats` for every other language of the set, in one pass: this runs on
-        every sentence."""
+        every sentence (a loop: a generator in `all` costs more than the test)."""
         own = max(self.probs.get(lang, 0.0), _FLOOR)
-        return all(math.log(own / max(p, _FLOOR)) >= nats for rival, p in self.probs.items() if rival != lang)
+        for rival, p in self.probs.items():  # noqa: SIM110
+            if rival != lang and math.log(own / max(p, _FLOOR)) < nats:
+                return False
+        return True
 
 
 _FLOOR = 1e-9  # the probability a zero counts as in `log_odds`
@@ -74,6 +77,12 @@ class Detector(ABC):
         `other_share` up: below, a detector may give 0.0 once it has proved the mass smaller, which spares
         it the unrestricted model (the caller only asks whether the mass reaches `other_share`)."""
         return [self.detect(text) for text in texts]
+
+    def guesses(self, texts: Sequence[str], other_share: float = 0.0) -> Iterator[Guess]:
+        """`detect_many`'s guesses, made as they are read where the detector can: a stage that reads a
+        large batch's guesses one document at a time then holds only that document's, which spares the
+        garbage collector's full passes the objects of a whole batch made at once."""
+        return iter(self.detect_many(texts, other_share))
 
     def _guess(self, scores: dict[str, float]) -> Guess:
         """Restrict an unrestricted distribution `scores` (summing to about 1) to the language set."""

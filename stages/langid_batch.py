@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import unicodedata
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
@@ -51,13 +51,17 @@ class Py3langid(Detector):
         return self.detect_many([text])[0]
 
     def detect_many(self, texts: Sequence[str], other_share: float = 0.0) -> list[Guess]:
+        return list(self.guesses(texts, other_share))
+
+    def guesses(self, texts: Sequence[str], other_share: float = 0.0) -> Iterator[Guess]:
         encoded = [_encode(text) for text in texts]
         found = self._automaton.found(encoded)
         temperature = np.sqrt(np.maximum([len(e) for e in encoded], 1))
         probs, outside = self._scorer.score(found, len(texts), temperature, other_share)
         flat, languages = self.flat(), self.languages
-        return [Guess(dict(zip(languages, row, strict=True)), out) if any(map(str.isalpha, text)) else flat
-                for text, row, out in zip(texts, probs.tolist(), outside.tolist(), strict=True)]
+        rows = zip(*probs.T.tolist(), strict=True)  # by column: a few lists, not one per text
+        return (Guess(dict(zip(languages, row, strict=True)), out) if any(map(str.isalpha, text)) else flat
+                for text, row, out in zip(texts, rows, outside.tolist(), strict=True))
 
 
 def warm(languages: tuple[str, ...]) -> tuple[_Automaton, _Scorer]:
@@ -120,23 +124,30 @@ class _Automaton:
             first = 2
         else:
             row, first = np.full(size, self.start, dtype=np.uint32), 0
+        index = np.empty(size, dtype=np.intp)  # the rows plus the next bytes, as the index `take` wants
         for k in range(first, self.window - 1):
-            row += data[k : k + size]
-            row = self.step[row]
-        row += data[self.window - 1 : self.window - 1 + size]
-        feature = self.emit[row]
+            np.add(row, data[k : k + size], out=index)
+            np.take(self.step, index, out=row)
+        np.add(row, data[self.window - 1 : self.window - 1 + size], out=index)
+        feature = self.emit.take(index)
         hit = feature >= 0
-        # (text, feature) as one key, 32 bits wide when the batch allows it: the sort is the costly part
+        # (text, feature) as one key, 32 bits wide when the batch allows it: the sort is the costly part.
+        # Each byte's key is its text's base plus its feature, made for every byte and kept for the hits.
         wide = np.uint32 if len(encoded) * self.features < 2**32 else np.int64
-        text = np.repeat(np.arange(len(encoded), dtype=wide), [len(e) + 1 for e in encoded])[:size]
-        keys = np.sort(text[hit] * wide(self.features) + feature[hit].astype(wide))
+        bases = np.arange(0, len(encoded) * self.features, self.features, dtype=wide)
+        keys = np.repeat(bases, [len(e) + 1 for e in encoded])[:size]
+        keys += feature.astype(wide)
+        keys = np.sort(keys[hit])
         if not len(keys):
             empty = np.zeros(0, dtype=np.intp)
             return empty, empty, empty
-        first_of = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-        counts = np.diff(np.append(first_of, len(keys)))
-        keys = keys[first_of]
-        return (keys // self.features).astype(np.intp), (keys % self.features).astype(np.intp), counts
+        new = np.empty(len(keys), dtype=bool)
+        new[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=new[1:])
+        first_of = np.flatnonzero(new)
+        counts = np.diff(first_of, append=len(keys))
+        text, feature = np.divmod(keys[first_of], self.features)
+        return text.astype(np.intp), feature.astype(np.intp), counts
 
 
 @cache
@@ -237,7 +248,7 @@ class _Scorer:
             need = self._may_reach(scaled[:, k:], text, feature, weights, n, temperature, log_inside,
                                    math.log(other_share / (1.0 - other_share)) - _MARGIN)
         if need.any():
-            keep = need[text]
+            keep = _keys_of(text, np.flatnonzero(need))
             full = _sums(self.full_table, self.full_priors, text[keep], feature[keep], weights[keep], n)[need]
             log_all = _logsumexp(full / temperature[need, None])
             outside[need] = np.maximum(0.0, 1.0 - np.exp(log_inside[need] - log_all))
@@ -257,11 +268,19 @@ class _Scorer:
                  - log_inside >= threshold)
         need = np.zeros(n, dtype=bool)
         if doubt.any():
-            keep = doubt[text]
+            keep = _keys_of(text, np.flatnonzero(doubt))
             groups = _sums(self.groups, self.group_priors, text[keep], feature[keep], weights[keep], n)[doubt]
             log_bound = _logsumexp(groups / temperature[doubt, None] + self.log_sizes)
             need[doubt] = log_bound - log_inside[doubt] >= threshold
         return need
+
+
+def _keys_of(text: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """The positions in `text` (sorted) of the n-grams of the texts `chosen` (sorted), in order: each text's
+    n-grams are one run, so a few texts' are found by their runs' ends, not by a mask over every n-gram."""
+    first = np.searchsorted(text, chosen, side="left")
+    sizes = np.searchsorted(text, chosen, side="right") - first
+    return np.repeat(first - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
 
 
 _SMALL_COUNTS = np.log1p(np.arange(256, dtype=np.float32))  # an n-gram is seldom seen more often in a sentence

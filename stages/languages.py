@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import pairwise
@@ -53,7 +53,7 @@ from pipeline.document import Block, Change, Document, Removal, Segment, Segment
 from pipeline.stage import Stage
 from pipeline.types import Fraction, LangCode, NonNegativeInt, PositiveFloat, PositiveInt
 from stages.detectors import DETECTORS, Detector, DetectorName, Guess
-from stages.sentences import sentences_with_breaks
+from stages.sentences import Span, sentences_with_breaks
 from stages.text import is_prose, unspaced_share, unspaced_words
 from stages.transdup import stands_out, translation_evidence
 
@@ -70,8 +70,6 @@ OUTSIDE_DOUBT = 0.5
 # What `_unit` counts in a piece of text: its words (word starts), capitalised words and letters, and
 # whether it has characters of a script written without spaces. Plain tuples: there is one per sentence.
 _Shape = tuple[int, int, int, bool]
-# A piece of text to detect: its block's position in `doc.blocks` (not `Block.index`), start and end.
-_Key = tuple[int, int, int]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,12 +145,27 @@ class Languages(Stage[LanguagesConfig]):
             raise RuntimeError("languages: call setup() before process() (a Pipeline does it for you)")
         todo = [doc for doc in docs if not _segmented(doc)]
         plans = [_plan(doc) for doc in todo]
-        wanted = [[(p, a, b) for p, bounds in plan for a, b in _ranges(bounds)] for plan in plans]
-        texts = [doc.blocks[p].text[a:b] for doc, keys in zip(todo, wanted, strict=True) for p, a, b in keys]
-        guesses = iter(zip(self._detector.detect_many(texts, self.config.other_share), _shapes(texts), strict=True))
-        for doc, plan, keys in zip(todo, plans, wanted, strict=True):
-            known = {key: next(guesses) for key in keys}
-            self._decide(doc, [u for p, bounds in plan for u in self._split_soft(doc, p, bounds, known)])
+        texts: list[str] = []
+        for doc, plan in zip(todo, plans, strict=True):
+            for position, sentences in plan:
+                text = doc.blocks[position].text
+                for span, breaks in sentences:
+                    if breaks:
+                        texts.extend(text[a:b] for a, b in _ranges([span.start, *breaks, span.end]))
+                    else:
+                        texts.append(text[span.start : span.end])
+        guesses = zip(self._detector.guesses(texts, self.config.other_share), _shapes(texts), strict=True)
+        for doc, plan in zip(todo, plans, strict=True):
+            units: list[_Unit] = []
+            for position, sentences in plan:
+                for span, breaks in sentences:
+                    if not breaks:  # most sentences: one unit
+                        units.append(self._unit(doc, position, span.start, span.end, next(guesses)))
+                    else:
+                        bounds = [span.start, *breaks, span.end]
+                        known = {key: next(guesses) for key in _ranges(bounds)}
+                        units.extend(self._split_soft(doc, position, bounds, known))
+            self._decide(doc, units)
         if self.config.duplicates:
             self._mark_duplicates([doc for doc in todo if doc.lang is not None])
         return docs
@@ -160,33 +173,29 @@ class Languages(Stage[LanguagesConfig]):
     def _decide(self, doc: Document, units: list[_Unit]) -> None:
         """Smooth the units, merge them into segments and set the languages and actions."""
         self._smooth(doc, units)
-        by_block: dict[int, list[_Unit]] = {}
-        for unit in units:
-            by_block.setdefault(unit.block, []).append(unit)
-        for position, block in enumerate(doc.blocks):
-            block.segments = _segments(by_block.get(position, []))
+        _segments(doc.blocks, units)
         # Code, commands, URLs and references are no prose: kept as they are, and no vote for the language.
         prose = _Prose(doc.blocks)
         doc.lang = _main_language(doc.blocks, prose)
+        actions: dict[str, SegmentAction] = {}
+        tally: dict[str, int] = {}
         for position, block in enumerate(doc.blocks):
             _summarise(block)
             for k, seg in enumerate(block.segments):
-                action = self._action(seg.lang, doc.lang)
+                action = actions.get(seg.lang)
+                if action is None:
+                    action = actions[seg.lang] = self._action(seg.lang, doc.lang)
                 seg.action = action if action == "keep" or prose(position, k) else "keep"
-                self.counters[f"segment:{seg.lang}"] += 1
+                tally[seg.lang] = tally.get(seg.lang, 0) + 1
                 if seg.action == "drop":
                     self.counters[f"dropped:{seg.lang}"] += 1
                     doc.removed.append(Removal(stage=self.name, rule="drop", block=block.index,
                                                text=block.text[seg.start : seg.end],
                                                reason=f"{seg.lang} text, and policy says {seg.lang}: drop"))
+        for lang, count in tally.items():
+            self.counters[f"segment:{lang}"] += count
 
-    def _unit(self, doc: Document, position: int, start: int, end: int,
-              known: dict[_Key, tuple[Guess, _Shape]]) -> _Unit:
-        found = known.get((position, start, end))
-        if found is None:  # a merge of soft-split pieces: rare, so detected and counted on its own
-            assert self._detector is not None
-            piece = doc.blocks[position].text[start:end]
-            found = known[position, start, end] = (self._detector.detect(piece), _shape(piece))
+    def _unit(self, doc: Document, position: int, start: int, end: int, found: tuple[Guess, _Shape]) -> _Unit:
         guess, (words, capitals, letters, unspaced) = found
         # Scripts without spaces count by characters.
         counted = words + unspaced_words(doc.blocks[position].text[start:end]) if unspaced else words
@@ -198,14 +207,22 @@ class Languages(Stage[LanguagesConfig]):
         return _Unit(position, start, end, guess, guess.lang, weak=False, names=capitals * 2 > words)
 
     def _split_soft(self, doc: Document, position: int, bounds: list[int],
-                    known: dict[_Key, tuple[Guess, _Shape]]) -> list[_Unit]:
+                    known: dict[tuple[int, int], tuple[Guess, _Shape]]) -> list[_Unit]:
         """The sentence `bounds[0]:bounds[-1]` as one unit, or cut at its soft breaks (`bounds[1:-1]`)
-        where the language changes on strong evidence."""
-        whole = self._unit(doc, position, bounds[0], bounds[-1], known)
-        if len(bounds) == 2:
-            return [whole]
+        where the language changes on strong evidence. `known` holds the detections of `_ranges(bounds)`;
+        a merge of pieces that is none of them is detected on its own (rare) and added to it."""
         text = doc.blocks[position].text
-        pieces = [self._unit(doc, position, a, b, known) for a, b in pairwise(bounds)]
+
+        def unit(start: int, end: int) -> _Unit:
+            found = known.get((start, end))
+            if found is None:
+                assert self._detector is not None
+                piece = text[start:end]
+                found = known[start, end] = (self._detector.detect(piece), _shape(piece))
+            return self._unit(doc, position, start, end, found)
+
+        whole = unit(bounds[0], bounds[-1])
+        pieces = [unit(a, b) for a, b in pairwise(bounds)]
         pieces = [replace(p, start=p.start + len(text[p.start:p.end]) - len(text[p.start:p.end].lstrip()))
                   for p in pieces]
         merged = [pieces[0]]
@@ -214,7 +231,7 @@ class Languages(Stage[LanguagesConfig]):
             if self._differs(last, piece) and self._differs(piece, last):
                 merged.append(piece)
             else:
-                merged[-1] = self._unit(doc, position, last.start, piece.end, known)
+                merged[-1] = unit(last.start, piece.end)
         if len(merged) > 1:
             self.counters["soft-split"] += len(merged) - 1
             return merged
@@ -229,10 +246,13 @@ class Languages(Stage[LanguagesConfig]):
     def _smooth(self, doc: Document, units: list[_Unit]) -> None:
         """Give weakly decided sentences the language of their context. Decisions use the labels before
         smoothing, so the outcome does not depend on the order in which sentences are visited."""
+        nats = self.config.strong_evidence
         for unit in units:
-            unit.weak = unit.weak or unit.names or (unit.lang != OTHER and not self._strong(unit))
-        main = _largest(Counter({u.lang: u.end - u.start for u in units if not u.weak}))
+            unit.weak = unit.weak or unit.names or (unit.lang != OTHER and not unit.guess.beats_all(unit.lang, nats))
+        main = _largest({u.lang: u.end - u.start for u in units if not u.weak})
         for unit, context in zip(units, _contexts(units), strict=True):
+            if context == unit.lang:  # most units: their context agrees
+                continue
             if context is None and (unit.lang == UNCERTAIN or unit.names):
                 context = main
             if context is None or context == unit.lang or unit.lang == OTHER:
@@ -343,12 +363,13 @@ def _character_classes() -> np.ndarray:
     return np.zeros(0x110000, dtype=np.uint8)
 
 
-def _shapes(texts: list[str]) -> list[_Shape]:
+def _shapes(texts: list[str]) -> Iterator[_Shape]:
     """`_shape` of every text, counted for all of them at once with numpy: each character's classes are
     looked up by code point (a character is classified once per process, by the same patterns), a word
-    starts at a word character after a character that is not one, and the sums run per text."""
+    starts at a word character after a character that is not one, and the sums run per text. Each
+    text's tuple is made as it is read (see `Detector.guesses`)."""
     if not texts:
-        return []
+        return iter(())
     joined = "\x00".join(texts) + "\x00"  # no word character between texts: each text's first word starts
     points = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
     classes = _character_classes()
@@ -366,7 +387,7 @@ def _shapes(texts: list[str]) -> list[_Shape]:
     flags = np.stack([start, start & ((found & _UPPER) != 0), (found & _LETTER) != 0, (found & _UNSPACED) != 0])
     offsets = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
     sums = np.add.reduceat(flags.view(np.uint8), offsets, axis=1, dtype=np.int64)
-    return list(zip(*sums[:3].tolist(), (sums[3] > 0).tolist(), strict=True))
+    return zip(*sums[:3].tolist(), (sums[3] > 0).tolist(), strict=True)
 
 
 def _segmented(doc: Document) -> bool:
@@ -374,10 +395,10 @@ def _segmented(doc: Document) -> bool:
     return doc.lang is not None and all(b.segments for b in doc.blocks)
 
 
-def _plan(doc: Document) -> list[tuple[int, list[int]]]:
-    """Per sentence of the document: its block position and `[start, *soft breaks, end]`."""
-    return [(position, [span.start, *breaks, span.end])
-            for position, block in enumerate(doc.blocks) for span, breaks in sentences_with_breaks(block.text)]
+def _plan(doc: Document) -> list[tuple[int, tuple[tuple[Span, tuple[int, ...]], ...]]]:
+    """Per block of the document: its position and its sentences with their soft breaks, as the splitter
+    keeps them (nothing is made per sentence for a batch that may be large)."""
+    return [(position, sentences_with_breaks(block.text)) for position, block in enumerate(doc.blocks)]
 
 
 def _ranges(bounds: list[int]) -> list[tuple[int, int]]:
@@ -422,24 +443,30 @@ def _contexts(units: list[_Unit]) -> list[str | None]:
     return found
 
 
-def _segments(units: list[_Unit]) -> list[Segment]:
-    """Consecutive units of one language merged; confidence is the character-weighted probability."""
+def _segments(blocks: list[Block], units: list[_Unit]) -> None:
+    """Each block's segments: its consecutive units of one language merged (units come in block order);
+    confidence is the character-weighted probability."""
+    for block in blocks:
+        block.segments = []
     segments: list[Segment] = []
-    weights: list[float] = []
+    seg: Segment | None = None
+    weight = 0
     for unit in units:
         size = unit.end - unit.start
-        prob = unit.guess.outside if unit.lang == OTHER else unit.guess.probs.get(unit.lang, 0.0)
-        if segments and segments[-1].lang == unit.lang:
-            seg = segments[-1]
-            seg.confidence = (seg.confidence * weights[-1] + prob * size) / (weights[-1] + size)
+        lang = unit.lang
+        prob = unit.guess.outside if lang == OTHER else unit.guess.probs.get(lang, 0.0)
+        if seg is not None and seg.lang == lang and segments is blocks[unit.block].segments:
+            seg.confidence = (seg.confidence * weight + prob * size) / (weight + size)
             seg.end = unit.end
-            weights[-1] += size
+            weight += size
         else:
-            segments.append(Segment(start=unit.start, end=unit.end, lang=unit.lang, confidence=prob))
-            weights.append(size)
-    for seg in segments:
-        seg.confidence = round(seg.confidence, 4)
-    return segments
+            segments = blocks[unit.block].segments
+            seg = Segment(start=unit.start, end=unit.end, lang=lang, confidence=prob)
+            segments.append(seg)
+            weight = size
+    for block in blocks:
+        for seg in block.segments:
+            seg.confidence = round(seg.confidence, 4)
 
 
 def _summarise(block: Block) -> None:

@@ -57,6 +57,9 @@ _STARTER = re.compile(r"[\w«\"“„‚'‘(\[¿¡•·▪◦‣*–—-]")
 _SPACE = re.compile(r"\s")
 # Initials and dotted abbreviations: "J.-P", "G.W", "z.B", "e.g", "U.S".
 _DOTTED = re.compile(r"[^\W\d](?:\.-?[^\W\d])+")
+# A token that ends in this many letters is no abbreviation (longer than any listed, not dotted with
+# single letters), no initial and no number.
+_PLAIN_WORD = 1 + max(map(len, _ABBREVIATIONS | _LOWER_ABBREVIATIONS | _NUMBER_ABBREVIATIONS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,18 +94,20 @@ def _split(text: str) -> tuple[tuple[Span, tuple[int, ...]], ...]:
             last -= 1
         # A cut ends a sentence at visible punctuation, and the next sentence starts where its
         # whitespace ends: no sentence is empty, and none needs stripping.
-        starts = [first, *(nxt for _, nxt in cuts)]
-        ends = [cut for cut, _ in cuts]
-        ends.append(last)
-        pending = 0
-        for start, end in zip(starts, ends, strict=True):
-            breaks: list[int] = []
-            while pending < len(candidates) and candidates[pending][0] < end:
-                dot, after, nxt = candidates[pending]
-                pending += 1
-                if not _is_abbreviation(text, dot, nxt):
-                    breaks.append(after)
-            out.append((Span(start, end), tuple(breaks)))
+        cuts.append((last, last))
+        start, pending = first, 0
+        for end, after_cut in cuts:
+            breaks: tuple[int, ...] = ()
+            if pending < len(candidates) and candidates[pending][0] < end:  # most sentences have none
+                found: list[int] = []
+                while pending < len(candidates) and candidates[pending][0] < end:
+                    dot, after, nxt = candidates[pending]
+                    pending += 1
+                    if not _is_abbreviation(text, dot, nxt):
+                        found.append(after)
+                breaks = tuple(found)
+            out.append((Span(start, end), breaks))
+            start = after_cut
     return tuple(out)
 
 
@@ -149,13 +154,16 @@ def _cuts(text: str, start: int, end: int) -> tuple[int, list[tuple[int, int]], 
         nxt = m.end(1)  # the lookahead's whitespace stops at `end` too
         if nxt >= end:
             continue
-        if text[nxt].islower():
+        following = text[nxt]
+        if following.islower():
             candidates.append((m.start(), m.end(), nxt))
             continue
-        if not _STARTER.match(text, nxt):
+        # `_STARTER` holds every alphanumeric character (`\w`): the pattern only decides the others.
+        if not (following.isalnum() or _STARTER.match(text, nxt)):
             continue
-        if text[m.start()] == "." and text[m.start() + 1] != "." and (  # a single full stop
-                _is_abbreviation(text, m.start(), nxt) or _is_list_number(text, first, m.start())):
+        dot = m.start()
+        if text[dot] == "." and text[dot + 1] != "." and (  # a single full stop
+                _is_abbreviation(text, dot, nxt) or _is_list_number(text, first, dot)):
             continue
         cuts.append((m.end(), nxt))
     return first, cuts, candidates
@@ -163,18 +171,23 @@ def _cuts(text: str, start: int, end: int) -> tuple[int, list[tuple[int, int]], 
 
 def _is_abbreviation(text: str, dot: int, nxt: int) -> bool:
     """Whether the full stop at `dot` closes an abbreviation, an initial or a day number (not a sentence)."""
+    if dot >= _PLAIN_WORD and text[dot - _PLAIN_WORD : dot].isalpha():  # most full stops: after a long word
+        return False
     word = _token_before(text, dot)
     if not word:
         return False
-    following = text[nxt : nxt + 12].split(maxsplit=1)[0] if nxt < len(text) else ""
     bare = word.rstrip(".")
-    if bare in _ABBREVIATIONS or bare.lower() in _LOWER_ABBREVIATIONS:
+    lower = bare.lower()
+    if bare in _ABBREVIATIONS or lower in _LOWER_ABBREVIATIONS:
         return True
-    if bare.lower() in _NUMBER_ABBREVIATIONS and following[:1].isdigit():
+    if lower in _NUMBER_ABBREVIATIONS and nxt < len(text) and text[nxt].isdigit():
         return True
-    if (len(bare) == 1 and bare.isalpha()) or _DOTTED.fullmatch(bare):
+    if (len(bare) == 1 and bare.isalpha()) or ("." in bare and _DOTTED.fullmatch(bare)):
         return True
-    return word.isdigit() and len(word) <= 2 and following.lower().strip(",.;") in _MONTHS
+    if not (word.isdigit() and len(word) <= 2):
+        return False
+    following = text[nxt : nxt + 12].split(maxsplit=1)[0] if nxt < len(text) else ""
+    return following.lower().strip(",.;") in _MONTHS
 
 
 def _token_before(text: str, dot: int) -> str:

@@ -162,7 +162,7 @@ _SHAPE_TEXTS = ["Die Regierung kündigte am Montag an.", "Jean-Pierre Dupont, Le
 def test_the_batch_counts_words_capitals_and_letters_as_the_patterns_do() -> None:
     """`_shapes` counts every text of a batch at once by code point; the figures are those the
     patterns find in each text alone (`_shape`), scripts without spaces, digits, underscores included."""
-    assert _shapes(_SHAPE_TEXTS) == [_shape(t) for t in _SHAPE_TEXTS]
+    assert list(_shapes(_SHAPE_TEXTS)) == [_shape(t) for t in _SHAPE_TEXTS]
     assert _shape("Jean-Pierre Dupont, Le Monde") == (5, 5, 23, False)
     assert _shape("政府宣布了新措施 2024")[3]  # unspaced
 
@@ -170,7 +170,7 @@ def test_the_batch_counts_words_capitals_and_letters_as_the_patterns_do() -> Non
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet="aB é_1²政 -'\n.\x00", max_size=30), max_size=8))
 def test_the_batch_counts_any_text_as_the_patterns_do(texts: list[str]) -> None:
-    assert _shapes(texts) == [_shape(t) for t in texts]
+    assert list(_shapes(texts)) == [_shape(t) for t in texts]
 
 
 _NEIGHBOURS = _TEXTS + [
@@ -280,3 +280,11 @@ def test_an_ngrams_weight_is_log1p_of_its_count_in_float32() -> None:
         array = np.array(counts, dtype=np.int64)
         assert _weights(array).tolist() == np.log1p(array.astype(np.float32)).tolist()
         assert _weights(array).dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["py3langid", "langdetect"])
+def test_guesses_are_detect_manys_made_as_they_are_read(name: str) -> None:
+    detector = DETECTORS[name](("fr", "de", "en"))
+    made = detector.guesses(_TEXTS, other_share=0.99)
+    assert not isinstance(made, list)
+    assert list(made) == detector.detect_many(_TEXTS, other_share=0.99)

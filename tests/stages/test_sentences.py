@@ -50,3 +50,18 @@ def test_a_full_stop_opening_a_line_reads_the_token_before_the_line_break() -> N
     assert [text[s.start : s.end] for s in split_sentences(text)] == ["x", ". Dupont"]
     text = "Mot\n. Dupont"
     assert [text[s.start : s.end] for s in split_sentences(text)] == ["Mot", ".", "Dupont"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Er ist Ingenieur. Er kam.", ["Er ist Ingenieur.", "Er kam."]),  # a long word ends the sentence
+    ("Cela coûte approx. Dix euros.", ["Cela coûte approx. Dix euros."]),  # the longest listed, still one
+    ("Voir Hrsg. Müller.", ["Voir Hrsg. Müller."]),
+    ("Voir x.Abcdefg. Puis la suite.", ["Voir x.Abcdefg.", "Puis la suite."]),  # dotted, not single letters
+    ("Siehe z.B. Berlin.", ["Siehe z.B. Berlin."]),
+    ("Le 1234567. Suite.", ["Le 1234567.", "Suite."]),
+])
+def test_a_full_stop_after_a_long_word_ends_a_sentence_and_abbreviations_still_do_not(
+        text: str, expected: list[str]) -> None:
+    """Seven letters before a full stop settle it without reading the token: no listed abbreviation is that
+    long, and an initial or a dotted abbreviation has single letters between its dots."""
+    assert [text[s.start : s.end] for s in split_sentences(text)] == expected
