@@ -249,7 +249,11 @@ class Languages(Stage[LanguagesConfig]):
         nats = self.config.strong_evidence
         for unit in units:
             unit.weak = unit.weak or unit.names or (unit.lang != OTHER and not unit.guess.beats_all(unit.lang, nats))
-        main = _largest({u.lang: u.end - u.start for u in units if not u.weak})
+        decided: Counter[str] = Counter()
+        for unit in units:
+            if not unit.weak:
+                decided[unit.lang] += unit.end - unit.start
+        main = _largest(decided)
         for unit, context in zip(units, _contexts(units), strict=True):
             if context == unit.lang:  # most units: their context agrees
                 continue

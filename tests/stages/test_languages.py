@@ -288,3 +288,19 @@ def test_guesses_are_detect_manys_made_as_they_are_read(name: str) -> None:
     made = detector.guesses(_TEXTS, other_share=0.99)
     assert not isinstance(made, list)
     assert list(made) == detector.detect_many(_TEXTS, other_share=0.99)
+
+
+def test_an_uncertain_sentence_between_disagreeing_blocks_takes_the_language_with_most_text() -> None:
+    """The document's main language among decided sentences is the one with most characters of them all,
+    not the one whose last sentence is longest: here French has 350 characters in two sentences, German
+    120 in one, and the uncertain line between a German and a French block takes French."""
+    from stages.detectors import Guess
+    from stages.languages import UNCERTAIN, _Unit
+
+    french, german = Guess({"fr": 0.99, "de": 0.005, "en": 0.005}), Guess({"fr": 0.005, "de": 0.99, "en": 0.005})
+    doc = Document(id="t", source="t", blocks=[Block(kind="paragraph", text="x" * 300, index=i) for i in range(4)])
+    units = [_Unit(0, 0, 300, french, "fr", weak=False), _Unit(1, 0, 120, german, "de", weak=False),
+             _Unit(2, 0, 10, Guess({"fr": 0.4, "de": 0.3, "en": 0.3}), UNCERTAIN, weak=True),
+             _Unit(3, 0, 50, french, "fr", weak=False)]
+    _DEFAULT._smooth(doc, units)
+    assert [u.lang for u in units] == ["fr", "de", "fr", "fr"]
