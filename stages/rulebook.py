@@ -91,9 +91,11 @@ class Matcher:
 
     Built-in rules are tried in priority order, a smaller `max_words` (the narrower rule) first, then file
     order; the first that matches wins. In that order the rules allowed on a text of `words` words are a
-    suffix of the list. Each rule has a set of literal strings of which every match contains one (see
-    `necessary_literals`); one pass of an Aho-Corasick automaton (of the literals of that suffix) over the
-    case-folded text finds which of them occur, and only the rules with one present get their regex run.
+    suffix of the list. Each rule has a set of literal strings of which the scanned form (`scanned`) of
+    every text it matches contains one (see `necessary_literals`); a rule anchored by `^` or `$` has its
+    literals at the start or end mark, so that "x" (the X button) is looked for as a whole line, not in
+    every "deux". One pass of an Aho-Corasick automaton (of the literals of that suffix) over the scanned
+    text finds which of them occur, and only the rules with one present get their regex run.
     User rules come after the built-ins, searched one by one under `timeout`; a rule that runs out is skipped
     for the rest of the document (until `new_document()`), so a pathological pattern costs at most `timeout`
     per document, not per line. `timeouts` lists the rules that ran out since `new_document()`.
@@ -136,7 +138,7 @@ class Matcher:
             candidates = set(always)
             if automaton is not None:
                 # map with C callables: no Python frame per literal found.
-                found = automaton.find_matches_as_indexes(fold(text), overlapping=True)
+                found = automaton.find_matches_as_indexes(scanned(text), overlapping=True)
                 candidates.update(*map(owners.__getitem__, map(_LITERAL, found)))
             for i in sorted(candidates):
                 if self._tries[i](text) is not None:
@@ -154,6 +156,9 @@ class Matcher:
         return None
 
 
+_LITERAL = operator.itemgetter(0)  # of a match's (literal, start, end)
+
+
 def fold(text: str) -> str:
     """`text` case-folded as the literal checks need it: a character that a case-insensitive `regex` match
     takes for another folds to the same string. `str.casefold` alone breaks that for one letter: Turkish `İ`
@@ -161,14 +166,28 @@ def fold(text: str) -> str:
     return text.casefold().replace("i\u0307", "i")
 
 
-_LITERAL = operator.itemgetter(0)  # of a match's (literal, start, end)
+def scanned(text: str) -> bytes:
+    """What the automaton reads of `text`: folded (`fold`), between `_START` and `_END` (so that a literal
+    can hold a pattern's `^` and `$`; a final line break, before which `$` also stands, gets an `_END`
+    before it too), in UTF-8."""
+    if text.endswith("\n"):
+        text = text[:-1] + _END + "\n"
+    return (_START + fold(text) + _END).encode("utf-8", "surrogatepass")
+
+
+# The ends of a text in its scanned form: control characters that no fold produces and text rarely holds
+# (when it does, a literal with them is found where no rule's anchor is: one more candidate, never one less).
+_START = "\x02"
+_END = "\x03"
 
 
 def _automaton(strings: list[str]) -> Any:
-    """An Aho-Corasick automaton over `strings`: one pass over a text reports every occurrence of every
-    string (overlapping ones too) by its index in `strings`. The contiguous NFA: a DFA scans a line a fifth
-    faster but takes ten times as long to build (~10 ms per automaton), which every worker pays at start."""
-    return ahocorasick_rs.AhoCorasick(strings, implementation=ahocorasick_rs.Implementation.ContiguousNFA)
+    """An Aho-Corasick automaton over `strings` (in UTF-8): one pass over a scanned text reports every
+    occurrence of every string (overlapping ones too) by its index in `strings` and its byte offsets, which
+    cost nothing to convert, where a `str` automaton counts characters for each. The contiguous NFA: a DFA
+    scans a fifth faster but takes ten times as long to build, which every worker pays at start."""
+    return ahocorasick_rs.BytesAhoCorasick([string.encode("utf-8", "surrogatepass") for string in strings],
+                                           implementation=ahocorasick_rs.Implementation.ContiguousNFA)
 
 
 def _parse(pattern: str) -> Any:
@@ -190,7 +209,7 @@ def _parse(pattern: str) -> Any:
 _PROPERTY = re.compile(r"\\[pP]\{[^}]*\}")
 _REPEAT = re.compile(r"\{\d*(,\d*)?\}")
 # Cross products of literal sets larger than this are not built: the check would cost more than it saves.
-_MAX_STRINGS = 16
+_MAX_STRINGS = 32
 
 
 @cache
@@ -215,15 +234,16 @@ def _starts_anchored(items: list[Any]) -> bool:
 
 @cache
 def necessary_literals(pattern: str) -> frozenset[str] | None:
-    """Strings such that the folded text (`fold`) of any match of `pattern` contains one of them (folding
-    keeps substrings, and a case-insensitive match folds to its literals); None when the analysis finds no
-    such set, e.g. for `^\\d+$`."""
+    """Strings such that the scanned form (`scanned`) of any text that `pattern` matches contains one of them
+    (folding keeps substrings, and a case-insensitive match folds to its literals); a `^` is the scanned
+    form's start mark, a `$` an end mark. None when the
+    analysis finds no such set, e.g. for `^\\d+$`, or for a pattern whose anchors are a line's (`(?m)`)."""
     tree = _parse(pattern)
-    if tree is None:
+    if tree is None or tree.state.flags & sre.SRE_FLAG_MULTILINE:
         return None
     exact, required = _literals(list(tree))
     found = _better(exact, required)
-    if found is None or min(map(len, found)) == 0:
+    if found is None or min(map(_weight, found)) == 0:
         return None
     folded = {fold(s) for s in found}
     # A string that contains another of the set adds nothing to the check.
@@ -236,8 +256,8 @@ def _literals(items: list[Any]) -> tuple[set[str] | None, set[str] | None]:
     exact: set[str] | None = {""}
     run: set[str] | None = {""}
     best: set[str] | None = None
-    for item in items:
-        item_exact, item_required = _item_literals(*item)
+    for op, arg in items:
+        item_exact, item_required = _item_literals(op, arg)
         if item_exact is not None and run is not None and len(run) * len(item_exact) <= _MAX_STRINGS:
             run = {a + b for a in run for b in item_exact}
         else:
@@ -247,6 +267,11 @@ def _literals(items: list[Any]) -> tuple[set[str] | None, set[str] | None]:
         if exact is not None:
             exact = {a + b for a in exact for b in item_exact} \
                 if item_exact is not None and len(exact) * len(item_exact) <= _MAX_STRINGS else None
+        if op is sre.AT and arg is sre.AT_END:
+            # What a match holds after `$` is at most the final line break, already before the end mark: the
+            # strings after it start a run of their own.
+            best = _better(best, run)
+            run, exact = {""}, None
     return exact, _better(best, run)
 
 
@@ -254,11 +279,15 @@ def _item_literals(op: Any, arg: Any) -> tuple[set[str] | None, set[str] | None]
     if op is sre.LITERAL:
         return {chr(arg)}, None
     if op is sre.AT:
+        if arg is sre.AT_BEGINNING:
+            return {_START}, None
+        if arg is sre.AT_END:
+            return {_END}, None
         return {""}, None  # zero-width: the literals on either side stay adjacent
     if op is sre.IN and len(arg) <= _MAX_STRINGS and all(o is sre.LITERAL for o, _ in arg):
         return {chr(a) for _, a in arg}, None
     if op is sre.SUBPATTERN:
-        return _literals(list(arg[3]))
+        return _literals(list(arg[3])) if not arg[1] & sre.SRE_FLAG_MULTILINE else (None, None)
     if _ATOMIC_GROUP is not None and op is _ATOMIC_GROUP:
         return _literals(list(arg))
     if op is sre.BRANCH:
@@ -268,7 +297,7 @@ def _item_literals(op: Any, arg: Any) -> tuple[set[str] | None, set[str] | None]
             if len(union) <= _MAX_STRINGS:
                 return union, None
         bests = [_better(exact, required) for exact, required in alternatives]
-        if any(b is None or "" in b for b in bests):
+        if any(b is None or min(map(_weight, b)) == 0 for b in bests):
             return None, None
         return None, set().union(*(b for b in bests if b is not None))
     if op in _REPEATS:
@@ -281,10 +310,15 @@ def _item_literals(op: Any, arg: Any) -> tuple[set[str] | None, set[str] | None]
 
 
 def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
-    """The more selective of two literal sets: longer shortest string, then fewer strings."""
+    """The more selective of two literal sets: longer shortest string (`_weight`), then fewer strings."""
     if a is None or b is None:
         return a if b is None else b
-    return max(a, b, key=lambda s: (min(map(len, s)), -len(s)))
+    return max(a, b, key=lambda s: (min(map(_weight, s)), -len(s)))
+
+
+def _weight(string: str) -> int:
+    """How selective a literal is: its length, nothing for marks alone (every text has them)."""
+    return len(string) if string.strip(_START + _END + "\n") else 0
 
 
 def matchers(rules: list[Rule], user_ids: set[str], timeout: float) -> dict[Scope, Matcher]:

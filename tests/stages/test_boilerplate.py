@@ -115,6 +115,7 @@ def test_matcher_finds_what_a_plain_search_finds() -> None:
              for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
     texts += [line for case in CASES["cases"] for line in case["input"].split("\n") if line]
     texts += ["İMPRESSUM", "Tous droits réservés", "Mit freundlicher Unterstützung von Foto: dpa"]
+    texts += ["Impressum\n", "Facebook\n", "Teilen\n\n", "X", "\x02X\x03", "(Foto: dpa)\n"]  # $ before a final "\n"
     found = [(text, getattr(matcher.search(text, len(text.split())), "id", None)) for text in texts]
     assert found == [(text, _reference(rules, text)) for text in texts]
     assert ("İMPRESSUM", "de.legal") in found  # Turkish İ: a regex match that casefold() alone would hide
@@ -131,7 +132,13 @@ def test_matcher_sees_literals_inside_and_across_each_other() -> None:
 
 @pytest.mark.parametrize(("pattern", "literals"), [
     (r"\bcookies?\b", {"cookie"}),
-    (r"^(Publié|mis à jour)\s*:", {"publié", "mis à jour"}),
+    (r"^(Publié|mis à jour)\s*:", {"\x02publié", "\x02mis à jour"}),  # ^: the scanned text's start mark
+    (r"^(x|rss)$", {"\x02x\x03", "\x02rss\x03"}),  # $: the end mark (also before a final "\n")
+    (r"(ab$|cd$)", {"ab\x03", "cd\x03"}),
+    (r"ab$\n", {"ab\x03"}),  # what follows $ (a final "\n") is in no string with the end mark
+    (r"^x|\d", None),  # "^" alone is in every scanned text
+    (r"(?m)^abc", None),  # ^ and $ of every line: no mark to look for
+    (r"x(?m:^abc)", {"x"}),
     (r"(sign up|subscribe).{0,60}\bnewsletters?\b", {"newsletter"}),
     (r"\b(a|bc)d", {"ad", "bcd"}),
     (r"^\d+\s*/\s*\d+$", {"/"}),
