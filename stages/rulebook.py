@@ -130,15 +130,23 @@ class Matcher:
     def __bool__(self) -> bool:
         return bool(self._rules or self._user)
 
+    def scan(self, texts: list[str]) -> Scan:
+        """`texts` (the lines of a document) ready to be searched one by one (`Scan.search`), folded all at
+        once."""
+        return Scan(self, texts)
+
     def search(self, text: str, words: int) -> Rule | None:
         """The first rule that matches `text` (of `words` words)."""
+        return self._search(text, words, None)
+
+    def _search(self, text: str, words: int, form: bytes | None) -> Rule | None:
         start = bisect.bisect_left(self._limits, words)
         if start < len(self._rules):
             automaton, owners, always = self._scans[start]
             candidates = set(always)
             if automaton is not None:
                 # map with C callables: no Python frame per literal found.
-                found = automaton.find_matches_as_indexes(scanned(text), overlapping=True)
+                found = automaton.find_matches_as_indexes(scanned(text) if form is None else form, overlapping=True)
                 candidates.update(*map(owners.__getitem__, map(_LITERAL, found)))
             for i in sorted(candidates):
                 if self._tries[i](text) is not None:
@@ -157,6 +165,24 @@ class Matcher:
 
 
 _LITERAL = operator.itemgetter(0)  # of a match's (literal, start, end)
+
+
+class Scan:
+    """Lines of a document and their scanned forms (`scanned`), made by one fold of the whole text: the
+    folds of a joined text are the joined folds."""
+
+    def __init__(self, matcher: Matcher, texts: list[str]) -> None:
+        self._matcher = matcher
+        self._texts = texts
+        joined = "\n".join(texts)
+        # A text with a line break of its own would split wrong: it is scanned alone when searched.
+        self._forms: list[bytes | None] = [None] * len(texts)
+        if texts and joined.count("\n") == len(texts) - 1:
+            self._forms = scanned(joined.replace("\n", _END + "\n" + _START)).split(b"\n")  # type: ignore[assignment]
+
+    def search(self, i: int, words: int) -> Rule | None:
+        """The first rule that matches text `i` (of `words` words)."""
+        return self._matcher._search(self._texts[i], words, self._forms[i])
 
 
 def fold(text: str) -> str:
