@@ -287,17 +287,21 @@ class Boilerplate(Stage[BoilerplateConfig]):
             # article is its lead.
             lead = next((i for i in range(first - 1, 0, -1) if page_title is not None
                          and _repeats_title(lines[i], whole)), first)
-            for i, line in enumerate(lines):
-                outside = ((i < lead and _is_content(line)) or i > last + TAIL_GRACE) and i not in listed
+            # Only lines before the lead and past the article's end are outside it.
+            for i in itertools.chain(range(lead), range(last + TAIL_GRACE + 1, len(lines))):
+                line = lines[i]
+                outside = (i < lead and _is_content(line)) or i > last + TAIL_GRACE
                 # Running text out there is removed on a second piece of evidence: it stands alone between
                 # furniture (a teaser between links), where text of the article comes in paragraphs.
-                if line is not page_title and line.verdict is None and outside \
+                if line is not page_title and line.verdict is None and outside and i not in listed \
                         and (not _is_prose(line) or _alone(lines, i)):
                     line.verdict = Verdict("struct.outside", STRUCTURAL["struct.outside"], "drop_line")
         live = [line for line in lines if line.verdict is None]
         title: _Line | None = None
         if first is not None and last is not None:
-            head = [line for line in live if _before(line, lines[first])]
+            # The live lines before the article's first content line, and those after its last (in order).
+            head = live[: sum(line.verdict is None for line in lines[:first])]
+            after_last = live[len(live) - sum(line.verdict is None for line in lines[last + 1 :]) :]
             title = _title(head, page_title)
             # The page title goes only when the headline repeats it (two pieces of evidence: the site name
             # beside it, and the repeat); alone, it is the only headline the text has.
@@ -315,9 +319,9 @@ class Boilerplate(Stage[BoilerplateConfig]):
                     line.verdict = Verdict("struct.head", STRUCTURAL["struct.head"], "drop_line")
             if "struct.tail" in struct:
                 listed_keys = {(lines[i].position, lines[i].number) for i in listed}
-                for line, after in itertools.zip_longest(live, live[1:]):
+                for line, after in itertools.zip_longest(after_last, after_last[1:]):
                     # A short line before running text is the heading of more article text.
-                    if _before(lines[last], line) and not line.sentence and line.words <= 12 \
+                    if not line.sentence and line.words <= 12 \
                             and (after is None or not _is_prose(after)) and not _phrase(line) \
                             and (line.position, line.number) not in listed_keys:
                         line.verdict = Verdict("struct.tail", STRUCTURAL["struct.tail"], "drop_line")
@@ -557,10 +561,6 @@ def _key(line: _Line) -> str:
 
 def _is_content(line: _Line) -> bool:
     return line.words >= CONTENT_WORDS and line.sentence
-
-
-def _before(a: _Line, b: _Line) -> bool:
-    return (a.position, a.number) < (b.position, b.number)
 
 
 def _label_row(line: _Line) -> bool:
