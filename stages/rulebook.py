@@ -147,10 +147,12 @@ class Matcher:
             if automaton is not None:
                 # map with C callables: no Python frame per literal found.
                 found = automaton.find_matches_as_indexes(scanned(text) if form is None else form, overlapping=True)
-                candidates.update(*map(owners.__getitem__, map(_LITERAL, found)))
-            for i in sorted(candidates):
-                if self._tries[i](text) is not None:
-                    return self._rules[i]
+                if found:  # none in a sixth of the lines of an article
+                    candidates.update(*map(owners.__getitem__, map(_LITERAL, found)))
+            if candidates:
+                for i in sorted(candidates):
+                    if self._tries[i](text) is not None:
+                        return self._rules[i]
         for rule, pattern in self._user:
             if words > rule.max_words or rule.id in self.timeouts:
                 continue
