@@ -190,8 +190,13 @@ class Scan:
 def fold(text: str) -> str:
     """`text` case-folded as the literal checks need it: a character that a case-insensitive `regex` match
     takes for another folds to the same string. `str.casefold` alone breaks that for one letter: Turkish `İ`
-    matches `i` but folds to `i` and a combining dot."""
-    return text.casefold().replace("i\u0307", "i")
+    matches `i` but folds to `i` and a combining dot. Digits other than 0-9 (which `\\d` matches too) become
+    "0", so that `\\d` has ten literals."""
+    text = text.casefold().replace("i\u0307", "i")
+    if text.isascii() or _MAYBE_OTHER_DIGIT.search(text) is None:
+        return text
+    folded: str = _OTHER_DIGIT.sub("0", text)
+    return folded
 
 
 def scanned(text: str) -> bytes:
@@ -207,6 +212,11 @@ def scanned(text: str) -> bytes:
 # (when it does, a literal with them is found where no rule's anchor is: one more candidate, never one less).
 _START = "\x02"
 _END = "\x03"
+_DIGITS = "0123456789"
+# What a rule's `\d` matches besides 0-9, by the rules' own engine and flags; and a superset of those
+# characters that a stdlib class scan rules out faster: none is below U+0660 or among punctuation and symbols.
+_OTHER_DIGIT = regex.compile(r"[^\D0-9]", regex.V0 | regex.IGNORECASE)
+_MAYBE_OTHER_DIGIT = re.compile(r"[^\x00-\u065f\u2000-\u2fff]")
 
 
 def _automaton(strings: list[str]) -> Any:
@@ -269,7 +279,7 @@ def necessary_literals(pattern: str) -> frozenset[str] | None:
     tree = _parse(pattern)
     if tree is None or tree.state.flags & sre.SRE_FLAG_MULTILINE:
         return None
-    exact, required = _literals(list(tree))
+    exact, required, _ = _literals(list(tree))
     found = _better(exact, required)
     if found is None or min(map(_weight, found)) == 0:
         return None
@@ -278,19 +288,24 @@ def necessary_literals(pattern: str) -> frozenset[str] | None:
     return frozenset(s for s in folded if not any(t != s and t in s for t in folded))
 
 
-def _literals(items: list[Any]) -> tuple[set[str] | None, set[str] | None]:
-    """For a sequence of parsed items: the exact set of strings it matches when small, else None; and the
-    most selective set of which every match contains a member (None if none is known)."""
+def _literals(items: list[Any]) -> tuple[set[str] | None, set[str] | None, set[str] | None]:
+    """For a sequence of parsed items: the exact set of strings it matches when small, else None; the most
+    selective set of which every match contains a member (None if none is known); and a set of strings
+    that every match ends with (None if none is known)."""
     exact: set[str] | None = {""}
     run: set[str] | None = {""}
     best: set[str] | None = None
     for op, arg in items:
-        item_exact, item_required = _item_literals(op, arg)
+        item_exact, item_required, item_starts, item_ends = _item_literals(op, arg)
         if item_exact is not None and run is not None and len(run) * len(item_exact) <= _MAX_STRINGS:
             run = {a + b for a in run for b in item_exact}
         else:
             best = _better(best, run)
-            run = item_exact
+            if item_exact is None and item_starts is not None and run is not None \
+                    and len(run) * len(item_starts) <= _MAX_STRINGS:
+                best = _better(best, {a + b for a in run for b in item_starts})  # the run, then the item's start
+            # The next run starts after the item: after all of it, or after what it ends with.
+            run = item_exact if item_exact is not None else item_ends
             best = _better(best, item_required)
         if exact is not None:
             exact = {a + b for a in exact for b in item_exact} \
@@ -300,41 +315,58 @@ def _literals(items: list[Any]) -> tuple[set[str] | None, set[str] | None]:
             # strings after it start a run of their own.
             best = _better(best, run)
             run, exact = {""}, None
-    return exact, _better(best, run)
+    return exact, _better(best, run), run
 
 
-def _item_literals(op: Any, arg: Any) -> tuple[set[str] | None, set[str] | None]:
+_Literals = tuple[set[str] | None, set[str] | None, set[str] | None, set[str] | None]
+
+
+def _item_literals(op: Any, arg: Any) -> _Literals:
+    """The exact and the required strings of one item (as `_literals`), and sets of strings that each of its
+    matches starts and ends with, when known."""
     if op is sre.LITERAL:
-        return {chr(arg)}, None
+        return {chr(arg)}, None, None, None
     if op is sre.AT:
         if arg is sre.AT_BEGINNING:
-            return {_START}, None
+            return {_START}, None, None, None
         if arg is sre.AT_END:
-            return {_END}, None
-        return {""}, None  # zero-width: the literals on either side stay adjacent
+            return {_END}, None, None, None
+        return {""}, None, None, None  # zero-width: the literals on either side stay adjacent
     if op is sre.IN and len(arg) <= _MAX_STRINGS and all(o is sre.LITERAL for o, _ in arg):
-        return {chr(a) for _, a in arg}, None
+        return {chr(a) for _, a in arg}, None, None, None
+    if op is sre.IN and arg == [(sre.CATEGORY, sre.CATEGORY_DIGIT)]:
+        return set(_DIGITS), None, None, None  # `\d`: any other digit is a "0" in the folded text (`fold`)
     if op is sre.SUBPATTERN:
-        return _literals(list(arg[3])) if not arg[1] & sre.SRE_FLAG_MULTILINE else (None, None)
+        if arg[1] & sre.SRE_FLAG_MULTILINE:
+            return None, None, None, None
+        exact, required, ends = _literals(list(arg[3]))
+        return exact, required, None, ends
     if _ATOMIC_GROUP is not None and op is _ATOMIC_GROUP:
-        return _literals(list(arg))
+        exact, required, ends = _literals(list(arg))
+        return exact, required, None, ends
     if op is sre.BRANCH:
         alternatives = [_literals(list(branch)) for branch in arg[1]]
-        if all(exact is not None for exact, _ in alternatives):
-            union = set().union(*(exact for exact, _ in alternatives if exact is not None))
+        if all(exact is not None for exact, _, _ in alternatives):
+            union = set().union(*(exact for exact, _, _ in alternatives if exact is not None))
             if len(union) <= _MAX_STRINGS:
-                return union, None
-        bests = [_better(exact, required) for exact, required in alternatives]
+                return union, None, None, None
+        tails = [ends for _, _, ends in alternatives]
+        ends = set().union(*(t for t in tails if t is not None)) if all(t is not None for t in tails) else None
+        if ends is not None and len(ends) > _MAX_STRINGS:
+            ends = None
+        bests = [_better(exact, required) for exact, required, _ in alternatives]
         if any(b is None or min(map(_weight, b)) == 0 for b in bests):
-            return None, None
-        return None, set().union(*(b for b in bests if b is not None))
+            return None, None, None, ends
+        return None, set().union(*(b for b in bests if b is not None)), None, ends
     if op in _REPEATS:
         low, high, body = arg
-        exact, required = _literals(list(body))
+        exact, required, ends = _literals(list(body))
         if exact is not None and high == 1:
-            return (exact if low == 1 else exact | {""}), None
-        return None, _better(exact, required) if low >= 1 else None
-    return None, None
+            return (exact if low == 1 else exact | {""}), None, None, None
+        if low >= 1:  # the first copy starts it, the last ends it
+            return None, _better(exact, required), exact, exact if exact is not None else ends
+        return None, None, None, None
+    return None, None, None, None
 
 
 def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
@@ -345,8 +377,10 @@ def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
 
 
 def _weight(string: str) -> int:
-    """How selective a literal is: its length, nothing for marks alone (every text has them)."""
-    return len(string) if string.strip(_START + _END + "\n") else 0
+    """How selective a literal is: its length, a start or end mark counting twice (a literal held to the
+    start or end of a line is rarer than one anywhere), nothing for marks alone (every text has them)."""
+    marks = string.count(_START) + string.count(_END)
+    return len(string) + marks if len(string) > marks else 0
 
 
 def matchers(rules: list[Rule], user_ids: set[str], timeout: float) -> dict[Scope, Matcher]:
