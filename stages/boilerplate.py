@@ -52,7 +52,7 @@ from pipeline.document import Block, BlockKind, Document, Removal, StageWarning
 from pipeline.stage import Stage
 from pipeline.types import LangCode, PositiveFloat, PositiveInt
 from stages import text as texts
-from stages.rulebook import Action, Matcher, Rule, builtin, matchers
+from stages.rulebook import Action, Matcher, Rule, Scan, builtin, matchers
 
 # Structural rules: ids and reasons. They are code, not patterns, but are disabled by id like the others.
 STRUCTURAL = {
@@ -162,6 +162,7 @@ class _Line:
     verdict: Verdict | None = None
     kind: BlockKind | None = None  # title or heading: the line becomes a block of its own
     prose: bool | None = None  # _is_prose, once known
+    key: str | None = None  # texts.key of the text, once known
 
 
 @dataclass
@@ -191,8 +192,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
             raise RuntimeError("boilerplate: call setup() before process() (a Pipeline does it for you)")
         for matcher in self._matchers.values():
             matcher.new_document()
-        lines = [_line(text, pos, n) for pos, block in enumerate(doc.blocks)
-                 for n, text in enumerate(block.text.split("\n"))]
+        lines = [line for pos, block in enumerate(doc.blocks) for line in _lines(block.text, pos)]
         if not lines:
             return doc
         self._phrase_rules(doc, lines)
@@ -225,14 +225,15 @@ class Boilerplate(Stage[BoilerplateConfig]):
                         if line.position == pos:
                             line.verdict = Verdict(rule.id, rule.reason, "drop_line")
         # A dump's first line is the page's <title>; the headline that repeats it starts the article.
-        page_title = texts.key(lines[0].text) if doc.content_type != "text/html" else ""
+        page_title = _key(lines[0]) if doc.content_type != "text/html" else ""
         total = sum(len(line.text) + 1 for line in lines)
         offset = 0
+        scan = line_matcher.scan([line.text for line in lines])
         for i, line in enumerate(lines):
             offset += len(line.text) + 1
             if line.verdict is not None:
                 continue
-            rule = line_matcher.search(line.text, line.words)
+            rule = scan.search(i, line.words)
             if rule is None:
                 continue
             if rule.id.endswith("-date") and i > 0 and lines[i - 1].text.endswith(":"):
@@ -241,7 +242,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
                 continue
             if rule.action == "drop_rest":
                 late = offset >= REST_AFTER * total
-                if (late and _furniture_follows(lines, i, line_matcher)) or _comments_follow(lines, i):
+                if (late and _furniture_follows(lines, i, scan)) or _comments_follow(lines, i):
                     for rest in lines[i:]:
                         rest.verdict = rest.verdict or Verdict(rule.id, rule.reason, "drop_line")
                     return
@@ -276,7 +277,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
         plain = doc.content_type != "text/html"
         # A dump's first line is the page's <title>: known as such by a separator before the site name, or by
         # a headline before the article that repeats its beginning.
-        whole = texts.key(lines[0].text)
+        whole = _key(lines[0])
         page_title = lines[0] if plain and lines[0].verdict is None and not lines[0].text.endswith(".") and (
             _TITLE_SEPARATOR.search(lines[0].text)
             or any(_repeats_title(line, whole) for line in lines[1 : first if first is not None else 0])) else None
@@ -286,17 +287,21 @@ class Boilerplate(Stage[BoilerplateConfig]):
             # article is its lead.
             lead = next((i for i in range(first - 1, 0, -1) if page_title is not None
                          and _repeats_title(lines[i], whole)), first)
-            for i, line in enumerate(lines):
-                outside = ((i < lead and _is_content(line)) or i > last + TAIL_GRACE) and i not in listed
+            # Only lines before the lead and past the article's end are outside it.
+            for i in itertools.chain(range(lead), range(last + TAIL_GRACE + 1, len(lines))):
+                line = lines[i]
+                outside = (i < lead and _is_content(line)) or i > last + TAIL_GRACE
                 # Running text out there is removed on a second piece of evidence: it stands alone between
                 # furniture (a teaser between links), where text of the article comes in paragraphs.
-                if line is not page_title and line.verdict is None and outside \
+                if line is not page_title and line.verdict is None and outside and i not in listed \
                         and (not _is_prose(line) or _alone(lines, i)):
                     line.verdict = Verdict("struct.outside", STRUCTURAL["struct.outside"], "drop_line")
         live = [line for line in lines if line.verdict is None]
         title: _Line | None = None
         if first is not None and last is not None:
-            head = [line for line in live if _before(line, lines[first])]
+            # The live lines before the article's first content line, and those after its last (in order).
+            head = live[: sum(line.verdict is None for line in lines[:first])]
+            after_last = live[len(live) - sum(line.verdict is None for line in lines[last + 1 :]) :]
             title = _title(head, page_title)
             # The page title goes only when the headline repeats it (two pieces of evidence: the site name
             # beside it, and the repeat); alone, it is the only headline the text has.
@@ -314,9 +319,9 @@ class Boilerplate(Stage[BoilerplateConfig]):
                     line.verdict = Verdict("struct.head", STRUCTURAL["struct.head"], "drop_line")
             if "struct.tail" in struct:
                 listed_keys = {(lines[i].position, lines[i].number) for i in listed}
-                for line, after in itertools.zip_longest(live, live[1:]):
+                for line, after in itertools.zip_longest(after_last, after_last[1:]):
                     # A short line before running text is the heading of more article text.
-                    if _before(lines[last], line) and not line.sentence and line.words <= 12 \
+                    if not line.sentence and line.words <= 12 \
                             and (after is None or not _is_prose(after)) and not _phrase(line) \
                             and (line.position, line.number) not in listed_keys:
                         line.verdict = Verdict("struct.tail", STRUCTURAL["struct.tail"], "drop_line")
@@ -395,9 +400,16 @@ class Boilerplate(Stage[BoilerplateConfig]):
         return StageWarning(stage=self.name, message=message)
 
 
-def _line(text: str, position: int, number: int) -> _Line:
-    text = text.strip()
-    return _Line(text, position, number, texts.word_count(text), texts.ends_clause(text))
+def _lines(text: str, position: int) -> list[_Line]:
+    """The stripped lines of a block's `text`, with their words. The words of scripts without spaces are
+    looked for once in the whole block: a block without them has none in any of its lines."""
+    lines = [line.strip() for line in text.split("\n")]
+    if texts.unspaced_words(text) == 0:
+        words = [len(line.split()) for line in lines]
+    else:
+        words = [texts.word_count(line) for line in lines]
+    return [_Line(line, position, number, count, texts.ends_clause(line))
+            for number, (line, count) in enumerate(zip(lines, words, strict=True))]
 
 
 def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
@@ -477,7 +489,7 @@ def _cites_source(line: _Line, rule: Rule) -> bool:
         and not texts.ends_sentence(line.text[: found.start()])
 
 
-def _furniture_follows(lines: list[_Line], i: int, matcher: Matcher) -> bool:
+def _furniture_follows(lines: list[_Line], i: int, scan: Scan) -> bool:
     """Whether what follows the comment header `lines[i]` is a comment section, not more article: comment
     structure (dates, "says:", reply links, form labels, a comment count, another comment-form line) within
     the next lines, or no running text at all after it. Running text after a header without such structure
@@ -485,8 +497,8 @@ def _furniture_follows(lines: list[_Line], i: int, matcher: Matcher) -> bool:
     window = lines[i + 1 : i + 1 + COMMENT_WINDOW]
     if any(_COMMENT_STRUCTURE.search(line.text) for line in [lines[i], *window]):
         return True
-    if any(getattr(matcher.search(line.text, line.words), "action", None) == "drop_rest"
-           for line in window):
+    if any(getattr(scan.search(j, line.words), "action", None) == "drop_rest"
+           for j, line in enumerate(window, start=i + 1)):
         return True
     if _is_label(lines[i]) and window and _is_prose(window[0]):
         return False  # a section heading: the article goes on under it
@@ -511,7 +523,7 @@ def _article_resumes(lines: list[_Line], j: int) -> bool:
 def _repeats_title(line: _Line, page_title: str) -> bool:
     """Whether `line` is the headline as the page title (a key) states it, with the site name or author
     after it ("Mandarinen-Schmand-Kuchen" under "Mandarinen-Schmand-Kuchen von anna | Chefkoch")."""
-    own = texts.key(line.text)
+    own = _key(line)
     return len(own) >= 15 and (page_title == own or page_title.startswith(own + " "))
 
 
@@ -540,12 +552,15 @@ def _is_prose(line: _Line) -> bool:
     return line.prose
 
 
+def _key(line: _Line) -> str:
+    """The line's comparison key (`stages.text.key`): several checks compare a line with the page title."""
+    if line.key is None:
+        line.key = texts.key(line.text)
+    return line.key
+
+
 def _is_content(line: _Line) -> bool:
     return line.words >= CONTENT_WORDS and line.sentence
-
-
-def _before(a: _Line, b: _Line) -> bool:
-    return (a.position, a.number) < (b.position, b.number)
 
 
 def _label_row(line: _Line) -> bool:
@@ -567,10 +582,10 @@ def _title(head: list[_Line], page_title: _Line | None) -> _Line | None:
     after the headline is its standfirst)."""
     if page_title is not None:
         parts = {texts.key(part) for part in _TITLE_SEPARATOR.split(page_title.text) if len(part.split()) >= 2}
-        whole = texts.key(page_title.text)
+        whole = _key(page_title)
         for line in head:
             if line is not page_title and line.words >= 2 and (
-                    texts.key(line.text) in parts or _repeats_title(line, whole)):
+                    _key(line) in parts or _repeats_title(line, whole)):
                 return line
         return page_title
     if head and _title_like(head[0]) and head[0].words <= 30:

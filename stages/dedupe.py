@@ -25,6 +25,8 @@ from pipeline.stage import Stage
 from stages import text
 
 _TITLE_KINDS = ("title", "heading")
+# Words of a key that sort blocks into groups where equal keys can be (see `text.key_start`).
+_KEY_START_WORDS = 3
 # Under this many words, a line that does not read as a sentence is a label, not a paragraph.
 _SHORT_LINE_WORDS = 8
 
@@ -43,25 +45,31 @@ class Dedupe(Stage[DedupeConfig]):
 
     def process(self, doc: Document) -> Document:
         exact: dict[str, Block] = {}
-        near: dict[str, Block] = {}
+        # The blocks kept so far, by the start of their key (`text.key_start`) and then by their key, built
+        # only when a later block starts alike: most blocks of an article start unlike any other.
+        near: dict[str, _Group] = {}
         titles = {text.key(doc.metadata.title)} if doc.metadata.title else set()
         kept: list[Block] = []
         for position, block in enumerate(doc.blocks):
-            key = text.key(block.text)
-            if block.duplicate_of is not None or not key:
+            start = text.key_start(block.text, _KEY_START_WORDS)
+            if block.duplicate_of is not None or not start:
                 kept.append(block)
                 continue
+            group = near.get(start)
             first = exact.get(block.text)
-            is_near = first is None and self.config.near and key in near
+            key = text.key(block.text) if group is not None or first is not None else None
+            is_near = first is None and self.config.near and group is not None and key in group.keyed()
             if is_near:
-                first = near[key]
+                assert group is not None and key is not None
+                first = group.keyed()[key]
             if first is None:
                 exact[block.text] = block
-                near.setdefault(key, block)
+                near.setdefault(start, _Group()).add(block, key)
                 if position == 0 or block.kind in _TITLE_KINDS:
-                    titles.add(key)
+                    titles.add(key if key is not None else text.key(block.text))
                 kept.append(block)
                 continue
+            assert key is not None
             title = key in titles
             if not title and _repeats_by_nature(block.text, doc.content_type == "text/html"):
                 self.counters["recurring_kept"] += 1
@@ -82,6 +90,27 @@ class Dedupe(Stage[DedupeConfig]):
         else:
             rule, reason = ("repeated_title" if title else "repeated_paragraph"), f"repeats {what}"
         return Removal(stage=self.name, rule=rule, reason=reason, text=block.text, block=block.index)
+
+
+class _Group:
+    """Blocks kept as first occurrences whose keys start alike, and the first of them with each key (keys
+    built when first asked for)."""
+
+    def __init__(self) -> None:
+        self._blocks: list[tuple[Block, str | None]] = []
+        self._keyed: dict[str, Block] | None = None
+
+    def add(self, block: Block, key: str | None) -> None:
+        self._blocks.append((block, key))
+        if self._keyed is not None:
+            self._keyed.setdefault(key if key is not None else text.key(block.text), block)
+
+    def keyed(self) -> dict[str, Block]:
+        if self._keyed is None:
+            self._keyed = {}
+            for block, key in self._blocks:
+                self._keyed.setdefault(key if key is not None else text.key(block.text), block)
+        return self._keyed
 
 
 def _repeats_by_nature(line: str, extracted: bool) -> bool:

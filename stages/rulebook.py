@@ -91,9 +91,11 @@ class Matcher:
 
     Built-in rules are tried in priority order, a smaller `max_words` (the narrower rule) first, then file
     order; the first that matches wins. In that order the rules allowed on a text of `words` words are a
-    suffix of the list. Each rule has a set of literal strings of which every match contains one (see
-    `necessary_literals`); one pass of an Aho-Corasick automaton (of the literals of that suffix) over the
-    case-folded text finds which of them occur, and only the rules with one present get their regex run.
+    suffix of the list. Each rule has a set of literal strings of which the scanned form (`scanned`) of
+    every text it matches contains one (see `necessary_literals`); a rule anchored by `^` or `$` has its
+    literals at the start or end mark, so that "x" (the X button) is looked for as a whole line, not in
+    every "deux". One pass of an Aho-Corasick automaton (of the literals of that suffix) over the scanned
+    text finds which of them occur, and only the rules with one present get their regex run.
     User rules come after the built-ins, searched one by one under `timeout`; a rule that runs out is skipped
     for the rest of the document (until `new_document()`), so a pathological pattern costs at most `timeout`
     per document, not per line. `timeouts` lists the rules that ran out since `new_document()`.
@@ -128,19 +130,29 @@ class Matcher:
     def __bool__(self) -> bool:
         return bool(self._rules or self._user)
 
+    def scan(self, texts: list[str]) -> Scan:
+        """`texts` (the lines of a document) ready to be searched one by one (`Scan.search`), folded all at
+        once."""
+        return Scan(self, texts)
+
     def search(self, text: str, words: int) -> Rule | None:
         """The first rule that matches `text` (of `words` words)."""
+        return self._search(text, words, None)
+
+    def _search(self, text: str, words: int, form: bytes | None) -> Rule | None:
         start = bisect.bisect_left(self._limits, words)
         if start < len(self._rules):
             automaton, owners, always = self._scans[start]
             candidates = set(always)
             if automaton is not None:
                 # map with C callables: no Python frame per literal found.
-                found = automaton.find_matches_as_indexes(fold(text), overlapping=True)
-                candidates.update(*map(owners.__getitem__, map(_LITERAL, found)))
-            for i in sorted(candidates):
-                if self._tries[i](text) is not None:
-                    return self._rules[i]
+                found = automaton.find_matches_as_indexes(scanned(text) if form is None else form, overlapping=True)
+                if found:  # none in a sixth of the lines of an article
+                    candidates.update(*map(owners.__getitem__, map(_LITERAL, found)))
+            if candidates:
+                for i in sorted(candidates):
+                    if self._tries[i](text) is not None:
+                        return self._rules[i]
         for rule, pattern in self._user:
             if words > rule.max_words or rule.id in self.timeouts:
                 continue
@@ -154,21 +166,66 @@ class Matcher:
         return None
 
 
-def fold(text: str) -> str:
-    """`text` case-folded as the literal checks need it: a character that a case-insensitive `regex` match
-    takes for another folds to the same string. `str.casefold` alone breaks that for one letter: Turkish `İ`
-    matches `i` but folds to `i` and a combining dot."""
-    return text.casefold().replace("i\u0307", "i")
-
-
 _LITERAL = operator.itemgetter(0)  # of a match's (literal, start, end)
 
 
+class Scan:
+    """Lines of a document and their scanned forms (`scanned`), made by one fold of the whole text: the
+    folds of a joined text are the joined folds."""
+
+    def __init__(self, matcher: Matcher, texts: list[str]) -> None:
+        self._matcher = matcher
+        self._texts = texts
+        joined = "\n".join(texts)
+        # A text with a line break of its own would split wrong: it is scanned alone when searched.
+        self._forms: list[bytes | None] = [None] * len(texts)
+        if texts and joined.count("\n") == len(texts) - 1:
+            self._forms = scanned(joined.replace("\n", _END + "\n" + _START)).split(b"\n")  # type: ignore[assignment]
+
+    def search(self, i: int, words: int) -> Rule | None:
+        """The first rule that matches text `i` (of `words` words)."""
+        return self._matcher._search(self._texts[i], words, self._forms[i])
+
+
+def fold(text: str) -> str:
+    """`text` case-folded as the literal checks need it: a character that a case-insensitive `regex` match
+    takes for another folds to the same string. `str.casefold` alone breaks that for one letter: Turkish `İ`
+    matches `i` but folds to `i` and a combining dot. Digits other than 0-9 (which `\\d` matches too) become
+    "0", so that `\\d` has ten literals."""
+    text = text.casefold().replace("i\u0307", "i")
+    if text.isascii() or _MAYBE_OTHER_DIGIT.search(text) is None:
+        return text
+    folded: str = _OTHER_DIGIT.sub("0", text)
+    return folded
+
+
+def scanned(text: str) -> bytes:
+    """What the automaton reads of `text`: folded (`fold`), between `_START` and `_END` (so that a literal
+    can hold a pattern's `^` and `$`; a final line break, before which `$` also stands, gets an `_END`
+    before it too), in UTF-8."""
+    if text.endswith("\n"):
+        text = text[:-1] + _END + "\n"
+    return (_START + fold(text) + _END).encode("utf-8", "surrogatepass")
+
+
+# The ends of a text in its scanned form: control characters that no fold produces and text rarely holds
+# (when it does, a literal with them is found where no rule's anchor is: one more candidate, never one less).
+_START = "\x02"
+_END = "\x03"
+_DIGITS = "0123456789"
+# What a rule's `\d` matches besides 0-9, by the rules' own engine and flags; and a superset of those
+# characters that a stdlib class scan rules out faster: none is below U+0660 or among punctuation and symbols.
+_OTHER_DIGIT = regex.compile(r"[^\D0-9]", regex.V0 | regex.IGNORECASE)
+_MAYBE_OTHER_DIGIT = re.compile(r"[^\x00-\u065f\u2000-\u2fff]")
+
+
 def _automaton(strings: list[str]) -> Any:
-    """An Aho-Corasick automaton over `strings`: one pass over a text reports every occurrence of every
-    string (overlapping ones too) by its index in `strings`. The contiguous NFA: a DFA scans a line a fifth
-    faster but takes ten times as long to build (~10 ms per automaton), which every worker pays at start."""
-    return ahocorasick_rs.AhoCorasick(strings, implementation=ahocorasick_rs.Implementation.ContiguousNFA)
+    """An Aho-Corasick automaton over `strings` (in UTF-8): one pass over a scanned text reports every
+    occurrence of every string (overlapping ones too) by its index in `strings` and its byte offsets, which
+    cost nothing to convert, where a `str` automaton counts characters for each. The contiguous NFA: a DFA
+    scans a fifth faster but takes ten times as long to build, which every worker pays at start."""
+    return ahocorasick_rs.BytesAhoCorasick([string.encode("utf-8", "surrogatepass") for string in strings],
+                                           implementation=ahocorasick_rs.Implementation.ContiguousNFA)
 
 
 def _parse(pattern: str) -> Any:
@@ -190,7 +247,7 @@ def _parse(pattern: str) -> Any:
 _PROPERTY = re.compile(r"\\[pP]\{[^}]*\}")
 _REPEAT = re.compile(r"\{\d*(,\d*)?\}")
 # Cross products of literal sets larger than this are not built: the check would cost more than it saves.
-_MAX_STRINGS = 16
+_MAX_STRINGS = 32
 
 
 @cache
@@ -215,76 +272,115 @@ def _starts_anchored(items: list[Any]) -> bool:
 
 @cache
 def necessary_literals(pattern: str) -> frozenset[str] | None:
-    """Strings such that the folded text (`fold`) of any match of `pattern` contains one of them (folding
-    keeps substrings, and a case-insensitive match folds to its literals); None when the analysis finds no
-    such set, e.g. for `^\\d+$`."""
+    """Strings such that the scanned form (`scanned`) of any text that `pattern` matches contains one of them
+    (folding keeps substrings, and a case-insensitive match folds to its literals); a `^` is the scanned
+    form's start mark, a `$` an end mark. None when the
+    analysis finds no such set, e.g. for `^\\d+$`, or for a pattern whose anchors are a line's (`(?m)`)."""
     tree = _parse(pattern)
-    if tree is None:
+    if tree is None or tree.state.flags & sre.SRE_FLAG_MULTILINE:
         return None
-    exact, required = _literals(list(tree))
+    exact, required, _ = _literals(list(tree))
     found = _better(exact, required)
-    if found is None or min(map(len, found)) == 0:
+    if found is None or min(map(_weight, found)) == 0:
         return None
     folded = {fold(s) for s in found}
     # A string that contains another of the set adds nothing to the check.
     return frozenset(s for s in folded if not any(t != s and t in s for t in folded))
 
 
-def _literals(items: list[Any]) -> tuple[set[str] | None, set[str] | None]:
-    """For a sequence of parsed items: the exact set of strings it matches when small, else None; and the
-    most selective set of which every match contains a member (None if none is known)."""
+def _literals(items: list[Any]) -> tuple[set[str] | None, set[str] | None, set[str] | None]:
+    """For a sequence of parsed items: the exact set of strings it matches when small, else None; the most
+    selective set of which every match contains a member (None if none is known); and a set of strings
+    that every match ends with (None if none is known)."""
     exact: set[str] | None = {""}
     run: set[str] | None = {""}
     best: set[str] | None = None
-    for item in items:
-        item_exact, item_required = _item_literals(*item)
+    for op, arg in items:
+        item_exact, item_required, item_starts, item_ends = _item_literals(op, arg)
         if item_exact is not None and run is not None and len(run) * len(item_exact) <= _MAX_STRINGS:
             run = {a + b for a in run for b in item_exact}
         else:
             best = _better(best, run)
-            run = item_exact
+            if item_exact is None and item_starts is not None and run is not None \
+                    and len(run) * len(item_starts) <= _MAX_STRINGS:
+                best = _better(best, {a + b for a in run for b in item_starts})  # the run, then the item's start
+            # The next run starts after the item: after all of it, or after what it ends with.
+            run = item_exact if item_exact is not None else item_ends
             best = _better(best, item_required)
         if exact is not None:
             exact = {a + b for a in exact for b in item_exact} \
                 if item_exact is not None and len(exact) * len(item_exact) <= _MAX_STRINGS else None
-    return exact, _better(best, run)
+        if op is sre.AT and arg is sre.AT_END:
+            # What a match holds after `$` is at most the final line break, already before the end mark: the
+            # strings after it start a run of their own.
+            best = _better(best, run)
+            run, exact = {""}, None
+    return exact, _better(best, run), run
 
 
-def _item_literals(op: Any, arg: Any) -> tuple[set[str] | None, set[str] | None]:
+_Literals = tuple[set[str] | None, set[str] | None, set[str] | None, set[str] | None]
+
+
+def _item_literals(op: Any, arg: Any) -> _Literals:
+    """The exact and the required strings of one item (as `_literals`), and sets of strings that each of its
+    matches starts and ends with, when known."""
     if op is sre.LITERAL:
-        return {chr(arg)}, None
+        return {chr(arg)}, None, None, None
     if op is sre.AT:
-        return {""}, None  # zero-width: the literals on either side stay adjacent
+        if arg is sre.AT_BEGINNING:
+            return {_START}, None, None, None
+        if arg is sre.AT_END:
+            return {_END}, None, None, None
+        return {""}, None, None, None  # zero-width: the literals on either side stay adjacent
     if op is sre.IN and len(arg) <= _MAX_STRINGS and all(o is sre.LITERAL for o, _ in arg):
-        return {chr(a) for _, a in arg}, None
+        return {chr(a) for _, a in arg}, None, None, None
+    if op is sre.IN and arg == [(sre.CATEGORY, sre.CATEGORY_DIGIT)]:
+        return set(_DIGITS), None, None, None  # `\d`: any other digit is a "0" in the folded text (`fold`)
     if op is sre.SUBPATTERN:
-        return _literals(list(arg[3]))
+        if arg[1] & sre.SRE_FLAG_MULTILINE:
+            return None, None, None, None
+        exact, required, ends = _literals(list(arg[3]))
+        return exact, required, None, ends
     if _ATOMIC_GROUP is not None and op is _ATOMIC_GROUP:
-        return _literals(list(arg))
+        exact, required, ends = _literals(list(arg))
+        return exact, required, None, ends
     if op is sre.BRANCH:
         alternatives = [_literals(list(branch)) for branch in arg[1]]
-        if all(exact is not None for exact, _ in alternatives):
-            union = set().union(*(exact for exact, _ in alternatives if exact is not None))
+        if all(exact is not None for exact, _, _ in alternatives):
+            union = set().union(*(exact for exact, _, _ in alternatives if exact is not None))
             if len(union) <= _MAX_STRINGS:
-                return union, None
-        bests = [_better(exact, required) for exact, required in alternatives]
-        if any(b is None or "" in b for b in bests):
-            return None, None
-        return None, set().union(*(b for b in bests if b is not None))
+                return union, None, None, None
+        tails = [ends for _, _, ends in alternatives]
+        ends = set().union(*(t for t in tails if t is not None)) if all(t is not None for t in tails) else None
+        if ends is not None and len(ends) > _MAX_STRINGS:
+            ends = None
+        bests = [_better(exact, required) for exact, required, _ in alternatives]
+        if any(b is None or min(map(_weight, b)) == 0 for b in bests):
+            return None, None, None, ends
+        return None, set().union(*(b for b in bests if b is not None)), None, ends
     if op in _REPEATS:
         low, high, body = arg
-        exact, required = _literals(list(body))
+        exact, required, ends = _literals(list(body))
         if exact is not None and high == 1:
-            return (exact if low == 1 else exact | {""}), None
-        return None, _better(exact, required) if low >= 1 else None
-    return None, None
+            return (exact if low == 1 else exact | {""}), None, None, None
+        if low >= 1:  # the first copy starts it, the last ends it
+            return None, _better(exact, required), exact, exact if exact is not None else ends
+        return None, None, None, None
+    return None, None, None, None
 
 
 def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
-    """The more selective of two literal sets: longer shortest string, then fewer strings."""
+    """The more selective of two literal sets: longer shortest string (`_weight`), then fewer strings."""
     if a is None or b is None:
         return a if b is None else b
-    return max(a, b, key=lambda s: (min(map(len, s)), -len(s)))
+    return max(a, b, key=lambda s: (min(map(_weight, s)), -len(s)))
+
+
+def _weight(string: str) -> int:
+    """How selective a literal is: its length, a start or end mark counting twice (a literal held to the
+    start or end of a line is rarer than one anywhere), nothing for marks alone (every text has them)."""
+    marks = string.count(_START) + string.count(_END)
+    return len(string) + marks if len(string) > marks else 0
 
 
 def matchers(rules: list[Rule], user_ids: set[str], timeout: float) -> dict[Scope, Matcher]:

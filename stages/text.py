@@ -156,3 +156,16 @@ def continues(previous: str, line: str) -> bool:
 def key(text: str) -> str:
     """The comparison key of a text: case-folded words, one space apart, punctuation ignored."""
     return " ".join(_KEY_WORD.findall(text.casefold()))
+
+
+def key_start(text: str, words: int) -> str:
+    """The first `words` words of `key(text)` (all of them if it has fewer; "" for a text without words),
+    found without building the whole key: texts with the same key start alike, so this sorts texts into
+    the groups where equal keys can be."""
+    folded = text.casefold()
+    found: list[str] = []
+    end = 0
+    while len(found) < words and (match := _KEY_WORD.search(folded, end)) is not None:
+        found.append(match.group())
+        end = match.end()
+    return " ".join(found)

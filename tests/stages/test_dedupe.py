@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from pipeline.document import Block, Document, Metadata
-from stages.dedupe import Dedupe, DedupeConfig
+from stages.dedupe import Dedupe, DedupeConfig, _repeats_by_nature
 
 CASES = yaml.safe_load((Path(__file__).parents[2] / "fixtures" / "cases" / "dedupe.yaml").read_text(encoding="utf-8"))
 
@@ -95,3 +95,46 @@ def test_tutorial_page_keeps_its_recurring_commands_and_headings() -> None:
         ("heading", "Frontal"), ("heading", "File d’attente")]
     assert [(r.stage, r.rule, r.text[:17]) for r in out.removed] == [
         ("dedupe", "repeated_paragraph", "Ce guide montre c")]
+
+
+def _reference_removals(doc: Document, near: bool) -> list[tuple[str, int]]:
+    """The repeats by brute force: every block's whole key compared with those of the blocks kept before it."""
+    from stages import text
+
+    seen: list[tuple[str, str, Block]] = []  # (text, key, block) of first occurrences
+    titles = {text.key(doc.metadata.title)} if doc.metadata.title else set()
+    removed = []
+    for position, block in enumerate(doc.blocks):
+        key = text.key(block.text)
+        if not key:
+            continue
+        first = next((b for t, _, b in seen if t == block.text), None)
+        is_near = first is None and near and any(k == key for _, k, _ in seen)
+        if is_near:
+            first = next(b for _, k, b in seen if k == key)
+        if first is None:
+            seen.append((block.text, key, block))
+            if position == 0 or block.kind in ("title", "heading"):
+                titles.add(key)
+            continue
+        if key not in titles and _repeats_by_nature(block.text, False):
+            continue
+        rule = "near_duplicate" if is_near else "repeated_title" if key in titles else "repeated_paragraph"
+        removed.append((rule, block.index))
+    return removed
+
+
+@pytest.mark.parametrize("near", [True, False])
+def test_repeats_found_as_by_comparing_every_key(near: bool) -> None:
+    # Blocks that start alike (the groups keys are built in) and differ later, or only in case and punctuation.
+    import random
+
+    rng = random.Random(7)
+    words = ["Le", "la", "président", "Kiev", "a", "dit", "«", "»", ",", "-", "LE", "…", "1 000"]
+    for _ in range(300):
+        blocks = [["title" if rng.random() < 0.1 else "paragraph",
+                   " ".join(rng.choice(words) for _ in range(rng.randint(0, 6)))] for _ in range(rng.randint(1, 9))]
+        doc = _doc(blocks, title=rng.choice([None, "Le président", "la"]))
+        expected = _reference_removals(doc, near)
+        out = Dedupe(DedupeConfig(near=near)).process(doc)
+        assert [(r.rule, r.block) for r in out.removed] == expected

@@ -95,3 +95,10 @@ def test_key_ignores_full_width_punctuation() -> None:
         '大激震!協賛企業"総スカン"で崩壊へ|日刊ゲンダイDIGITAL') == (
         "大激震 協賛企業 総スカン で崩壊へ 日刊ゲンダイdigital")
     assert text.key("（Ｍ６・６）［速報］") == "ｍ６ ６ 速報"
+
+
+@pytest.mark.parametrize("sample", ["", "  ,; ", "Le Président, a dit", "«LE président» a-t-il dit… Kiev",
+                                    "一 二 三 四"])
+def test_key_start_is_the_start_of_the_key(sample: str) -> None:
+    for words in (1, 3):
+        assert text.key_start(sample, words) == " ".join(text.key(sample).split(" ")[:words])
