@@ -55,7 +55,7 @@ from pipeline.types import Fraction, LangCode, NonNegativeInt, PositiveFloat, Po
 from stages.detectors import DETECTORS, Detector, DetectorName, Guess
 from stages.sentences import Span, sentences_with_breaks
 from stages.text import is_prose, unspaced_share, unspaced_words
-from stages.transdup import stands_out, translation_evidence
+from stages.transdup import Sentences, stands_out, translation_evidence
 
 UNCERTAIN = "uncertain"
 OTHER = "other"
@@ -167,7 +167,7 @@ class Languages(Stage[LanguagesConfig]):
                         units.extend(self._split_soft(doc, position, bounds, known))
             self._decide(doc, units)
         if self.config.duplicates:
-            self._mark_duplicates([doc for doc in todo if doc.lang is not None])
+            self._mark_duplicates([(doc, plan) for doc, plan in zip(todo, plans, strict=True) if doc.lang is not None])
         return docs
 
     def _decide(self, doc: Document, units: list[_Unit]) -> None:
@@ -291,21 +291,43 @@ class Languages(Stage[LanguagesConfig]):
         default: SegmentAction = "keep" if lang == OTHER else "translate"
         return self.config.policy.get(lang, default)
 
-    def _mark_duplicates(self, docs: list[Document]) -> None:
+    def _mark_duplicates(self, planned: list[tuple[Document, list[tuple[int, Sentences]]]]) -> None:
         """Mark foreign runs that translate a main-language block, splitting blocks as needed. The
         `stands_out` comparisons of all the documents are made together; a mark only ever falls on a foreign
-        block (or a piece of one), so no document's other questions depend on it."""
-        texts = [[b.main_text() for b in doc.blocks] for doc in docs]  # marking a duplicate changes no segments
-        found = [[self._duplicate_run(doc.blocks, their, position, doc.lang) for position in range(len(doc.blocks))]
-                 for doc, their in zip(docs, texts, strict=True)]
-        questions = [(doc.blocks[position].text[seg.start:seg.end], [their[j] for j in near],
-                      [their[j] for j in far])
-                     for doc, their, runs in zip(docs, texts, found, strict=True)
-                     for position, (_, asked) in enumerate(runs) for seg, near, far in asked]
-        answers = iter(stands_out(questions, (self.config.duplicate_margin, self.config.duplicate_margin_corroborated)))
-        for doc, runs in zip(docs, found, strict=True):
+        block (or a piece of one), so no document's other questions depend on it. Only the blocks with a
+        foreign edge segment ask (most documents have none), and only the main-language blocks are compared
+        with: their clean texts, with the plan's sentences (`_plan`, the splitter's answer for the same text)
+        for each that reads as its text."""
+        asking: list[tuple[Document, dict[int, tuple[tuple[Segment, Block, float] | None,
+                                                     list[tuple[Segment, list[int], list[int]]]]]]] = []
+        questions: list[tuple[str, list[str], list[str]]] = []
+        split: dict[str, Sentences] = {}
+        for doc, plan in planned:
+            main = doc.lang
+            edged = [position for position, block in enumerate(doc.blocks) if block.segments
+                     and (_is_foreign_run(block.segments[0], main) or _is_foreign_run(block.segments[-1], main))]
+            if not edged:
+                continue
+            # Marking a duplicate changes no segments: the clean texts hold until every question is answered.
+            texts = [""] * len(doc.blocks)
+            compared: list[int] = []
+            for position, block in enumerate(doc.blocks):
+                if block.lang == main and block.duplicate_of is None:
+                    text = texts[position] = block.main_text()
+                    compared.append(position)
+                    if text == block.text:
+                        split[text] = plan[position][1]
+            runs = {position: self._duplicate_run(doc.blocks, texts, compared, position, main) for position in edged}
+            questions += [(doc.blocks[position].text[seg.start:seg.end], [texts[j] for j in near],
+                           [texts[j] for j in far])
+                          for position, (_, asked) in runs.items() for seg, near, far in asked]
+            asking.append((doc, runs))
+        answers = iter(stands_out(questions, (self.config.duplicate_margin, self.config.duplicate_margin_corroborated),
+                                  split))
+        for doc, runs in asking:
             out: list[Block] = []
-            for block, (best, asked) in zip(doc.blocks, runs, strict=True):
+            for position, block in enumerate(doc.blocks):
+                best, asked = runs.get(position, (None, []))
                 for seg, near, _ in asked:
                     answer = next(answers)
                     if answer is not None and (best is None or answer[1] > best[2]):
@@ -325,12 +347,14 @@ class Languages(Stage[LanguagesConfig]):
                                                  f"(evidence {score:.2f})", block=block.index))
             doc.blocks = out
 
-    def _duplicate_run(self, blocks: list[Block], texts: list[str], position: int, main: str | None
+    def _duplicate_run(self, blocks: list[Block], texts: list[str], compared: list[int], position: int,
+                       main: str | None
                        ) -> tuple[tuple[Segment, Block, float] | None, list[tuple[Segment, list[int], list[int]]]]:
         """The foreign edge segment of `blocks[position]` that duplicates the adjacent block best by
         `translation_evidence`, if any; else the `stands_out` questions to ask for its foreign edge segments:
         each segment with the positions of the main-language blocks within `duplicate_distance` (the
-        candidates) and of the others (the background)."""
+        candidates) and of the others (the background). `compared` holds the positions of the main-language
+        blocks that are no duplicate, `texts` their clean texts."""
         block = blocks[position]
         best: tuple[Segment, Block, float] | None = None
         edges = [(s, -1) for s in block.segments[:1] if _is_foreign_run(s, main)]
@@ -344,12 +368,11 @@ class Languages(Stage[LanguagesConfig]):
                 best = (seg, blocks[j], score)
         if best is not None or not edges or self.config.duplicate_margin >= 1:
             return best, []
-        main_blocks = [j for j, b in enumerate(blocks) if j != position and b.lang == main and b.duplicate_of is None]
-        near = [j for j in main_blocks if abs(j - position) <= self.config.duplicate_distance]
-        far = [j for j in main_blocks if abs(j - position) > self.config.duplicate_distance]
+        distance = self.config.duplicate_distance
+        near = [j for j in compared if j != position and abs(j - position) <= distance]
+        far = [j for j in compared if abs(j - position) > distance]
         # The block's one segment is both of its edges: it is asked about once.
         return None, [(seg, near, far) for k, (seg, _) in enumerate(edges) if not (k and seg is edges[0][0])]
-
 
 def _shape(text: str) -> _Shape:
     """`_Shape` of one text, as the patterns find them."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -36,6 +36,8 @@ from itertools import chain
 import numpy as np
 
 from stages.sentences import Span, split_sentences
+
+Sentences = tuple[tuple[Span, tuple[int, ...]], ...]  # a text's sentences and soft breaks (`sentences_with_breaks`)
 
 CHRF_ORDER = 6  # character n-grams of 1..6, and recall weighted twice precision: chrF's standard setting
 CHRF_BETA = 2.0
@@ -240,9 +242,12 @@ class _Paragraph:
         return self.text[self.starts[first] : self.ends[last]]
 
 
-def _paragraphs(texts: Sequence[str]) -> list[_Paragraph]:
-    """Each text's `_Paragraph`, the contents of all their sentences found together (`_contents`)."""
-    spans = [split_sentences(text) or [Span(0, len(text))] for text in texts]
+def _paragraphs(texts: Sequence[str], split: Mapping[str, Sentences]) -> list[_Paragraph]:
+    """Each text's `_Paragraph`, the contents of all their sentences found together (`_contents`). A text
+    in `split` has its sentences there already (`sentences_with_breaks`: its spans are `split_sentences`')."""
+    spans = [[span for span, _ in known] if (known := split.get(text)) is not None else split_sentences(text)
+             for text in texts]
+    spans = [pieces or [Span(0, len(text))] for text, pieces in zip(texts, spans, strict=True)]
     contents = _contents([text[s.start : s.end] for text, pieces in zip(texts, spans, strict=True) for s in pieces])
     out: list[_Paragraph] = []
     at = 0
@@ -331,15 +336,17 @@ class _Runs:
         return self.paragraphs[int(self.pair[run])].run(int(self.first[run]), int(self.last[run]))
 
 
-def resemblances(pairs: Sequence[tuple[str, str]], prepared: dict[str, _Paragraph] | None = None) -> _Runs:
+def resemblances(pairs: Sequence[tuple[str, str]], prepared: dict[str, _Paragraph] | None = None,
+                 split: Mapping[str, Sentences] | None = None) -> _Runs:
     """Per (foreign text, paragraph) pair: each run of the paragraph's sentences up to one sentence longer
     than the foreign text, and the chrF of the foreign text's content words against the run's (`_content`).
     The pairs are counted together (`_run_scores`), however many foreign texts and paragraphs they hold;
     a text with characters numpy cannot pack (or a foreign text too long for one `_TABLE`) is counted with
-    `chrf_many`, to the same numbers. `prepared` keeps the paragraphs of one computation for the next."""
+    `chrf_many`, to the same numbers. `prepared` keeps the paragraphs of one computation for the next;
+    `split` holds the sentences of paragraphs split already (`_paragraphs`)."""
     prepared = {} if prepared is None else prepared
     new = list(dict.fromkeys(p for _, p in pairs if p not in prepared))
-    prepared.update(zip(new, _paragraphs(new), strict=True))
+    prepared.update(zip(new, _paragraphs(new, {} if split is None else split), strict=True))
     foreigns: dict[str, tuple[str, str | None, int]] = {}
     for foreign, _ in pairs:
         if foreign not in foreigns:
@@ -620,8 +627,8 @@ def corroborated(foreign: str, run: str) -> bool:
     return alike.ratio() >= 0.75
 
 
-def stands_out(questions: Sequence[tuple[str, list[str], list[str]]],
-               margins: tuple[float, float]) -> list[tuple[int, float] | None]:
+def stands_out(questions: Sequence[tuple[str, list[str], list[str]]], margins: tuple[float, float],
+               split: Mapping[str, Sentences] | None = None) -> list[tuple[int, float] | None]:
     """Per question (foreign text, candidates, background): the candidate the foreign text translates, by
     `resemblances` among the runs a translation could be (`_best`), if it beats every background
     paragraph and every other candidate (any of their runs) by the first of `margins`, or by the second
@@ -630,7 +637,8 @@ def stands_out(questions: Sequence[tuple[str, list[str], list[str]]],
 
     The questions are answered together, in two rounds of `resemblances`: every foreign text against its
     candidates, then against its background when the candidates did not settle it (one rival close enough
-    does: most foreign paragraphs stop there)."""
+    does: most foreign paragraphs stop there). `split` may hold the sentences of candidate and background
+    paragraphs that were split already, as `sentences_with_breaks` gives them."""
     strong, close = margins
     # Only paragraphs of a comparable size measure the background: a name line shares little with anything.
     # A shorter one has no run a translation could be either (LENGTH_RATIO), so it is not scored at all.
@@ -640,7 +648,7 @@ def stands_out(questions: Sequence[tuple[str, list[str], list[str]]],
     prepared: dict[str, _Paragraph] = {}
     asked = [foreign for (foreign, _, _), comparable in zip(questions, near, strict=True) for _ in comparable]
     found = resemblances([(foreign, candidates[i]) for (foreign, candidates, _), comparable
-                          in zip(questions, near, strict=True) for i in comparable], prepared)
+                          in zip(questions, near, strict=True) for i in comparable], prepared, split)
     scores, best_runs = _best(asked, found)
     tops = _tops(found)
     answers: list[tuple[int, float] | None] = [None] * len(questions)
@@ -664,7 +672,7 @@ def stands_out(questions: Sequence[tuple[str, list[str], list[str]]],
             run = next((best_runs[pair] for i, pair in zip(comparable, mine, strict=True) if i == best), -1)
             leaders.append((q, best, score, run, top))
     waiting = [leader for leader in leaders if far[leader[0]]]
-    background = iter(_tops(resemblances([(questions[q][0], b) for q, *_ in waiting for b in far[q]], prepared)))
+    background = iter(_tops(resemblances([(questions[q][0], b) for q, *_ in waiting for b in far[q]], prepared, split)))
     rounds = {q: max([top] + [next(background) for _ in far[q]]) for q, _, _, _, top in waiting}
     for q, best, score, run, top in leaders:
         lead = score - rounds.get(q, top)

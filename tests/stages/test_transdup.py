@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.document import Block, Document
-from stages import transdup
+from stages import languages, transdup
 from stages.languages import Languages, LanguagesConfig
-from stages.sentences import split_sentences
-from stages.transdup import _content, _Runs, best_chrf, chrf, chrf_many, stands_out
+from stages.sentences import sentences_with_breaks, split_sentences
+from stages.transdup import Sentences, _content, _Runs, best_chrf, chrf, chrf_many, stands_out
 from tests.conftest import ROOT
 
 PUD = [json.loads(line) for line in (ROOT / "fixtures" / "transdup" / "pud_pairs.jsonl").read_text(
@@ -167,6 +167,49 @@ def test_resemblance_is_chrf_run_by_run_on_any_text(foreigns: list[str], paragra
 def test_stands_out_answers_each_question_as_if_asked_alone() -> None:
     """The questions of a batch are answered in two rounds of shared counts; each answer is the one the
     question gets alone, found or not (the fixture has both)."""
+    questions = _pud_questions()
+    answers = stands_out(questions, (0.08, 0.02))
+    assert answers == [stands_out([q], (0.08, 0.02))[0] for q in questions]
+    assert {a is None for a in answers} == {True, False}
+
+
+def test_stands_out_with_the_plans_sentences_answers_as_it_splits_alone() -> None:
+    """Sentences handed over as `sentences_with_breaks` gives them are the ones `_paragraphs` finds itself."""
+    questions = _pud_questions()
+    texts = {text for _, candidates, background in questions for text in candidates + background}
+    split = {text: sentences_with_breaks(text) for text in texts}
+    assert stands_out(questions, (0.08, 0.02), split) == stands_out(questions, (0.08, 0.02))
+
+
+def test_languages_hands_over_the_plans_sentences_only_for_a_text_they_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A main-language block with a dropped sentence reads otherwise than its text: its plan's sentences
+    are not those of its clean text, which is split again."""
+    asked: list[tuple[list[str], dict[str, Sentences]]] = []
+
+    def spy(questions: list[tuple[str, list[str], list[str]]], margins: tuple[float, float],
+            split: dict[str, Sentences]) -> list[tuple[int, float] | None]:
+        asked.append(([text for _, candidates, background in questions for text in candidates + background], split))
+        return stands_out(questions, margins, split)
+
+    monkeypatch.setattr(languages, "stands_out", spy)
+    stage = Languages(LanguagesConfig(policy={"de": "drop"}))
+    stage.setup()
+    texts = ["Le conseil municipal a voté mardi le budget de la ville pour l'année prochaine. Die Abgeordneten "
+             "haben am Dienstag nach einer langen Debatte über die Finanzen abgestimmt. Les élus de l'opposition "
+             "ont quitté la salle avant la fin de la séance.",
+             "The city council approved next year's budget on Tuesday after a long debate about the town's finances.",
+             "Le maire a promis de nouvelles pistes cyclables et la rénovation des écoles du centre avant la fin "
+             "de son mandat."]
+    [doc] = stage.process_batch([Document(id="x", source="t", blocks=[Block(kind="paragraph", text=t, index=i)
+                                                                      for i, t in enumerate(texts)])])
+    [(compared, split)] = asked
+    edited = doc.blocks[0].main_text()
+    assert sorted(compared) == sorted([edited, texts[2]]) and edited != texts[0]
+    assert split == {texts[2]: sentences_with_breaks(texts[2])}
+
+
+def _pud_questions() -> list[tuple[str, list[str], list[str]]]:
+    """Per fixture document, its foreign paragraph with the others within three paragraphs and beyond."""
     questions = []
     for case in PUD:
         texts = [p["text"] for p in case["paragraphs"]]
@@ -174,9 +217,7 @@ def test_stands_out_answers_each_question_as_if_asked_alone() -> None:
         others = [i for i in range(len(texts)) if i != foreign]
         questions.append((texts[foreign], [texts[i] for i in others if abs(i - foreign) <= 3],
                           [texts[i] for i in others if abs(i - foreign) > 3]))
-    answers = stands_out(questions, (0.08, 0.02))
-    assert answers == [stands_out([q], (0.08, 0.02))[0] for q in questions]
-    assert {a is None for a in answers} == {True, False}
+    return questions
 
 
 def _stems_word_by_word(text: str) -> set[str]:
@@ -262,7 +303,7 @@ def test_best_run_is_the_first_best_a_translation_could_be(by_sentence: bool, mo
 def test_numbers_of_a_run_are_its_sentences_or_its_own() -> None:
     """Sentences hold their numbers; a cut inside a number (no splitter makes one) gives None."""
     text = "Il y a 1 000 ans. Puis 12."
-    [(whole, _)] = [(p, None) for p in transdup._paragraphs([text])]
+    [(whole, _)] = [(p, None) for p in transdup._paragraphs([text], {})]
     assert transdup._sentence_numbers(whole) == [frozenset({"1000"}), frozenset({"12"})]
     cut = transdup._Paragraph(text, (0, 9), (8, len(text)), None)  # "Il y a 1" | "000 ans. Puis 12."
     assert transdup._sentence_numbers(cut) is None
