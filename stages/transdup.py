@@ -366,15 +366,21 @@ def resemblances(pairs: Sequence[tuple[str, str]], prepared: dict[str, _Paragrap
     finals = np.fromiter(chain.from_iterable(p.ends for p in paragraphs), dtype=np.intp)
     sentence_base = _starts(np.array([len(p.starts) for p in paragraphs], dtype=np.intp))[pair]
     length = finals[sentence_base + last] - begins[sentence_base + first]
-    fast: list[tuple[str, tuple[str, ...], int]] = []
+    fast: list[tuple[str, int, int]] = []
+    numbered: dict[str, int] = {}  # each paragraph's place in `contents`
+    contents: list[tuple[str, ...]] = []
     is_fast = np.zeros(len(pairs), dtype=bool)
-    for i, ((foreign, _), paragraph, n) in enumerate(zip(pairs, paragraphs, longest, strict=True)):
-        chars, contents = foreigns[foreign][1], paragraph.contents
-        if chars is not None and contents is not None:
-            fast.append((chars, contents, n))
+    for i, ((foreign, text), paragraph, n) in enumerate(zip(pairs, paragraphs, longest, strict=True)):
+        chars = foreigns[foreign][1]
+        if chars is not None and paragraph.contents is not None:
+            number = numbered.get(text)
+            if number is None:
+                number = numbered[text] = len(contents)
+                contents.append(paragraph.contents)
+            fast.append((chars, number, n))
             is_fast[i] = True
     scores = np.zeros(len(pair), dtype=np.float64)
-    scores[is_fast[pair]] = _run_scores(fast)
+    scores[is_fast[pair]] = _run_scores(fast, contents)
     for i in np.flatnonzero(~is_fast).tolist():
         p, (a, b) = paragraphs[i], bounds[i]
         runs = [_content(p.run(x, y)) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
@@ -389,32 +395,34 @@ _TABLE = 1 << 22  # cells of one `_chunk_scores` lookup table at most: more pair
 _POSITIONS = 1 << 19  # and characters of the pairs' paragraphs (the arrays of one chunk are a few per character)
 
 
-def _run_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> np.ndarray:
-    """Per (foreign content characters, a paragraph's sentence contents, longest run) pair: the chrF
+def _run_scores(pairs: list[tuple[str, int, int]], paragraphs: list[tuple[str, ...]]) -> np.ndarray:
+    """Per (foreign content characters, paragraph, longest run) pair, the paragraph a place in `paragraphs`
+    (its sentence contents): the chrF
     against each run of 1 to `longest` of the sentences (`_run_bounds` order), pair after pair, counted by
     `_chunk_scores` in chunks of pairs whose foreign characters times alphabet fit `_TABLE` and whose
     paragraphs' characters fit `_POSITIONS`."""
     out: list[np.ndarray] = [np.zeros(0)]
+    lengths = [sum(map(len, sentences)) for sentences in paragraphs]
     start = 0
     while start < len(pairs):
         seen: set[str] = set()
         alphabet: set[str] = set()
         end, size, positions = start, 0, 0
         while end < len(pairs):
-            chars, sentences, _ = pairs[end]
+            chars, paragraph, _ = pairs[end]
             grown = alphabet if chars in seen else alphabet | set(chars)
             more = size if chars in seen else size + len(chars) + 1
-            wider = positions + sum(map(len, sentences)) + 1
+            wider = positions + lengths[paragraph] + 1
             if end > start and ((more + 1) * (len(grown) + 1) > _TABLE or wider > _POSITIONS):
                 break
             seen.add(chars)
             alphabet, size, positions, end = grown, more, wider, end + 1
-        out.append(_chunk_scores(pairs[start:end]))
+        out.append(_chunk_scores(pairs[start:end], paragraphs))
         start = end
     return np.concatenate(out)
 
 
-def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> np.ndarray:
+def _chunk_scores(pairs: list[tuple[str, int, int]], contents: list[tuple[str, ...]]) -> np.ndarray:
     """`_run_scores` of one chunk, in one pass over all of its pairs' characters.
 
     Characters (n = 1): a run holds each character as often as its sentences do together, so per
@@ -426,7 +434,8 @@ def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> np.ndarray:
     is the position (+ 1) of one of its occurrences in the foreign texts, a character's digit its rank in
     the chunk's alphabet, and the first level is indexed by the foreign text. So a paragraph's n-gram at a
     position gets the number of the same n-gram in the pair's foreign text, or 0 when that text lacks it,
-    in one lookup per order for the positions whose shorter n-gram matched: no search over all n-grams.
+    in one lookup per order for the positions whose shorter n-gram matched (for bigrams, every position: most
+    characters match): no search over all n-grams.
 
     Longer n-grams, counting: a run's content is its sentences' contents one after the other, so it holds
     an occurrence of an n-gram when it starts at or before the occurrence's first sentence and ends at or
@@ -436,11 +445,14 @@ def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> np.ndarray:
     that end at or after its last sentence: per pair, order and last sentence of the occurrences, a row over
     the `longest` first sentences a run that ends there can have gets +1 where the range starts and -1 past
     its end; summed along the row, it counts the shared occurrences of the runs that start at each; a run's
-    count is the sum of the rows of the sentences it ends with or before, from its own first one."""
+    count is the sum of the rows of the sentences it ends with or before, from its own first one. The
+    occurrences before are only looked for (sorted by n-gram) where a pair's paragraph holds the n-gram more
+    often than its foreign text: elsewhere every run that holds an occurrence shares it."""
     foreigns = {chars: i for i, chars in enumerate(dict.fromkeys(chars for chars, _, _ in pairs))}
-    paragraphs = {s: i for i, s in enumerate(dict.fromkeys(sentences for _, sentences, _ in pairs))}
+    numbers = {p: i for i, p in enumerate(dict.fromkeys(p for _, p, _ in pairs))}
+    paragraphs = [contents[p] for p in numbers]
     pair_f = np.array([foreigns[chars] for chars, _, _ in pairs], dtype=np.intp)
-    pair_p = np.array([paragraphs[sentences] for _, sentences, _ in pairs], dtype=np.intp)
+    pair_p = np.array([numbers[p] for _, p, _ in pairs], dtype=np.intp)
     longest = np.array([n for _, _, n in pairs], dtype=np.intp)
     f_len = np.array([len(chars) for chars in foreigns], dtype=np.intp)
     s_len = np.array([len(s) for sentences in paragraphs for s in sentences], dtype=np.intp)
@@ -475,14 +487,16 @@ def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> np.ndarray:
                             .reshape(-1, width), axis=0)
     shared[:, 0] = np.minimum(held[pair_f[run_pair]], running[offset + b + 1] - running[offset + a]).sum(axis=1)
 
-    # The characters of every pair's paragraph, each paragraph followed by a stop, pair after pair.
+    # The characters of every pair's paragraph, each paragraph followed by a stop, pair after pair, and one
+    # more stop: the bigrams are read at every position, the last stop's too.
     p_begin = s_start[p_first[:-1]]
     p_end = s_start[p_first[1:]]
     stopped = np.insert(p_digit, p_end, 0)
     size = (p_end - p_begin)[pair_p] + 1
-    p_digits = np.concatenate([stopped[p_begin[p] + p : p_end[p] + p + 1] for p in pair_p.tolist()])
-    pair_of = np.repeat(np.arange(len(pairs), dtype=np.int32), size)
     at_start = _starts(size)
+    copies = np.repeat(p_begin[pair_p] + pair_p - at_start[:-1], size) + np.arange(int(at_start[-1]))
+    p_digits = np.append(stopped[copies], 0)
+    pair_of = np.repeat(np.arange(len(pairs), dtype=np.int32), size)
     local = (p_sentence - np.repeat(p_first[:-1], np.diff(p_first))[p_sentence]).astype(np.int32)  # in its paragraph
 
     key_base = _starts(f_len[pair_f] + 1)  # an n-gram of a pair's foreign text: one key of the pair's range
@@ -502,25 +516,30 @@ def _chunk_scores(pairs: list[tuple[str, tuple[str, ...], int]]) -> np.ndarray:
         f_ids = table[f_keys]
         found = table[p_keys]
         table[f_keys] = 0
+        if n == 1:  # most characters match: all positions go on, a miss (0) reads no bigram's number
+            ids = found
+            continue
         live = np.flatnonzero(found)
         at, ids = at[live], found[live]
-        if n == 1:
-            continue
-        # Occurrences of one n-gram in one pair side by side, by position (a stable sort).
         pair = pair_of[at]
         key = key_base[pair] + ids - 1 - f_start[pair_f[pair]]
-        sort = np.argsort(key.astype(np.uint16) if small else key, kind="stable")
-        pair, key = pair[sort], key[sort]
-        occurrence = p_begin[pair_p[pair]] + at[sort] - at_start[pair]
-        wanted = np.bincount(f_ids, minlength=len(f_codes) + 1)[ids[sort]]
+        occurrence = p_begin[pair_p[pair]] + at - at_start[pair]
+        wanted = np.bincount(f_ids, minlength=len(f_codes) + 1)[ids]
         first, last = local[occurrence], local[occurrence + n - 1]
-        index = np.arange(len(key))
-        new = np.ones(len(key), dtype=bool)
-        new[1:] = key[1:] != key[:-1]
-        rank = index - np.maximum.accumulate(np.where(new, index, 0))  # occurrences of it before
         # A run shares the occurrence when it starts after the sentence of the wanted-th occurrence
-        # before (any run does when there are fewer), and at or before the occurrence's own.
-        earliest = np.where(rank >= wanted, first[np.maximum(index - wanted, 0)] + 1, 0)
+        # before (any run does when there are fewer), and at or before the occurrence's own. Only an
+        # n-gram that a pair's paragraph holds more often than its foreign text has such occurrences: its
+        # occurrences side by side, by position (a stable sort), tell.
+        earliest = np.zeros(len(key), dtype=first.dtype)
+        crowded = np.flatnonzero(np.bincount(key, minlength=int(key_base[-1]))[key] > wanted)
+        if len(crowded):
+            sort = crowded[np.argsort(key[crowded].astype(np.uint16) if small else key[crowded], kind="stable")]
+            grouped, before = key[sort], wanted[sort]
+            index = np.arange(len(sort))
+            new = np.ones(len(sort), dtype=bool)
+            new[1:] = grouped[1:] != grouped[:-1]
+            rank = index - np.maximum.accumulate(np.where(new, index, 0))  # occurrences of it before
+            earliest[sort] = np.where(rank >= before, first[sort][np.maximum(index - before, 0)] + 1, 0)
         reach = longest[pair]
         low = last - reach + 1  # the first sentence of the longest run that ends at `last`
         begin = np.maximum(earliest, low)
