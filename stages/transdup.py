@@ -31,11 +31,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
-from itertools import chain
 
 import numpy as np
 
-from stages.sentences import Span, split_sentences
+from stages.sentences import Span, sentences_with_breaks, split_sentences
 
 Sentences = tuple[tuple[Span, tuple[int, ...]], ...]  # a text's sentences and soft breaks (`sentences_with_breaks`)
 
@@ -234,29 +233,24 @@ class _Paragraph:
     content is its sentences' one after the other, as no word spans a sentence break."""
 
     text: str
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
+    sentences: Sentences  # as `sentences_with_breaks` gives them: the splitter's own tuple, nothing made per paragraph
     contents: tuple[str, ...] | None
 
     def run(self, first: int, last: int) -> str:
-        return self.text[self.starts[first] : self.ends[last]]
+        return self.text[self.sentences[first][0].start : self.sentences[last][0].end]
 
 
 def _paragraphs(texts: Sequence[str], split: Mapping[str, Sentences]) -> list[_Paragraph]:
     """Each text's `_Paragraph`, the contents of all their sentences found together (`_contents`). A text
-    in `split` has its sentences there already (`sentences_with_breaks`: its spans are `split_sentences`')."""
-    spans = [[span for span, _ in known] if (known := split.get(text)) is not None else split_sentences(text)
-             for text in texts]
-    spans = [pieces or [Span(0, len(text))] for text, pieces in zip(texts, spans, strict=True)]
-    contents = _contents([text[s.start : s.end] for text, pieces in zip(texts, spans, strict=True) for s in pieces])
+    in `split` has its sentences there already, as `sentences_with_breaks` gives them."""
+    spans = [split.get(text) or sentences_with_breaks(text) or ((Span(0, len(text)), ()),) for text in texts]
+    contents = _contents([text[s.start : s.end] for text, pieces in zip(texts, spans, strict=True) for s, _ in pieces])
     out: list[_Paragraph] = []
     at = 0
     for text, pieces in zip(texts, spans, strict=True):
-        mine = contents[at : at + len(pieces)]
-        packed = [c for c in mine if c is not None]
+        packed = tuple(c for c in contents[at : at + len(pieces)] if c is not None)
         at += len(pieces)
-        out.append(_Paragraph(text, tuple([s.start for s in pieces]), tuple([s.end for s in pieces]),
-                              tuple(packed) if len(packed) == len(mine) else None))
+        out.append(_Paragraph(text, pieces, packed if len(packed) == len(pieces) else None))
     return out
 
 
@@ -307,12 +301,13 @@ def _sentence_numbers(paragraph: _Paragraph) -> list[frozenset[str]] | None:
     """`_numbers` of each sentence, from one search of the text; None when a number runs from one sentence
     into the next (the whitespace between sentences never lets one). A run's numbers are then its
     sentences': a search of its own text finds the numbers of the whole text that lie in it."""
-    found: list[set[str]] = [set() for _ in paragraph.starts]
+    spans = [span for span, _ in paragraph.sentences]
+    found: list[set[str]] = [set() for _ in spans]
     at = 0
     for m in _NUMBER.finditer(paragraph.text):
-        while at < len(found) and paragraph.ends[at] < m.end():
+        while at < len(found) and spans[at].end < m.end():
             at += 1
-        if at == len(found) or m.start() < paragraph.starts[at]:
+        if at == len(found) or m.start() < spans[at].start:
             return None
         found[at].add(re.sub(r"\D", "", m.group()))
     return [frozenset(n) for n in found]
@@ -356,15 +351,16 @@ def resemblances(pairs: Sequence[tuple[str, str]], prepared: dict[str, _Paragrap
             foreigns[foreign] = words, packed if fits else None, max(1, len(split_sentences(foreign))) + 1
     paragraphs = [prepared[p] for _, p in pairs]
     longest = [foreigns[f][2] for f, _ in pairs]
-    bounds = [_run_bounds(len(p.starts), n) for p, n in zip(paragraphs, longest, strict=True)]
+    bounds = [_run_bounds(len(p.sentences), n) for p, n in zip(paragraphs, longest, strict=True)]
     counts = np.array([len(a) for a, _ in bounds], dtype=np.intp)
     offsets = _starts(counts)
     pair = np.repeat(np.arange(len(pairs)), counts)
     first = np.concatenate([a for a, _ in bounds]) if bounds else np.zeros(0, dtype=np.intp)
     last = np.concatenate([b for _, b in bounds]) if bounds else np.zeros(0, dtype=np.intp)
-    begins = np.fromiter(chain.from_iterable(p.starts for p in paragraphs), dtype=np.intp)
-    finals = np.fromiter(chain.from_iterable(p.ends for p in paragraphs), dtype=np.intp)
-    sentence_base = _starts(np.array([len(p.starts) for p in paragraphs], dtype=np.intp))[pair]
+    spans = [span for p in paragraphs for span, _ in p.sentences]
+    begins = np.array([span.start for span in spans], dtype=np.intp)
+    finals = np.array([span.end for span in spans], dtype=np.intp)
+    sentence_base = _starts(np.array([len(p.sentences) for p in paragraphs], dtype=np.intp))[pair]
     length = finals[sentence_base + last] - begins[sentence_base + first]
     fast: list[tuple[str, int, int]] = []
     numbered: dict[str, int] = {}  # each paragraph's place in `contents`
@@ -591,8 +587,8 @@ def _best(foreigns: Sequence[str], runs: _Runs) -> tuple[list[float], list[int]]
     sizes = np.array([len(foreign) for foreign in foreigns], dtype=np.intp)
     ratio = sizes[runs.pair] / np.maximum(1, runs.length)
     fits = (LENGTH_RATIO[0] <= ratio) & (ratio <= LENGTH_RATIO[1])
-    held: list[list[bool]] = []
-    shared: list[list[bool]] = []
+    held: list[bool] = []  # per sentence of each pair's paragraph, pair after pair
+    shared: list[bool] = []
     found: dict[str, list[frozenset[str]] | None] = {}
     for i, (foreign, paragraph) in enumerate(zip(foreigns, runs.paragraphs, strict=True)):
         numbers = _numbers(foreign)
@@ -600,17 +596,17 @@ def _best(foreigns: Sequence[str], runs: _Runs) -> tuple[list[float], list[int]]
             found[paragraph.text] = _sentence_numbers(paragraph)
         theirs = found.get(paragraph.text) if numbers else None
         if theirs is not None:
-            held.append([bool(n) for n in theirs])
-            shared.append([not numbers.isdisjoint(n) for n in theirs])
+            held += [bool(n) for n in theirs]
+            shared += [not numbers.isdisjoint(n) for n in theirs]
             continue
         if numbers:  # a number across sentences: each run's own
             mine = [_numbers(runs.text(r)) for r in range(int(runs.offsets[i]), int(runs.offsets[i + 1]))]
             fits[runs.offsets[i] : runs.offsets[i + 1]] &= [not (n and numbers.isdisjoint(n)) for n in mine]
-        held.append([False] * len(paragraph.starts))
-        shared.append(held[-1])
-    base = _starts(np.array([len(h) for h in held], dtype=np.intp))[runs.pair]
-    holds = _starts(np.array([x for h in held for x in h], dtype=np.intp))
-    shares = _starts(np.array([x for s in shared for x in s], dtype=np.intp))
+        held += [False] * len(paragraph.sentences)
+        shared += [False] * len(paragraph.sentences)
+    base = _starts(np.array([len(paragraph.sentences) for paragraph in runs.paragraphs], dtype=np.intp))[runs.pair]
+    holds = _starts(np.array(held, dtype=np.intp))
+    shares = _starts(np.array(shared, dtype=np.intp))
     some = holds[base + runs.last + 1] > holds[base + runs.first]
     common = shares[base + runs.last + 1] > shares[base + runs.first]
     eligible = np.where(fits & ~(some & ~common), runs.scores, -1.0)

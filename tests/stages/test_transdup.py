@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pipeline.document import Block, Document
 from stages import languages, transdup
 from stages.languages import Languages, LanguagesConfig
-from stages.sentences import sentences_with_breaks, split_sentences
+from stages.sentences import Span, sentences_with_breaks, split_sentences
 from stages.transdup import Sentences, _content, _Runs, best_chrf, chrf, chrf_many, stands_out
 from tests.conftest import ROOT
 
@@ -305,5 +305,6 @@ def test_numbers_of_a_run_are_its_sentences_or_its_own() -> None:
     text = "Il y a 1 000 ans. Puis 12."
     [(whole, _)] = [(p, None) for p in transdup._paragraphs([text], {})]
     assert transdup._sentence_numbers(whole) == [frozenset({"1000"}), frozenset({"12"})]
-    cut = transdup._Paragraph(text, (0, 9), (8, len(text)), None)  # "Il y a 1" | "000 ans. Puis 12."
+    # "Il y a 1" | "000 ans. Puis 12."
+    cut = transdup._Paragraph(text, ((Span(0, 8), ()), (Span(9, len(text)), ())), None)
     assert transdup._sentence_numbers(cut) is None
