@@ -325,17 +325,22 @@ class Languages(Stage[LanguagesConfig]):
         answers = iter(stands_out(questions, (self.config.duplicate_margin, self.config.duplicate_margin_corroborated),
                                   split))
         for doc, runs in asking:
-            out: list[Block] = []
-            for position, block in enumerate(doc.blocks):
-                best, asked = runs.get(position, (None, []))
+            marks: dict[int, tuple[Segment, Block, float]] = {}
+            for position, (best, asked) in runs.items():  # in the order of the questions
                 for seg, near, _ in asked:
                     answer = next(answers)
                     if answer is not None and (best is None or answer[1] > best[2]):
                         best = (seg, doc.blocks[near[answer[0]]], answer[1])
-                if best is None:
+                if best is not None:
+                    marks[position] = best
+            if not marks:
+                continue
+            out: list[Block] = []
+            for position, block in enumerate(doc.blocks):
+                if position not in marks:
                     out.append(block)
                     continue
-                seg, target, score = best
+                seg, target, score = marks[position]
                 pieces = _split_block(block, seg)
                 for piece in pieces:
                     if piece.segments and piece.segments[0].start == 0 and piece.text == block.text[seg.start:seg.end]:

@@ -502,12 +502,14 @@ def _chunk_scores(pairs: list[tuple[str, int, int]], contents: list[tuple[str, .
     table = np.zeros(len(f_codes) * width, dtype=np.int32)  # one level at a time, cleared after it
     # Before the first character, an n-gram's number is its foreign text's (a paragraph's: its pair's).
     f_at, f_ids = np.arange(len(f_codes), dtype=np.int32), f_of.astype(np.int32)
-    at, ids = np.arange(len(pair_of), dtype=np.int32), np.repeat(pair_f, size).astype(np.int32)
+    ids = np.repeat(pair_f, size).astype(np.int32)
+    positions = int(at_start[-1])  # the first two levels read every position,
+    at = np.zeros(0, dtype=np.intp)  # the next ones the live positions of the level before
     for n in range(1, CHRF_ORDER + 1):
         f_next = f_digit[f_at + n - 1]
         live = f_next > 0
         f_at, f_keys = f_at[live], f_ids[live] * width + f_next[live]
-        p_keys = ids * width + p_digits[at + n - 1]
+        p_keys = ids * width + (p_digits[n - 1 : positions + n - 1] if n <= 2 else p_digits[at + n - 1])
         table[f_keys] = f_at + 1
         f_ids = table[f_keys]
         found = table[p_keys]
@@ -516,7 +518,7 @@ def _chunk_scores(pairs: list[tuple[str, int, int]], contents: list[tuple[str, .
             ids = found
             continue
         live = np.flatnonzero(found)
-        at, ids = at[live], found[live]
+        at, ids = live if n == 2 else at[live], found[live]
         pair = pair_of[at]
         key = key_base[pair] + ids - 1 - f_start[pair_f[pair]]
         occurrence = p_begin[pair_p[pair]] + at - at_start[pair]
