@@ -362,7 +362,7 @@ def resemblances(pairs: Sequence[tuple[str, str]], prepared: dict[str, _Paragrap
     finals = np.array([span.end for span in spans], dtype=np.intp)
     sentence_base = _starts(np.array([len(p.sentences) for p in paragraphs], dtype=np.intp))[pair]
     length = finals[sentence_base + last] - begins[sentence_base + first]
-    fast: list[tuple[str, int, int]] = []
+    fast: tuple[list[str], list[int], list[int]] = ([], [], [])  # the `_run_scores` pairs, side by side
     numbered: dict[str, int] = {}  # each paragraph's place in `contents`
     contents: list[tuple[str, ...]] = []
     is_fast = np.zeros(len(pairs), dtype=bool)
@@ -373,10 +373,12 @@ def resemblances(pairs: Sequence[tuple[str, str]], prepared: dict[str, _Paragrap
             if number is None:
                 number = numbered[text] = len(contents)
                 contents.append(paragraph.contents)
-            fast.append((chars, number, n))
+            fast[0].append(chars)
+            fast[1].append(number)
+            fast[2].append(n)
             is_fast[i] = True
     scores = np.zeros(len(pair), dtype=np.float64)
-    scores[is_fast[pair]] = _run_scores(fast, contents)
+    scores[is_fast[pair]] = _run_scores(*fast, contents)
     for i in np.flatnonzero(~is_fast).tolist():
         p, (a, b) = paragraphs[i], bounds[i]
         runs = [_content(p.run(x, y)) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
@@ -391,34 +393,35 @@ _TABLE = 1 << 22  # cells of one `_chunk_scores` lookup table at most: more pair
 _POSITIONS = 1 << 19  # and characters of the pairs' paragraphs (the arrays of one chunk are a few per character)
 
 
-def _run_scores(pairs: list[tuple[str, int, int]], paragraphs: list[tuple[str, ...]]) -> np.ndarray:
-    """Per (foreign content characters, paragraph, longest run) pair, the paragraph a place in `paragraphs`
-    (its sentence contents): the chrF
-    against each run of 1 to `longest` of the sentences (`_run_bounds` order), pair after pair, counted by
-    `_chunk_scores` in chunks of pairs whose foreign characters times alphabet fit `_TABLE` and whose
-    paragraphs' characters fit `_POSITIONS`."""
+def _run_scores(foreigns: list[str], numbers: list[int], longest: list[int], paragraphs: list[tuple[str, ...]]
+                ) -> np.ndarray:
+    """Per pair of foreign content characters and paragraph (`numbers`: its place in `paragraphs`, which
+    holds each one's sentence contents), the chrF against each run of 1 to `longest` of the sentences
+    (`_run_bounds` order), pair after pair, counted by `_chunk_scores` in chunks of pairs whose foreign
+    characters times alphabet fit `_TABLE` and whose paragraphs' characters fit `_POSITIONS`."""
     out: list[np.ndarray] = [np.zeros(0)]
     lengths = [sum(map(len, sentences)) for sentences in paragraphs]
     start = 0
-    while start < len(pairs):
+    while start < len(foreigns):
         seen: set[str] = set()
         alphabet: set[str] = set()
         end, size, positions = start, 0, 0
-        while end < len(pairs):
-            chars, paragraph, _ = pairs[end]
+        while end < len(foreigns):
+            chars = foreigns[end]
             grown = alphabet if chars in seen else alphabet | set(chars)
             more = size if chars in seen else size + len(chars) + 1
-            wider = positions + lengths[paragraph] + 1
+            wider = positions + lengths[numbers[end]] + 1
             if end > start and ((more + 1) * (len(grown) + 1) > _TABLE or wider > _POSITIONS):
                 break
             seen.add(chars)
             alphabet, size, positions, end = grown, more, wider, end + 1
-        out.append(_chunk_scores(pairs[start:end], paragraphs))
+        out.append(_chunk_scores(foreigns[start:end], numbers[start:end], longest[start:end], paragraphs))
         start = end
     return np.concatenate(out)
 
 
-def _chunk_scores(pairs: list[tuple[str, int, int]], contents: list[tuple[str, ...]]) -> np.ndarray:
+def _chunk_scores(chars: list[str], numbers: list[int], reaches: list[int], contents: list[tuple[str, ...]]
+                  ) -> np.ndarray:
     """`_run_scores` of one chunk, in one pass over all of its pairs' characters.
 
     Characters (n = 1): a run holds each character as often as its sentences do together, so per
@@ -444,13 +447,13 @@ def _chunk_scores(pairs: list[tuple[str, int, int]], contents: list[tuple[str, .
     count is the sum of the rows of the sentences it ends with or before, from its own first one. The
     occurrences before are only looked for (sorted by n-gram) where a pair's paragraph holds the n-gram more
     often than its foreign text: elsewhere every run that holds an occurrence shares it."""
-    foreigns = {chars: i for i, chars in enumerate(dict.fromkeys(chars for chars, _, _ in pairs))}
-    numbers = {p: i for i, p in enumerate(dict.fromkeys(p for _, p, _ in pairs))}
-    paragraphs = [contents[p] for p in numbers]
-    pair_f = np.array([foreigns[chars] for chars, _, _ in pairs], dtype=np.intp)
-    pair_p = np.array([numbers[p] for _, p, _ in pairs], dtype=np.intp)
-    longest = np.array([n for _, _, n in pairs], dtype=np.intp)
-    f_len = np.array([len(chars) for chars in foreigns], dtype=np.intp)
+    foreigns = {f: i for i, f in enumerate(dict.fromkeys(chars))}
+    places = {p: i for i, p in enumerate(dict.fromkeys(numbers))}  # of the chunk's paragraphs
+    paragraphs = [contents[p] for p in places]
+    pair_f = np.array([foreigns[f] for f in chars], dtype=np.intp)
+    pair_p = np.array([places[p] for p in numbers], dtype=np.intp)
+    longest = np.array(reaches, dtype=np.intp)
+    f_len = np.array([len(f) for f in foreigns], dtype=np.intp)
     s_len = np.array([len(s) for sentences in paragraphs for s in sentences], dtype=np.intp)
     s_start = _starts(s_len)  # each sentence's first character in `p_codes`, then the end
     p_first = _starts(np.array([len(sentences) for sentences in paragraphs], dtype=np.intp))
@@ -471,7 +474,7 @@ def _chunk_scores(pairs: list[tuple[str, int, int]], contents: list[tuple[str, .
 
     # Runs, pair after pair: their first and last sentences (numbered in `p_first` order) and lengths.
     bounds = [_run_bounds(int(k), int(n)) for k, n in zip(sentences, longest, strict=True)]
-    run_pair = np.repeat(np.arange(len(pairs)), [len(a) for a, _ in bounds])
+    run_pair = np.repeat(np.arange(len(chars)), [len(a) for a, _ in bounds])
     a, b = np.concatenate([a for a, _ in bounds]), np.concatenate([b for _, b in bounds])
     offset = p_first[pair_p[run_pair]]
     length = s_start[offset + b + 1] - s_start[offset + a]
@@ -492,7 +495,7 @@ def _chunk_scores(pairs: list[tuple[str, int, int]], contents: list[tuple[str, .
     at_start = _starts(size)
     copies = np.repeat(p_begin[pair_p] + pair_p - at_start[:-1], size) + np.arange(int(at_start[-1]))
     p_digits = np.append(stopped[copies], 0)
-    pair_of = np.repeat(np.arange(len(pairs), dtype=np.int32), size)
+    pair_of = np.repeat(np.arange(len(chars), dtype=np.int32), size)
     local = (p_sentence - np.repeat(p_first[:-1], np.diff(p_first))[p_sentence]).astype(np.int32)  # in its paragraph
 
     key_base = _starts(f_len[pair_f] + 1)  # an n-gram of a pair's foreign text: one key of the pair's range
