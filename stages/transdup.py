@@ -331,30 +331,31 @@ class _Runs:
         return self.paragraphs[int(self.pair[run])].run(int(self.first[run]), int(self.last[run]))
 
 
-def resemblances(pairs: Sequence[tuple[str, str]], prepared: dict[str, _Paragraph] | None = None,
+def resemblances(foreigns: Sequence[str], texts: Sequence[str], prepared: dict[str, _Paragraph] | None = None,
                  split: Mapping[str, Sentences] | None = None) -> _Runs:
-    """Per (foreign text, paragraph) pair: each run of the paragraph's sentences up to one sentence longer
-    than the foreign text, and the chrF of the foreign text's content words against the run's (`_content`).
-    The pairs are counted together (`_run_scores`), however many foreign texts and paragraphs they hold;
-    a text with characters numpy cannot pack (or a foreign text too long for one `_TABLE`) is counted with
-    `chrf_many`, to the same numbers. `prepared` keeps the paragraphs of one computation for the next;
-    `split` holds the sentences of paragraphs split already (`_paragraphs`)."""
+    """Per (foreign text, paragraph) pair, `foreigns[i]` and `texts[i]`: each run of the paragraph's
+    sentences up to one sentence longer than the foreign text, and the chrF of the foreign text's content
+    words against the run's (`_content`). The pairs are counted together (`_run_scores`), however many
+    foreign texts and paragraphs they hold; a text with characters numpy cannot pack (or a foreign text too
+    long for one `_TABLE`) is counted with `chrf_many`, to the same numbers. `prepared` keeps the
+    paragraphs of one computation for the next; `split` holds the sentences of paragraphs split already
+    (`_paragraphs`)."""
     prepared = {} if prepared is None else prepared
-    new = list(dict.fromkeys(p for _, p in pairs if p not in prepared))
+    new = list(dict.fromkeys(p for p in texts if p not in prepared))
     prepared.update(zip(new, _paragraphs(new, {} if split is None else split), strict=True))
-    foreigns: dict[str, tuple[str, str | None, int]] = {}
-    for foreign, _ in pairs:
-        if foreign not in foreigns:
-            words = _content(foreign)
-            packed = "".join(words.split())
+    words: dict[str, tuple[str, str | None, int]] = {}  # per foreign text: content, packed characters, longest run
+    for foreign in foreigns:
+        if foreign not in words:
+            content = _content(foreign)
+            packed = "".join(content.split())
             fits = not _UNPACKABLE.search(packed) and (len(packed) + 2) * (len(set(packed)) + 2) <= _TABLE
-            foreigns[foreign] = words, packed if fits else None, max(1, len(split_sentences(foreign))) + 1
-    paragraphs = [prepared[p] for _, p in pairs]
-    longest = [foreigns[f][2] for f, _ in pairs]
+            words[foreign] = content, packed if fits else None, max(1, len(split_sentences(foreign))) + 1
+    paragraphs = [prepared[p] for p in texts]
+    longest = [words[f][2] for f in foreigns]
     bounds = [_run_bounds(len(p.sentences), n) for p, n in zip(paragraphs, longest, strict=True)]
     counts = np.array([len(a) for a, _ in bounds], dtype=np.intp)
     offsets = _starts(counts)
-    pair = np.repeat(np.arange(len(pairs)), counts)
+    pair = np.repeat(np.arange(len(texts)), counts)
     first = np.concatenate([a for a, _ in bounds]) if bounds else np.zeros(0, dtype=np.intp)
     last = np.concatenate([b for _, b in bounds]) if bounds else np.zeros(0, dtype=np.intp)
     spans = [span for p in paragraphs for span, _ in p.sentences]
@@ -365,9 +366,9 @@ def resemblances(pairs: Sequence[tuple[str, str]], prepared: dict[str, _Paragrap
     fast: tuple[list[str], list[int], list[int]] = ([], [], [])  # the `_run_scores` pairs, side by side
     numbered: dict[str, int] = {}  # each paragraph's place in `contents`
     contents: list[tuple[str, ...]] = []
-    is_fast = np.zeros(len(pairs), dtype=bool)
-    for i, ((foreign, text), paragraph, n) in enumerate(zip(pairs, paragraphs, longest, strict=True)):
-        chars = foreigns[foreign][1]
+    is_fast = np.zeros(len(texts), dtype=bool)
+    for i, (foreign, text, paragraph, n) in enumerate(zip(foreigns, texts, paragraphs, longest, strict=True)):
+        chars = words[foreign][1]
         if chars is not None and paragraph.contents is not None:
             number = numbered.get(text)
             if number is None:
@@ -382,7 +383,7 @@ def resemblances(pairs: Sequence[tuple[str, str]], prepared: dict[str, _Paragrap
     for i in np.flatnonzero(~is_fast).tolist():
         p, (a, b) = paragraphs[i], bounds[i]
         runs = [_content(p.run(x, y)) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
-        scores[offsets[i] : offsets[i + 1]] = chrf_many(foreigns[pairs[i][0]][0], runs)
+        scores[offsets[i] : offsets[i + 1]] = chrf_many(words[foreigns[i]][0], runs)
     return _Runs(paragraphs, offsets, pair, first, last, length, scores)
 
 
@@ -667,8 +668,8 @@ def stands_out(questions: Sequence[tuple[str, list[str], list[str]]], margins: t
     far = [[b for b in background if len(b) * 2 >= len(foreign)] for foreign, _, background in questions]
     prepared: dict[str, _Paragraph] = {}
     asked = [foreign for (foreign, _, _), comparable in zip(questions, near, strict=True) for _ in comparable]
-    found = resemblances([(foreign, candidates[i]) for (foreign, candidates, _), comparable
-                          in zip(questions, near, strict=True) for i in comparable], prepared, split)
+    found = resemblances(asked, [candidates[i] for (_, candidates, _), comparable in zip(questions, near, strict=True)
+                                 for i in comparable], prepared, split)
     scores, best_runs = _best(asked, found)
     tops = _tops(found)
     answers: list[tuple[int, float] | None] = [None] * len(questions)
@@ -692,7 +693,8 @@ def stands_out(questions: Sequence[tuple[str, list[str], list[str]]], margins: t
             run = next((best_runs[pair] for i, pair in zip(comparable, mine, strict=True) if i == best), -1)
             leaders.append((q, best, score, run, top))
     waiting = [leader for leader in leaders if far[leader[0]]]
-    background = iter(_tops(resemblances([(questions[q][0], b) for q, *_ in waiting for b in far[q]], prepared, split)))
+    background = iter(_tops(resemblances([questions[q][0] for q, *_ in waiting for _ in far[q]],
+                                         [b for q, *_ in waiting for b in far[q]], prepared, split)))
     rounds = {q: max([top] + [next(background) for _ in far[q]]) for q, _, _, _, top in waiting}
     for q, best, score, run, top in leaders:
         lead = score - rounds.get(q, top)

@@ -108,7 +108,7 @@ def _resemblance_by_the_book(foreign: str, paragraph: str) -> list[tuple[str, fl
 
 def resemblances(pairs: list[tuple[str, str]]) -> list[list[tuple[str, float]]]:
     """`transdup.resemblances`, each pair's runs as (text, score)."""
-    found: _Runs = transdup.resemblances(pairs)
+    found: _Runs = transdup.resemblances([f for f, _ in pairs], [p for _, p in pairs])
     edges = found.offsets.tolist()
     return [[(found.text(r), float(found.scores[r])) for r in range(a, b)]
             for a, b in zip(edges, edges[1:], strict=False)]
@@ -293,7 +293,7 @@ def test_best_run_is_the_first_best_a_translation_could_be(by_sentence: bool, mo
         monkeypatch.setattr(transdup, "_sentence_numbers", lambda paragraph: None)
     foreigns = [*FOREIGNS, "Im Jahr 2024 kamen 1.000 Menschen.", "Es waren 300 im Jahr 2023, sagt er.", "Nur 55 hier."]
     pairs = [(f, p) for f in foreigns for p in PARAGRAPHS + NUMBERED]
-    found = transdup.resemblances(pairs)
+    found = transdup.resemblances([f for f, _ in pairs], [p for _, p in pairs])
     scores, runs = transdup._best([f for f, _ in pairs], found)
     expected = [_best_by_the_book(f, scored) for (f, _), scored in zip(pairs, resemblances(pairs), strict=True)]
     assert [(s, found.text(r) if r >= 0 else "") for s, r in zip(scores, runs, strict=True)] == expected
