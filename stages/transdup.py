@@ -229,12 +229,13 @@ def fold(text: str) -> str:
 @dataclass(frozen=True, slots=True)
 class _Paragraph:
     """A paragraph as `resemblances` compares it: its sentences (the whole text as one when it has none)
-    and their content characters (`_content`, spaces removed; None when one is no `_Grams` digit): a run's
-    content is its sentences' one after the other, as no word spans a sentence break."""
+    and their content characters (`_content`, spaces removed), one sentence after the other (None when one
+    is no `_Grams` digit), with how many each sentence has: a run's content is its sentences' one after the
+    other, as no word spans a sentence break."""
 
     text: str
     sentences: Sentences  # as `sentences_with_breaks` gives them: the splitter's own tuple, nothing made per paragraph
-    contents: tuple[str, ...] | None
+    contents: tuple[str, tuple[int, ...]] | None
 
     def run(self, first: int, last: int) -> str:
         return self.text[self.sentences[first][0].start : self.sentences[last][0].end]
@@ -244,26 +245,30 @@ def _paragraphs(texts: Sequence[str], split: Mapping[str, Sentences]) -> list[_P
     """Each text's `_Paragraph`, the contents of all their sentences found together (`_contents`). A text
     in `split` has its sentences there already, as `sentences_with_breaks` gives them."""
     spans = [split.get(text) or sentences_with_breaks(text) or ((Span(0, len(text)), ()),) for text in texts]
-    contents = _contents([text[s.start : s.end] for text, pieces in zip(texts, spans, strict=True) for s, _ in pieces])
-    out: list[_Paragraph] = []
-    at = 0
-    for text, pieces in zip(texts, spans, strict=True):
-        packed = tuple(c for c in contents[at : at + len(pieces)] if c is not None)
-        at += len(pieces)
-        out.append(_Paragraph(text, pieces, packed if len(packed) == len(pieces) else None))
-    return out
+    return [_Paragraph(text, pieces, contents)
+            for text, pieces, contents in zip(texts, spans, _contents(texts, spans), strict=True)]
 
 
-def _contents(pieces: list[str]) -> list[str | None]:
-    """`_content` of each piece with spaces removed (None when a character is no `_Grams` digit), all
-    pieces at once with numpy. A token (`_TOKENS`: `str.isalnum` characters) is kept with 4 characters or
-    more, or with a digit (`str.isdigit`, which no letter is); each kept character is folded on its own:
-    `fold` works character by character, save NFKD's reordering of marks across characters, which only
-    the two characters whose folding starts with a mark (U+FF9E, U+FF9F) could start, and which makes
-    nothing packable that is not. A character that folds to more or fewer than one stands in the array
-    as a private-use character until the text is decoded."""
-    codes = np.frombuffer(("\x00".join(pieces) + "\x00").encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
-    present = np.flatnonzero(np.bincount(codes)).tolist()  # a NUL after each piece ends its last token
+def _contents(texts: Sequence[str], sentences: Sequence[Sentences]) -> list[tuple[str, tuple[int, ...]] | None]:
+    """Per text, `_content` of each of its sentences with spaces removed, one after the other, and how many
+    characters each gives (None when a character is no `_Grams` digit), all sentences of all texts at once
+    with numpy, as characters each followed by a NUL. A token (`_TOKENS`: `str.isalnum` characters) is kept
+    with 4 characters or more, or with a digit (`str.isdigit`, which no letter is); each kept character is
+    folded on its own: `fold` works character by character, save NFKD's reordering of marks across
+    characters, which only the two characters whose folding starts with a mark (U+FF9E, U+FF9F) could
+    start, and which makes nothing packable that is not. A character that folds to more or fewer than one
+    stands in the array as a private-use character until the text is decoded."""
+    if not texts:
+        return []
+    whole = np.frombuffer(("\x00".join(texts) + "\x00").encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    base = _starts(np.array([len(text) + 1 for text in texts], dtype=np.intp)).tolist()
+    begins = np.array([at + span.start for at, pieces in zip(base[:-1], sentences, strict=True) for span, _ in pieces],
+                      dtype=np.intp)
+    sizes = np.array([span.end - span.start + 1 for pieces in sentences for span, _ in pieces], dtype=np.intp)
+    piece_starts = _starts(sizes)
+    codes = whole[np.repeat(begins - piece_starts[:-1], sizes) + np.arange(int(piece_starts[-1]))]
+    codes[piece_starts[1:] - 1] = 0  # a NUL after each sentence ends its last token
+    present = np.flatnonzero(np.bincount(codes)).tolist()
     size = present[-1] + 1
     word, digit, wide = (np.zeros(size, dtype=bool) for _ in range(3))
     into = np.zeros(size, dtype=np.uint32)
@@ -284,16 +289,29 @@ def _contents(pieces: list[str]) -> list[str | None]:
     starts, ends = starts[kept], ends[kept]
     lengths = ends - starts
     at = codes[np.repeat(starts - _starts(lengths)[:-1], lengths) + np.arange(int(lengths.sum()))]
-    piece = np.searchsorted(_starts(np.array([len(p) + 1 for p in pieces], dtype=np.intp)), starts, side="right") - 1
-    bounds = _starts(np.bincount(piece, weights=lengths, minlength=len(pieces)).astype(np.intp))
-    unpackable = np.zeros(len(pieces) + 1, dtype=bool)
+    piece = np.searchsorted(piece_starts, starts, side="right") - 1
+    bounds = _starts(np.bincount(piece, weights=lengths, minlength=len(sizes)).astype(np.intp))
+    firsts = _starts(np.array([len(pieces) for pieces in sentences], dtype=np.intp))  # each text's first sentence
+    unpackable = np.zeros(len(sizes) + 1, dtype=bool)
     unpackable[np.searchsorted(bounds, np.flatnonzero(wide[at]), side="right") - 1] = True
-    text = into[at].tobytes().decode("utf-32-le", errors="surrogatepass")
-    spans = bounds.tolist()
-    out = [None if u else text[a:b] for a, b, u in zip(spans, spans[1:], unpackable.tolist(), strict=False)]
-    if odd:
-        table = {stand: f for stand, f in odd.values()}
-        out = [p.translate(table) if p is not None and not p.isascii() else p for p in out]
+    unpackable = np.logical_or.reduceat(unpackable[:-1], firsts[:-1])
+    folds = into[at]
+    text = folds.tobytes().decode("utf-32-le", errors="surrogatepass")
+    ranges, each, marks = bounds[firsts].tolist(), np.diff(bounds).tolist(), firsts.tolist()
+    table = {stand: f for stand, f in odd.values()}
+    if odd:  # a sentence's size counts what its stand-ins become
+        widths = np.ones(len(folds), dtype=np.intp)
+        for stand, f in table.items():
+            widths[folds == stand] = len(f)
+        each = np.bincount(np.repeat(piece, lengths), weights=widths, minlength=len(sizes)).astype(np.intp).tolist()
+    out: list[tuple[str, tuple[int, ...]] | None] = []
+    for k, (a, b, u) in enumerate(zip(ranges, ranges[1:], unpackable.tolist(), strict=False)):
+        if u:
+            out.append(None)
+            continue
+        content = text[a:b]
+        out.append((content.translate(table) if odd and not content.isascii() else content,
+                    tuple(each[marks[k] : marks[k + 1]])))
     return out
 
 
@@ -365,7 +383,7 @@ def resemblances(foreigns: Sequence[str], texts: Sequence[str], prepared: dict[s
     length = finals[sentence_base + last] - begins[sentence_base + first]
     fast: tuple[list[str], list[int], list[int]] = ([], [], [])  # the `_run_scores` pairs, side by side
     numbered: dict[str, int] = {}  # each paragraph's place in `contents`
-    contents: list[tuple[str, ...]] = []
+    contents: list[tuple[str, tuple[int, ...]]] = []
     is_fast = np.zeros(len(texts), dtype=bool)
     for i, (foreign, text, paragraph, n) in enumerate(zip(foreigns, texts, paragraphs, longest, strict=True)):
         chars = words[foreign][1]
@@ -394,14 +412,14 @@ _TABLE = 1 << 22  # cells of one `_chunk_scores` lookup table at most: more pair
 _POSITIONS = 1 << 19  # and characters of the pairs' paragraphs (the arrays of one chunk are a few per character)
 
 
-def _run_scores(foreigns: list[str], numbers: list[int], longest: list[int], paragraphs: list[tuple[str, ...]]
-                ) -> np.ndarray:
+def _run_scores(foreigns: list[str], numbers: list[int], longest: list[int],
+                paragraphs: list[tuple[str, tuple[int, ...]]]) -> np.ndarray:
     """Per pair of foreign content characters and paragraph (`numbers`: its place in `paragraphs`, which
-    holds each one's sentence contents), the chrF against each run of 1 to `longest` of the sentences
+    holds each one's `_Paragraph.contents`), the chrF against each run of 1 to `longest` of the sentences
     (`_run_bounds` order), pair after pair, counted by `_chunk_scores` in chunks of pairs whose foreign
     characters times alphabet fit `_TABLE` and whose paragraphs' characters fit `_POSITIONS`."""
     out: list[np.ndarray] = [np.zeros(0)]
-    lengths = [sum(map(len, sentences)) for sentences in paragraphs]
+    lengths = [len(content) for content, _ in paragraphs]
     start = 0
     while start < len(foreigns):
         seen: set[str] = set()
@@ -421,8 +439,8 @@ def _run_scores(foreigns: list[str], numbers: list[int], longest: list[int], par
     return np.concatenate(out)
 
 
-def _chunk_scores(chars: list[str], numbers: list[int], reaches: list[int], contents: list[tuple[str, ...]]
-                  ) -> np.ndarray:
+def _chunk_scores(chars: list[str], numbers: list[int], reaches: list[int],
+                  contents: list[tuple[str, tuple[int, ...]]]) -> np.ndarray:
     """`_run_scores` of one chunk, in one pass over all of its pairs' characters.
 
     Characters (n = 1): a run holds each character as often as its sentences do together, so per
@@ -455,10 +473,10 @@ def _chunk_scores(chars: list[str], numbers: list[int], reaches: list[int], cont
     pair_p = np.array([places[p] for p in numbers], dtype=np.intp)
     longest = np.array(reaches, dtype=np.intp)
     f_len = np.array([len(f) for f in foreigns], dtype=np.intp)
-    s_len = np.array([len(s) for sentences in paragraphs for s in sentences], dtype=np.intp)
+    s_len = np.array([n for _, sizes in paragraphs for n in sizes], dtype=np.intp)
     s_start = _starts(s_len)  # each sentence's first character in `p_codes`, then the end
-    p_first = _starts(np.array([len(sentences) for sentences in paragraphs], dtype=np.intp))
-    p_codes = _codes("".join(s for sentences in paragraphs for s in sentences))
+    p_first = _starts(np.array([len(sizes) for _, sizes in paragraphs], dtype=np.intp))
+    p_codes = _codes("".join(content for content, _ in paragraphs))
     p_sentence = np.repeat(np.arange(len(s_len)), s_len)
     sentences = np.diff(p_first)[pair_p]  # of each pair's paragraph
 

@@ -254,18 +254,34 @@ def _content_of(piece: str) -> str | None:
     return None if re.search("[^\x00-\u03fe]", chars) else chars
 
 
+def _contents_by_the_book(text: str, sentences: Sentences) -> tuple[str, tuple[int, ...]] | None:
+    """Each sentence's `_content` alone, one after the other, with their sizes."""
+    each = [_content_of(text[span.start : span.end]) for span, _ in sentences]
+    packed = [c for c in each if c is not None]
+    return ("".join(packed), tuple(map(len, packed))) if len(packed) == len(each) else None
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet="ab1²ß ÉéΣσςﬁǅ\u0301_.-'’\uff9e\uff9fｱ\u0430ῼİ\x00\n①Ⅻ½", max_size=14), min_size=1,
-                max_size=6))
-def test_contents_of_many_pieces_are_each_ones_content(pieces: list[str]) -> None:
+@given(st.lists(st.lists(st.text(alphabet="ab1²ß ÉéΣσςﬁǅ\u0301_.-'’\uff9e\uff9fｱ\u0430ῼİ\x00\n①Ⅻ½", max_size=14),
+                         min_size=1, max_size=4), min_size=1, max_size=4))
+def test_contents_of_many_sentences_are_each_ones_content(texts: list[list[str]]) -> None:
     """Tokens of 4+ characters or with a digit (superscripts too), folded character by character (ß and
-    ligatures to two, marks dropped), NULs and underscores between tokens: `_content` of each piece."""
-    assert transdup._contents(pieces) == [_content_of(p) for p in pieces]
+    ligatures to two, marks dropped), NULs and underscores between tokens: `_content` of each sentence, a
+    text's one after the other, the sizes those of each sentence's (two for a ß); nothing between sentences."""
+    joined = ["|".join(pieces) for pieces in texts]
+    sentences = [tuple((Span(start, start + len(piece)), ()) for piece, start
+                       in zip(pieces, [sum(len(p) + 1 for p in pieces[:k]) for k in range(len(pieces))], strict=True))
+                 for pieces in texts]
+    assert transdup._contents(joined, sentences) == [_contents_by_the_book(text, mine)
+                                                     for text, mine in zip(joined, sentences, strict=True)]
 
 
 def test_contents_of_the_fixture_are_each_sentences_content() -> None:
-    pieces = [p["text"][s.start : s.end] for c in PUD for p in c["paragraphs"] for s in split_sentences(p["text"])]
-    assert transdup._contents(pieces) == [_content_of(p) for p in pieces]
+    texts = [p["text"] for c in PUD for p in c["paragraphs"]]
+    sentences = [sentences_with_breaks(text) for text in texts]
+    found = transdup._contents(texts, sentences)
+    assert found == [_contents_by_the_book(text, mine) for text, mine in zip(texts, sentences, strict=True)]
+    assert any("ss" in f[0] for f in found if f is not None)  # a ß folded, and its sentence's size with it
 
 
 def _best_by_the_book(foreign: str, scored: list[tuple[str, float]]) -> tuple[float, str]:
