@@ -379,6 +379,7 @@ class Languages(Stage[LanguagesConfig]):
         # The block's one segment is both of its edges: it is asked about once.
         return None, [(seg, near, far) for k, (seg, _) in enumerate(edges) if not (k and seg is edges[0][0])]
 
+
 def _shape(text: str) -> _Shape:
     """`_Shape` of one text, as the patterns find them."""
     initials = _WORD_START.findall(text)  # one per word
