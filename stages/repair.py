@@ -6,7 +6,8 @@ except `uncurl_quotes` (off, so ’ “ ” survive) and `fix_character_width` (
 punctuation of Chinese and Japanese text survive: width folding is normalisation, not repair). A line goes
 to ftfy only when a cheap check finds something ftfy would act on (a character one of the enabled fixers
 handles, ftfy's own mojibake detector `is_bad`, or text not in the target normal form), so clean text costs
-a few regex scans.
+a few regex scans; ftfy's table fixers that find none of their characters in the line are switched off for
+it, where that provably changes nothing (`Repair._fix_and_explain`).
 Then tamis removes zero-width characters (ZWJ/ZWNJ only next to ASCII, where they never join anything),
 soft hyphens and control characters other than tab and newline (a form feed becomes a newline), and drops
 lines that hold only spaces (no-break spaces included, and "Â", what a line of no-break spaces becomes when
@@ -190,7 +191,7 @@ class Repair(Stage[RepairConfig]):
         """`ftfy.fix_and_explain(line, config)` with the table fixers that find nothing to do switched off.
 
         ftfy runs every enabled fixer on each text it passes through, until a round changes nothing; most
-        lines sent here hold mojibake and nothing for the other fixers, whose scans cost a third of the call.
+        lines sent here hold mojibake and nothing for the other fixers, whose scans cost a fifth of the call.
         Each of those fixers (and `fix_encoding`'s use of the `fix_c1_controls` flag) changes a text only
         where it holds one of the fixer's characters (`_triggers`), and adds a plan step only when it
         changes the text, so switching it off cannot change a run in which no text passed through holds one:
