@@ -129,7 +129,8 @@ def is_prose(text: str) -> bool:
         if urls * 2 >= len(stripped):
             return False
     lines = stripped.split("\n")
-    if all(_SHELL.match(line) or _is_code(line) or (_OPTION.search(line) and not ends_sentence(line))
+    # A line that ends a sentence is no option line: the cheap test first, the option scan only without it.
+    if all(_SHELL.match(line) or _is_code(line) or (not ends_sentence(line) and _OPTION.search(line))
            for line in lines if line.strip()):
         return False
     if len(_CODE_SYMBOLS.findall(stripped)) * 8 >= len(stripped):
