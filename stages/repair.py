@@ -95,6 +95,7 @@ class Repair(Stage[RepairConfig]):
         self._suspect: re.Pattern[str] | None = None
         self._clue: re.Pattern[str] | None = None
         self._triggers: dict[str, re.Pattern[str]] = {}
+        self._any_trigger: re.Pattern[str] | None = None
         self._trimmed: dict[frozenset[str], tuple[Any, re.Pattern[str]]] = {}
         rules = [(rule, pattern) for rule, pattern, on in (
             ("zero_width", _ZERO_WIDTH, config.zero_width),
@@ -112,6 +113,7 @@ class Repair(Stage[RepairConfig]):
         self._fixer = ftfy.TextFixerConfig(**dataclasses.asdict(self.config.ftfy), explain=True)
         triggers = _triggers(self.config.ftfy, chardata)
         self._triggers = {fixer: re.compile(_char_class(chars)) for fixer, chars in triggers.items()}
+        self._any_trigger = re.compile(_char_class(set().union(*triggers.values())) if triggers else r"(?!)")
         self._trimmed = {}
         self._suspect = _suspect_pattern(self.config.ftfy, triggers, chardata)
         self._clue = _mojibake_clue(chardata.CHARMAP_ENCODINGS)
@@ -202,7 +204,11 @@ class Repair(Stage[RepairConfig]):
         line is fixed again with the whole configuration."""
         from ftfy import fix_and_explain
 
-        idle = frozenset(fixer for fixer, pattern in self._triggers.items() if not pattern.search(line))
+        assert self._any_trigger is not None
+        if self._any_trigger.search(line) is None:  # most lines: one scan says that every table fixer is idle
+            idle = frozenset(self._triggers)
+        else:
+            idle = frozenset(fixer for fixer, pattern in self._triggers.items() if not pattern.search(line))
         if not idle:
             return fix_and_explain(line, self._fixer)
         if idle not in self._trimmed:
