@@ -192,7 +192,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
             raise RuntimeError("boilerplate: call setup() before process() (a Pipeline does it for you)")
         for matcher in self._matchers.values():
             matcher.new_document()
-        lines = [line for pos, block in enumerate(doc.blocks) for line in _lines(block.text, pos)]
+        lines = _lines(doc.blocks)
         if not lines:
             return doc
         self._phrase_rules(doc, lines)
@@ -347,8 +347,14 @@ class Boilerplate(Stage[BoilerplateConfig]):
         outcome = _Outcome()
         runs = _Runs()
         blocks: list[Block] = []
-        for pos, mine in itertools.groupby(lines, key=lambda line: line.position):
-            block = doc.blocks[pos]
+        # Most blocks lose no line and split off none: they stay as they are, without a look at their lines.
+        touched = {line.position for line in lines if line.verdict is not None or line.kind is not None}
+        starts = [i for i, line in enumerate(lines) if line.number == 0] + [len(lines)]
+        for pos, block in enumerate(doc.blocks):
+            if pos not in touched:
+                blocks.append(block)
+                continue
+            mine = lines[starts[pos] : starts[pos + 1]]
             kept: list[str] = []
             changed = False
             for line in mine:
@@ -400,16 +406,25 @@ class Boilerplate(Stage[BoilerplateConfig]):
         return StageWarning(stage=self.name, message=message)
 
 
-def _lines(text: str, position: int) -> list[_Line]:
-    """The stripped lines of a block's `text`, with their words. The words of scripts without spaces are
-    looked for once in the whole block: a block without them has none in any of its lines."""
-    lines = [line.strip() for line in text.split("\n")]
-    if texts.unspaced_words(text) == 0:
-        words = [len(line.split()) for line in lines]
-    else:
-        words = [texts.word_count(line) for line in lines]
-    return [_Line(line, position, number, count, texts.ends_clause(line))
-            for number, (line, count) in enumerate(zip(lines, words, strict=True))]
+def _lines(blocks: list[Block]) -> list[_Line]:
+    """The stripped lines of the blocks, with their words. The words of scripts without spaces are looked
+    for once in the whole document: their runs never cross a line break, so a document without them has
+    none in any of its lines."""
+    stripped = [[line.strip() for line in block.text.split("\n")] for block in blocks]
+    unspaced = texts.unspaced_words("\n".join(block.text for block in blocks)) != 0
+    count = texts.word_count if unspaced else _split_words
+    ends_clause = texts.ends_clause
+    return [_Line(line, position, number, count(line), ends_clause(line))
+            for position, lines in enumerate(stripped) for number, line in enumerate(lines)]
+
+
+def _split_words(line: str) -> int:
+    """`len(line.split())` of a stripped line, counted without the list where the only spaces are single
+    ASCII ones: every other character that `split` breaks at is a control or separator, which
+    `isprintable` rejects."""
+    if line.isprintable() and "  " not in line:
+        return line.count(" ") + 1 if line else 0
+    return len(line.split())
 
 
 def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:

@@ -6,7 +6,8 @@ except `uncurl_quotes` (off, so ’ “ ” survive) and `fix_character_width` (
 punctuation of Chinese and Japanese text survive: width folding is normalisation, not repair). A line goes
 to ftfy only when a cheap check finds something ftfy would act on (a character one of the enabled fixers
 handles, ftfy's own mojibake detector `is_bad`, or text not in the target normal form), so clean text costs
-a few regex scans.
+a few regex scans; ftfy's table fixers that find none of their characters in the line are switched off for
+it, where that provably changes nothing (`Repair._fix_and_explain`).
 Then tamis removes zero-width characters (ZWJ/ZWNJ only next to ASCII, where they never join anything),
 soft hyphens and control characters other than tab and newline (a form feed becomes a newline), and drops
 lines that hold only spaces (no-break spaces included, and "Â", what a line of no-break spaces becomes when
@@ -26,10 +27,13 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pipeline.document import Block, Change, Document, Removal
 from pipeline.stage import Stage
+
+if TYPE_CHECKING:
+    from ftfy import ExplainedText
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,6 +94,9 @@ class Repair(Stage[RepairConfig]):
         self._fixer: Any = None
         self._suspect: re.Pattern[str] | None = None
         self._clue: re.Pattern[str] | None = None
+        self._triggers: dict[str, re.Pattern[str]] = {}
+        self._any_trigger: re.Pattern[str] | None = None
+        self._trimmed: dict[frozenset[str], tuple[Any, re.Pattern[str]]] = {}
         rules = [(rule, pattern) for rule, pattern, on in (
             ("zero_width", _ZERO_WIDTH, config.zero_width),
             ("soft_hyphens", _SOFT_HYPHEN, config.soft_hyphens),
@@ -104,7 +111,11 @@ class Repair(Stage[RepairConfig]):
         from ftfy import chardata
 
         self._fixer = ftfy.TextFixerConfig(**dataclasses.asdict(self.config.ftfy), explain=True)
-        self._suspect = _suspect_pattern(self.config.ftfy, chardata)
+        triggers = _triggers(self.config.ftfy, chardata)
+        self._triggers = {fixer: re.compile(_char_class(chars)) for fixer, chars in triggers.items()}
+        self._any_trigger = re.compile(_char_class(set().union(*triggers.values())) if triggers else r"(?!)")
+        self._trimmed = {}
+        self._suspect = _suspect_pattern(self.config.ftfy, triggers, chardata)
         self._clue = _mojibake_clue(chardata.CHARMAP_ENCODINGS)
 
     def process(self, doc: Document) -> Document:
@@ -173,40 +184,86 @@ class Repair(Stage[RepairConfig]):
     def _fix_line(self, line: str, notes: list[tuple[str, str]]) -> str:
         if not self._needs_ftfy(line):
             return line
-        from ftfy import fix_and_explain
-
-        fixed, plan = fix_and_explain(line, self._fixer)
+        fixed, plan = self._fix_and_explain(line)
         if fixed != line:
             notes.extend(_explain(plan or []))
         return fixed
 
+    def _fix_and_explain(self, line: str) -> ExplainedText:
+        """`ftfy.fix_and_explain(line, config)` with the table fixers that find nothing to do switched off.
 
-def _suspect_pattern(options: FtfyOptions, chardata: Any) -> re.Pattern[str]:
+        ftfy runs every enabled fixer on each text it passes through, until a round changes nothing; most
+        lines sent here hold mojibake and nothing for the other fixers, whose scans cost a fifth of the call.
+        Each of those fixers (and `fix_encoding`'s use of the `fix_c1_controls` flag) changes a text only
+        where it holds one of the fixer's characters (`_triggers`), and adds a plan step only when it
+        changes the text, so switching it off cannot change a run in which no text passed through holds one:
+        where it would have run it returns its input, so both runs go through the same texts and steps. The
+        texts a run passes through are its input, its output and those between two of its plan's
+        text-producing steps; when the plan has at most one such step the input and output are all of them
+        and are checked here, otherwise (or when the output holds a character of a fixer switched off) the
+        line is fixed again with the whole configuration."""
+        from ftfy import fix_and_explain
+
+        assert self._any_trigger is not None
+        if self._any_trigger.search(line) is None:  # most lines: one scan says that every table fixer is idle
+            idle = frozenset(self._triggers)
+        else:
+            idle = frozenset(fixer for fixer, pattern in self._triggers.items() if not pattern.search(line))
+        if not idle:
+            return fix_and_explain(line, self._fixer)
+        if idle not in self._trimmed:
+            chars = "".join(self._triggers[fixer].pattern[1:-1] for fixer in sorted(idle))
+            self._trimmed[idle] = (self._fixer._replace(**dict.fromkeys(idle, False)), re.compile(f"[{chars}]"))
+        trimmed, woken = self._trimmed[idle]
+        result = fix_and_explain(line, trimmed)
+        if woken.search(result.text) or _text_steps(result.explanation or []) > 1:
+            return fix_and_explain(line, self._fixer)
+        return result
+
+
+def _triggers(options: FtfyOptions, chardata: Any) -> dict[str, set[int]]:
+    """The enabled ftfy fixers that change a text only where it holds one of a set of characters, with that
+    set: an HTML entity starts with "&", a terminal escape with ESC, the others replace or delete the
+    characters of their table or pattern."""
+    tables = {
+        "unescape_html": {ord("&")},
+        "remove_terminal_escapes": {0x1B},
+        "fix_c1_controls": set(range(0x80, 0xA0)),
+        "fix_latin_ligatures": set(chardata.LIGATURES),
+        "fix_character_width": set(chardata.WIDTH_MAP),
+        "fix_line_breaks": set(map(ord, "\r\u2028\u2029\x85")),
+        "fix_surrogates": set(range(0xD800, 0xE000)),
+        "remove_control_chars": set(chardata.CONTROL_CHARS),
+    }
+    return {fixer: chars for fixer, chars in tables.items() if getattr(options, fixer)}
+
+
+def _suspect_pattern(options: FtfyOptions, triggers: dict[str, set[int]], chardata: Any) -> re.Pattern[str]:
     """One character class of everything the enabled ftfy fixers act on, besides mojibake (which
     `ftfy.badness.is_bad` detects) and normalisation (which `unicodedata.is_normalized` checks)."""
-    chars: set[int] = set()
+    chars: set[int] = set().union(*triggers.values())
     parts: list[str] = []
-    if options.unescape_html:
-        chars.add(ord("&"))
-    if options.remove_terminal_escapes:
-        chars.add(0x1B)
-    if options.fix_c1_controls or options.fix_encoding:
+    if options.fix_encoding:
         chars.update(range(0x80, 0xA0))
-    if options.fix_latin_ligatures:
-        chars.update(chardata.LIGATURES)
-    if options.fix_character_width:
-        chars.update(chardata.WIDTH_MAP)
     if options.uncurl_quotes:
         parts += [chardata.SINGLE_QUOTE_RE.pattern, chardata.DOUBLE_QUOTE_RE.pattern]
-    if options.fix_line_breaks:
-        chars.update(map(ord, "\r\u2028\u2029\x85"))
-    if options.fix_surrogates:
-        chars.update(range(0xD800, 0xE000))
-    if options.remove_control_chars:
-        chars.update(chardata.CONTROL_CHARS)
     if chars:
         parts.append(_char_class(chars))
     return re.compile("|".join(parts) or r"(?!)")
+
+
+def _text_steps(plan: Sequence[tuple[str, str]]) -> int:
+    """How many steps of an ftfy plan produce a text: a decode, an `apply`, a `normalize`, and a
+    `transcode` not between an encode and its decode (ftfy's `fix_c1_controls` fallback works on text)."""
+    count = 0
+    in_bytes = False
+    for action, _ in plan:
+        if action == "encode":
+            in_bytes = True
+        elif action == "decode" or not in_bytes:
+            count += 1
+            in_bytes = False
+    return count
 
 
 def _mojibake_clue(encodings: list[str]) -> re.Pattern[str]:

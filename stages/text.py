@@ -129,7 +129,8 @@ def is_prose(text: str) -> bool:
         if urls * 2 >= len(stripped):
             return False
     lines = stripped.split("\n")
-    if all(_SHELL.match(line) or _is_code(line) or (_OPTION.search(line) and not ends_sentence(line))
+    # A line that ends a sentence is no option line: the cheap test first, the option scan only without it.
+    if all(_SHELL.match(line) or _is_code(line) or (not ends_sentence(line) and _OPTION.search(line))
            for line in lines if line.strip()):
         return False
     if len(_CODE_SYMBOLS.findall(stripped)) * 8 >= len(stripped):
@@ -161,11 +162,29 @@ def key(text: str) -> str:
 def key_start(text: str, words: int) -> str:
     """The first `words` words of `key(text)` (all of them if it has fewer; "" for a text without words),
     found without building the whole key: texts with the same key start alike, so this sorts texts into
-    the groups where equal keys can be."""
-    folded = text.casefold()
+    the groups where equal keys can be. A long text is folded only as far as its first characters first:
+    `str.casefold` maps each character on its own (unlike `lower`, no final-sigma context), so the fold of
+    a prefix is a prefix of the fold, and a key word found there that ends before the prefix does is
+    followed by a separator in the whole fold too, the same word; when the prefix holds fewer words, or the
+    last one reaches its end, the whole text is folded."""
+    if len(text) > _KEY_START_CHARS * words:
+        prefix = text[: _KEY_START_CHARS * words].casefold()
+        found, end = _key_words(prefix, words)
+        if len(found) == words and end < len(prefix):
+            return " ".join(found)
+    return " ".join(_key_words(text.casefold(), words)[0])
+
+
+# Characters per word of the prefix `key_start` folds first: French, German and English words average
+# under eight letters, so the first words of nearly every text lie inside it.
+_KEY_START_CHARS = 24
+
+
+def _key_words(folded: str, words: int) -> tuple[list[str], int]:
+    """The first `words` key words of `folded`, and where the last of them ends."""
     found: list[str] = []
     end = 0
     while len(found) < words and (match := _KEY_WORD.search(folded, end)) is not None:
         found.append(match.group())
         end = match.end()
-    return " ".join(found)
+    return found, end

@@ -100,3 +100,37 @@ def test_mojibake_clue_finds_a_lead_then_a_continuation_or_a_lost_byte() -> None
     texts = [a + b for a in chars for b in chars] + [a + "?" + b for a in chars for b in chars]
     assert [t for t in texts if clue.search(t)] == [t for t in texts if definition.search(t)]
     assert clue.search("dÃ©jà") and clue.search("Ã ") and not clue.search("déjà vu, où ça ? « Château »")
+
+
+def _mojibake(text: str) -> str:
+    import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
+
+    return text.encode("utf-8").decode("sloppy-windows-1252")
+
+
+def test_fixers_switched_off_change_nothing() -> None:
+    """Repair's ftfy call with the table fixers that find nothing switched off gives ftfy's text and plan
+    with the whole configuration, line by line, on the articles (clean and as mojibake, also double), the
+    ftfy cases and mojibake around the characters of each fixer (a ligature, a C1 control, a CR, a control
+    character and an entity that the encoding fix itself brings in or exposes)."""
+    stage = _stage({})
+    articles = [path.read_text(encoding="utf-8") for path in sorted((FIXTURES / "articles").glob("*.txt"))]
+    texts = [*articles, *map(_mojibake, articles), *(_mojibake(_mojibake(text)) for text in articles),
+             *(c["original"] for c in FTFY_CASES)]
+    woken = ["eﬃcace", "l\x92été", "ligne\rsuivante", "nul\x00 café", "&eacute; café", "\u2028éte", "\x1b[0mé"]
+    texts += [_mojibake(text) for text in woken] + [_mojibake(text) + " ﬁ" for text in woken]
+    lines = [line for text in texts for line in text.split("\n") if stage._needs_ftfy(line)]
+    assert len(lines) > 250
+    assert [stage._fix_and_explain(line) for line in lines] == [ftfy.fix_and_explain(line, stage._fixer)
+                                                                 for line in lines]
+
+
+def test_text_steps_count_the_texts_of_a_plan() -> None:
+    from stages.repair import _text_steps
+
+    assert _text_steps([]) == 0
+    assert _text_steps([("encode", "sloppy-windows-1252"), ("transcode", "restore_byte_a0"),
+                        ("decode", "utf-8")]) == 1
+    assert _text_steps([("transcode", "fix_c1_controls")]) == 1
+    assert _text_steps([("encode", "latin-1"), ("decode", "utf-8"), ("apply", "fix_latin_ligatures"),
+                        ("normalize", "NFC")]) == 3

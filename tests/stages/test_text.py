@@ -98,7 +98,17 @@ def test_key_ignores_full_width_punctuation() -> None:
 
 
 @pytest.mark.parametrize("sample", ["", "  ,; ", "Le Président, a dit", "«LE président» a-t-il dit… Kiev",
-                                    "一 二 三 四"])
+                                    "一 二 三 四", "ΣΑΣ " * 30, "a" * 71 + " b", "ab " * 23 + "İstanbul",
+                                    "x " * 35 + "ﬁn", "Ab" * 40, "Le Président, a dit " * 10, ", " * 40 + "Fin"])
 def test_key_start_is_the_start_of_the_key(sample: str) -> None:
+    """Also where a word crosses, ends at or starts past the end of the prefix folded first (72 characters
+    for three words), and with letters whose fold is longer (İ, ﬁ) or that `lower` reads in context (Σ)."""
     for words in (1, 3):
         assert text.key_start(sample, words) == " ".join(text.key(sample).split(" ")[:words])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="aZéİßΣﬁ ,.-'’«»\n\xa0!?日・", min_size=20, max_size=120), st.sampled_from([1, 2, 3]))
+def test_key_start_of_long_texts_is_the_start_of_the_key(sample: str, words: int) -> None:
+    """Texts longer than the prefix `key_start` folds first, with words across its end."""
+    assert text.key_start(sample, words) == " ".join(text.key(sample).split(" ")[:words])
