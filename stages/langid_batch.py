@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import SetupError
-from stages.detectors import Detector, Guess
+from stages.detectors import Detector, Guess, Guesses
 
 
 class Py3langid(Detector):
@@ -51,17 +51,18 @@ class Py3langid(Detector):
         return self.detect_many([text])[0]
 
     def detect_many(self, texts: Sequence[str], other_share: float = 0.0) -> list[Guess]:
-        return list(self.guesses(texts, other_share))
+        return list(self.table(texts, other_share))
 
-    def guesses(self, texts: Sequence[str], other_share: float = 0.0) -> Iterator[Guess]:
+    def table(self, texts: Sequence[str], other_share: float = 0.0) -> Guesses:
         encoded = [_encode(text) for text in texts]
         found = self._automaton.found(encoded)
         temperature = np.sqrt(np.maximum([len(e) for e in encoded], 1))
         probs, outside = self._scorer.score(found, len(texts), temperature, other_share)
-        flat, languages = self.flat(), self.languages
-        rows = zip(*probs.T.tolist(), strict=True)  # by column: a few lists, not one per text
-        return (Guess(dict(zip(languages, row, strict=True)), out) if any(map(str.isalpha, text)) else flat
-                for text, row, out in zip(texts, rows, outside.tolist(), strict=True))
+        letters = np.fromiter((any(map(str.isalpha, text)) for text in texts), dtype=bool, count=len(texts))
+        if not letters.all():  # no letters: the flat guess
+            probs[~letters] = 1.0 / len(self.languages)
+            outside[~letters] = 0.0
+        return Guesses(self.languages, probs, outside)
 
 
 def warm(languages: tuple[str, ...]) -> tuple[_Automaton, _Scorer]:
