@@ -163,33 +163,31 @@ class Languages(Stage[LanguagesConfig]):
         todo = [doc for doc in docs if not _segmented(doc)]
         plans = [_plan(doc) for doc in todo]
         texts: list[str] = []
-        for doc, plan in zip(todo, plans, strict=True):
-            for position, sentences in plan:
-                text = doc.blocks[position].text
-                for span, breaks in sentences:
-                    if breaks:
-                        texts.extend(text[a:b] for a, b in _ranges([span.start, *breaks, span.end]))
-                    else:
-                        texts.append(text[span.start : span.end])
-        detected = self._detect(texts)
-        extra: list[_Detected] = []  # merged pieces of soft splits, detected on their own (rare)
-        rows: list[tuple[int, int, int, int, int, int]] = []  # document, position, block, start, end, text
-        text_row, block_row = 0, 0
+        spans: list[Span] = []  # each text's place in its block
+        blocks: list[tuple[int, int, int]] = []  # per block of the batch: document, position, texts
+        softs: list[tuple[int, int, int, list[int]]] = []  # sentences with soft breaks: first text, where, bounds
         for d, (doc, plan) in enumerate(zip(todo, plans, strict=True)):
             for position, sentences in plan:
-                block = block_row + position
+                text = doc.blocks[position].text
+                before = len(texts)
                 for span, breaks in sentences:
                     if not breaks:  # most sentences: one unit, the text detected
-                        rows.append((d, position, block, span.start, span.end, text_row))
-                        text_row += 1
+                        texts.append(text[span.start : span.end])
+                        spans.append(span)
                     else:
                         bounds = [span.start, *breaks, span.end]
-                        known = {key: text_row + k for k, key in enumerate(_ranges(bounds))}
-                        text_row += len(known)
-                        rows.extend((d, position, block, start, end, row) for start, end, row
-                                    in self._split_soft(doc, position, bounds, known, detected, extra))
-            block_row += len(doc.blocks)
-        units = _gather(rows, _concatenate([detected, *extra]))
+                        softs.append((len(texts), d, position, bounds))
+                        for start, end in _ranges(bounds):
+                            texts.append(text[start:end])
+                            spans.append(Span(start, end))
+                blocks.append((d, position, len(texts) - before))
+        detected = self._detect(texts)
+        where = np.array(blocks, dtype=np.int64).reshape(len(blocks), 3)
+        block = np.repeat(np.arange(len(blocks)), where[:, 2])
+        units = _Units(where[block, 0], where[block, 1], block, np.array([s.start for s in spans], dtype=np.int64),
+                       np.array([s.end for s in spans], dtype=np.int64), detected)
+        if softs:
+            units = self._split_softs(todo, units, softs)
         labels = self._smooth(todo, units)
         _segments(todo, units, labels, self._labels)
         for doc in todo:
@@ -238,6 +236,34 @@ class Languages(Stage[LanguagesConfig]):
         top = found.probs.argmax(axis=1) if len(texts) else np.zeros(0, dtype=np.intp)
         label = np.where(uncertain, _UNCERTAIN, np.where(other, _OTHER, top))
         return _Detected(found.probs, found.outside, label, ~uncertain & ~other & (capitals * 2 > words))
+
+    def _split_softs(self, docs: list[Document], units: _Units, softs: list[tuple[int, int, int, list[int]]]
+                     ) -> _Units:
+        """`units`, one per text, with the texts of each sentence with soft breaks (the sentence, then its
+        pieces: `softs` gives its first text, document, position and bounds) replaced by its units as
+        `_split_soft` makes them."""
+        detected = units.found
+        extra: list[_Detected] = []  # merged pieces, detected on their own (rare)
+        texts: list[np.ndarray] = []  # per unit: the text it stands in the place of (document, block)...
+        rows: list[np.ndarray] = []  # ... and the row of what was detected
+        starts: list[np.ndarray] = []
+        ends: list[np.ndarray] = []
+        done = 0
+        for first, d, position, bounds in softs:
+            known = {key: first + k for k, key in enumerate(_ranges(bounds))}
+            split = self._split_soft(docs[d], position, bounds, known, detected, extra)
+            plain = np.arange(done, first)
+            texts += [plain, np.full(len(split), first)]
+            rows += [plain, np.array([row for _, _, row in split])]
+            starts += [units.start[done:first], np.array([start for start, _, _ in split])]
+            ends += [units.end[done:first], np.array([end for _, end, _ in split])]
+            done = first + len(known)
+        plain = np.arange(done, len(units.start))
+        text, row = np.concatenate([*texts, plain]), np.concatenate([*rows, plain])
+        every = _concatenate([detected, *extra])
+        return _Units(units.doc[text], units.position[text], units.block[text],
+                      np.concatenate([*starts, units.start[done:]]), np.concatenate([*ends, units.end[done:]]),
+                      _Detected(every.probs[row], every.outside[row], every.label[row], every.names[row]))
 
     def _split_soft(self, doc: Document, position: int, bounds: list[int], known: dict[tuple[int, int], int],
                     detected: _Detected, extra: list[_Detected]) -> list[tuple[int, int, int]]:
@@ -469,14 +495,6 @@ def _concatenate(parts: list[_Detected]) -> _Detected:
     return _Detected(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("probs", "outside", "label", "names")))
 
 
-def _gather(rows: list[tuple[int, int, int, int, int, int]], detected: _Detected) -> _Units:
-    """The units of `rows` (document, position, block, start, end, row of `detected`) as arrays."""
-    table = np.array(rows, dtype=np.int64).reshape(len(rows), 6)
-    take = table[:, 5]
-    found = _Detected(detected.probs[take], detected.outside[take], detected.label[take], detected.names[take])
-    return _Units(table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4], found)
-
-
 def _contexts(units: _Units, weak: np.ndarray) -> np.ndarray:
     """Per unit, the label of the nearest strongly decided units around it in its document (labels as
     they are before smoothing): both sides when they agree; when they disagree, the side in the same
@@ -503,7 +521,9 @@ def _contexts(units: _Units, weak: np.ndarray) -> np.ndarray:
 
 def _segments(docs: list[Document], units: _Units, labels: np.ndarray, names: tuple[str, ...]) -> None:
     """Each block's segments: its consecutive units of one label merged (units come in block order);
-    confidence is the character-weighted probability, accumulated unit by unit in Python floats."""
+    confidence is the character-weighted probability, accumulated unit by unit as a running mean. The
+    running means of all segments advance together, one unit a step: numpy's float64 arithmetic is
+    Python's, so each segment gets the floats that adding its units one by one gives."""
     for doc in docs:
         for block in doc.blocks:
             block.segments = []
@@ -516,17 +536,23 @@ def _segments(docs: list[Document], units: _Units, labels: np.ndarray, names: tu
                      np.where(labels >= 0, found.probs[rows, np.where(labels >= 0, labels, 0)], 0.0))
     new = np.ones(n, dtype=bool)
     new[1:] = (units.block[1:] != units.block[:-1]) | (labels[1:] != labels[:-1])
-    bounds = np.flatnonzero(new).tolist() + [n]
-    starts, ends, sizes = units.start.tolist(), units.end.tolist(), (units.end - units.start).tolist()
-    prob, doc, position, label = probs.tolist(), units.doc.tolist(), units.position.tolist(), labels.tolist()
-    for a, b in pairwise(bounds):
-        confidence, weight = prob[a], sizes[a]
-        for i in range(a + 1, b):
-            size = sizes[i]
-            confidence = (confidence * weight + prob[i] * size) / (weight + size)
-            weight += size
-        docs[doc[a]].blocks[position[a]].segments.append(
-            Segment(start=starts[a], end=ends[b - 1], lang=names[label[a]], confidence=round(confidence, 4)))
+    first = np.flatnonzero(new)
+    last = np.append(first[1:], n) - 1
+    sizes = units.end - units.start
+    confidence, weight = probs[first], sizes[first]
+    longer = np.flatnonzero(last > first)  # the segments still taking units, by the first unit they take next
+    step = 1
+    while len(longer):
+        i = first[longer] + step
+        size = sizes[i]
+        confidence[longer] = (confidence[longer] * weight[longer] + probs[i] * size) / (weight[longer] + size)
+        weight[longer] += size
+        longer = longer[last[longer] > i]
+        step += 1
+    doc, position, label = units.doc[first].tolist(), units.position[first].tolist(), labels[first].tolist()
+    for d, p, code, start, end, value in zip(doc, position, label, units.start[first].tolist(),
+                                             units.end[last].tolist(), confidence.tolist(), strict=True):
+        docs[d].blocks[p].segments.append(Segment(start=start, end=end, lang=names[code], confidence=round(value, 4)))
 
 
 def _summarise(block: Block) -> None:
