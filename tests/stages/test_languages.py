@@ -241,6 +241,23 @@ def test_the_coarse_bound_spares_only_texts_the_groups_bound_rules_out(other_sha
     assert list(need) == list(alone) and 0 < need.sum() < n
 
 
+def test_sums_from_the_products_of_single_ngrams_are_the_same_floats() -> None:
+    """`_sums` with `table_once` (values of n-grams seen once, multiplied in advance) gives the very floats
+    of multiplying every value by its weight, repeated n-grams included (counts of 2 and far more)."""
+    from stages.langid_batch import _automaton, _encode, _scorer, _sums, _weights
+
+    scorer = _scorer(("fr", "de", "en"))
+    texts = [*_NEIGHBOURS, "la la la la la la la", "de " * 300]
+    encoded = [_encode(t) for t in texts]
+    text, feature, counts = _automaton().found(encoded)
+    assert counts.max() > 255 and (counts == 1).any()
+    for kept in (counts, np.minimum(counts, 9)):  # the weights as computed, and from the table of small counts
+        weights = _weights(kept)
+        plain = _sums(scorer.table, scorer.priors, text, feature, weights, len(texts))
+        once = _sums(scorer.table, scorer.priors, text, feature, weights, len(texts), scorer.table_once)
+        assert plain.tobytes() == once.tobytes()
+
+
 def _reference_main_language(blocks: list[Block], flags: list[list[bool]]) -> str | None:
     """`_main_language` by its definition: most characters of prose (of all text when none is prose)."""
     from collections import Counter
