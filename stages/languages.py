@@ -251,13 +251,14 @@ class Languages(Stage[LanguagesConfig]):
         done = 0
         for first, d, position, bounds in softs:
             known = {key: first + k for k, key in enumerate(_ranges(bounds))}
+            after = first + len(known)  # `_split_soft` adds the merges it detects to `known`
             split = self._split_soft(docs[d], position, bounds, known, detected, extra)
             plain = np.arange(done, first)
             texts += [plain, np.full(len(split), first)]
             rows += [plain, np.array([row for _, _, row in split])]
             starts += [units.start[done:first], np.array([start for start, _, _ in split])]
             ends += [units.end[done:first], np.array([end for _, end, _ in split])]
-            done = first + len(known)
+            done = after
         plain = np.arange(done, len(units.start))
         text, row = np.concatenate([*texts, plain]), np.concatenate([*rows, plain])
         every = _concatenate([detected, *extra])

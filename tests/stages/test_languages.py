@@ -358,13 +358,14 @@ def test_an_uncertain_sentence_between_disagreeing_blocks_takes_the_language_wit
 def test_a_sentence_is_cut_at_soft_breaks_where_the_language_changes_among_plain_sentences() -> None:
     """A point before a lower-case word splits a sentence when the language changes there on strong
     evidence both ways; pieces of one language merge first (the first two French pieces of the second
-    block, detected together); the units of the blocks around keep their places."""
+    block, detected together); the units of the blocks around keep their places (the third block's two
+    sentences, after the merge, are its own)."""
     texts = ["Le maire a inauguré la nouvelle bibliothèque samedi matin devant les habitants du quartier. die "
              "Regierung hat am Montag ein neues Gesetz für die Wirtschaft vorgestellt. le conseil municipal a voté "
              "le budget de la ville pour l'année prochaine.",
              "Le maire a inauguré la nouvelle bibliothèque samedi matin. les habitants du quartier étaient très "
              "nombreux ce jour-là. die Regierung hat am Montag ein neues Gesetz für die Wirtschaft vorgestellt.",
-             "Le maire a inauguré la nouvelle bibliothèque samedi matin. ok.",
+             "Le maire a inauguré la nouvelle bibliothèque samedi matin. Les habitants du quartier étaient là.",
              "Le maire a inauguré la nouvelle bibliothèque samedi matin devant les habitants. the mayor opened the "
              "new library on Saturday morning in front of the residents."]
     stage = Languages(LanguagesConfig())
@@ -374,6 +375,6 @@ def test_a_sentence_is_cut_at_soft_breaks_where_the_language_changes_among_plain
     assert [[(s.start, s.end, s.lang, s.action) for s in b.segments] for b in doc.blocks] == [
         [(0, 91, "fr", "keep"), (92, 168, "de", "translate"), (169, 242, "fr", "keep")],
         [(0, 118, "fr", "keep"), (119, 195, "de", "translate")],
-        [(0, 62, "fr", "keep")],
+        [(0, 96, "fr", "keep")],
         [(0, 79, "fr", "keep"), (80, 159, "en", "translate")]]
     assert stage.counters["soft-split"] == 4
