@@ -38,7 +38,8 @@ ENTRY_POINT_GROUP = "tamis.detectors"
 
 class Guess(NamedTuple):
     """`probs`: language → probability within the language set. `outside`: the unrestricted probability
-    of all languages outside the set. A named tuple: a batch makes one per sentence."""
+    of all languages outside the set. A named tuple, cheap to make: `Guesses` makes one for each text asked
+    about."""
 
     probs: dict[str, float]
     outside: float = 0.0
@@ -52,24 +53,15 @@ class Guess(NamedTuple):
         """Evidence for `lang` over `against`, in nats, floored so that a zero probability stays finite."""
         return math.log(max(self.probs.get(lang, 0.0), _FLOOR) / max(self.probs.get(against, 0.0), _FLOOR))
 
-    def beats_all(self, lang: str, nats: float) -> bool:
-        """`log_odds(lang, rival) >= nats` for every other language of the set, in one pass: this runs on
-        every sentence (a loop: a generator in `all` costs more than the test)."""
-        own = max(self.probs.get(lang, 0.0), _FLOOR)
-        for rival, p in self.probs.items():  # noqa: SIM110
-            if rival != lang and math.log(own / max(p, _FLOOR)) < nats:
-                return False
-        return True
-
 
 _FLOOR = 1e-9  # the probability a zero counts as in `log_odds`
 
 
 def rows_beat_all(probs: np.ndarray, label: np.ndarray, nats: float) -> np.ndarray:
-    """Per row of `probs` (one column per language of the set), `Guess.beats_all(language, nats)` for the
-    language whose column is the row's `label` (False where the label is negative, no language), with the
-    same floats: numpy's quotients are Python's, and where numpy's logarithm lies too close to `nats` for
-    its last bit not to matter, `math.log` decides, as `Guess.log_odds` does."""
+    """Per row of `probs` (one column per language of the set), whether the language whose column is the
+    row's `label` beats every other language of the set by `nats`, as `Guess.log_odds` measures it (False
+    where the label is negative, no language). The same floats: numpy's quotients are Python's, and where
+    numpy's logarithm lies too close to `nats` for its last bit not to matter, `math.log` decides."""
     inside = label >= 0
     rows = np.arange(len(label))
     own = np.maximum(probs[rows, np.where(inside, label, 0)], _FLOOR)

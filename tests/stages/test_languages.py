@@ -331,12 +331,14 @@ def test_the_table_holds_the_guesses_of_detect(name: str) -> None:
 @given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.integers(-2, 2)), max_size=20),
        st.sampled_from([2.0, 0.5, math.log(2.0), math.log(7.0)]))
 def test_rows_beat_all_as_each_guess_does(rows: list[tuple[float, float, float, int]], nats: float) -> None:
-    """The array test gives `Guess.beats_all` row by row, at quotients whose logarithm is `nats` itself too
+    """The array test gives what `Guess.log_odds` says row by row, at quotients whose logarithm is `nats` too
     (a probability twice or seven times another's), and False for a negative label (no language)."""
     rows += [(0.5, 0.25, 0.25, 0), (0.7, 0.1, 0.2, 0), (0.0, 0.0, 0.0, 1)]
     probs = np.array([r[:3] for r in rows]).reshape(len(rows), 3)
     label = np.array([r[3] for r in rows], dtype=np.int64)
-    expected = [r[3] >= 0 and Guess(dict(zip("abc", r[:3], strict=True))).beats_all("abc"[r[3]], nats) for r in rows]
+    guesses = [Guess(dict(zip("abc", r[:3], strict=True))) for r in rows]
+    expected = [r[3] >= 0 and all(g.log_odds("abc"[r[3]], rival) >= nats for rival in "abc" if rival != "abc"[r[3]])
+                for g, r in zip(guesses, rows, strict=True)]
     assert rows_beat_all(probs, label, nats).tolist() == expected
 
 
