@@ -135,14 +135,14 @@ def record_calls(cfg: PipelineConfig, inputs: list[str]) -> list[Call]:
         patched.append((module, attribute, getattr(module, attribute)))
         setattr(module, attribute, recording(getattr(module, attribute)))
     identifier = langid_batch._py3langid_model()  # noqa: SLF001 - the unrestricted py3langid model
-    guesses = langid_batch.Py3langid.guesses
+    table = langid_batch.Py3langid.table
 
     def recording_detect(self: Any, texts: Any, other_share: float = 0.0) -> Any:
         calls.append((_rank_each, (identifier, list(texts)), {}))
-        return guesses(self, texts, other_share)
+        return table(self, texts, other_share)
 
-    patched.append((langid_batch.Py3langid, "guesses", guesses))
-    langid_batch.Py3langid.guesses = recording_detect  # type: ignore[method-assign]
+    patched.append((langid_batch.Py3langid, "table", table))
+    langid_batch.Py3langid.table = recording_detect  # type: ignore[method-assign]
     try:
         runner.run(cfg, inputs)
     finally:

@@ -1,10 +1,12 @@
 """Language detectors behind one small interface, for the `languages` stage, and their registry.
 
-A detector is built for a language set and answers `detect(text)` (or `detect_many(texts)`, or
-`guesses(texts)` as they are read) with a `Guess`: a probability for each language of the set (summing
-to 1, as if the detector knew only those) and the probability mass the unrestricted detector gives to
-languages outside the set, which is how `other` is recognised. Models ship inside the packages; nothing
-is downloaded. Each detector is deterministic: langdetect's sampling is seeded.
+A detector is built for a language set and answers `detect(text)` (or `detect_many(texts)`) with a
+`Guess`: a probability for each language of the set (summing to 1, as if the detector knew only those) and
+the probability mass the unrestricted detector gives to languages outside the set, which is how `other` is
+recognised. `table(texts)` gives a batch's guesses as arrays (`Guesses`), which is how `languages` reads
+them: it decides most sentences with numpy, and makes a `Guess` only for the few that need one. Models
+ship inside the packages; nothing is downloaded. Each detector is deterministic: langdetect's sampling is
+seeded.
 
 - `py3langid`: naive Bayes over byte n-grams (97 languages), probabilities tempered by the text length as
   py3langid's `norm_probs` does; scored a batch at a time with numpy (`stages.langid_batch`), the
@@ -22,7 +24,10 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, NamedTuple
+
+import numpy as np
 
 from pipeline import registry
 from pipeline.errors import SetupError
@@ -33,7 +38,8 @@ ENTRY_POINT_GROUP = "tamis.detectors"
 
 class Guess(NamedTuple):
     """`probs`: language → probability within the language set. `outside`: the unrestricted probability
-    of all languages outside the set. A named tuple: a batch makes one per sentence."""
+    of all languages outside the set. A named tuple, cheap to make: `Guesses` makes one for each text asked
+    about."""
 
     probs: dict[str, float]
     outside: float = 0.0
@@ -47,17 +53,53 @@ class Guess(NamedTuple):
         """Evidence for `lang` over `against`, in nats, floored so that a zero probability stays finite."""
         return math.log(max(self.probs.get(lang, 0.0), _FLOOR) / max(self.probs.get(against, 0.0), _FLOOR))
 
-    def beats_all(self, lang: str, nats: float) -> bool:
-        """`log_odds(lang, rival) >= nats` for every other language of the set, in one pass: this runs on
-        every sentence (a loop: a generator in `all` costs more than the test)."""
-        own = max(self.probs.get(lang, 0.0), _FLOOR)
-        for rival, p in self.probs.items():  # noqa: SIM110
-            if rival != lang and math.log(own / max(p, _FLOOR)) < nats:
-                return False
-        return True
-
 
 _FLOOR = 1e-9  # the probability a zero counts as in `log_odds`
+
+
+def rows_beat_all(probs: np.ndarray, label: np.ndarray, nats: float) -> np.ndarray:
+    """Per row of `probs` (one column per language of the set), whether the language whose column is the
+    row's `label` beats every other language of the set by `nats`, as `Guess.log_odds` measures it (False
+    where the label is negative, no language). The same floats: numpy's quotients are Python's, and where
+    numpy's logarithm lies too close to `nats` for its last bit not to matter, `math.log` decides."""
+    inside = label >= 0
+    rows = np.arange(len(label))
+    own = np.maximum(probs[rows, np.where(inside, label, 0)], _FLOOR)
+    quotient = own[:, None] / np.maximum(probs, _FLOOR)
+    odds = np.log(quotient)
+    close = np.abs(odds - nats) < 1e-9
+    for i, j in zip(*np.nonzero(close), strict=True):
+        odds[i, j] = math.log(float(quotient[i, j]))
+    short = odds < nats
+    short[rows, np.where(inside, label, 0)] = False  # no language is its own rival
+    result: np.ndarray = inside & ~short.any(axis=1)
+    return result
+
+
+@dataclass(frozen=True)
+class Guesses:
+    """The guesses of a batch as arrays: row `i` of `probs` (one column per language of the set, in its
+    order) and `outside[i]` are text `i`'s `Guess`, the very same floats."""
+
+    languages: tuple[str, ...]
+    probs: np.ndarray  # (texts, languages), float64
+    outside: np.ndarray  # (texts,), float64
+
+    @classmethod
+    def of(cls, languages: tuple[str, ...], guesses: Sequence[Guess]) -> Guesses:
+        probs = np.array([[g.probs.get(lang, 0.0) for lang in languages] for g in guesses], dtype=np.float64)
+        return cls(languages, probs.reshape(len(guesses), len(languages)),
+                   np.array([g.outside for g in guesses], dtype=np.float64))
+
+    def __len__(self) -> int:
+        return len(self.outside)
+
+    def __getitem__(self, i: int) -> Guess:
+        return Guess(dict(zip(self.languages, self.probs[i].tolist(), strict=True)), float(self.outside[i]))
+
+    def __iter__(self) -> Iterator[Guess]:
+        for row, outside in zip(self.probs.tolist(), self.outside.tolist(), strict=True):
+            yield Guess(dict(zip(self.languages, row, strict=True)), outside)
 
 
 class Detector(ABC):
@@ -78,11 +120,10 @@ class Detector(ABC):
         it the unrestricted model (the caller only asks whether the mass reaches `other_share`)."""
         return [self.detect(text) for text in texts]
 
-    def guesses(self, texts: Sequence[str], other_share: float = 0.0) -> Iterator[Guess]:
-        """`detect_many`'s guesses, made as they are read where the detector can: a stage that reads a
-        large batch's guesses one document at a time then holds only that document's, which spares the
-        garbage collector's full passes the objects of a whole batch made at once."""
-        return iter(self.detect_many(texts, other_share))
+    def table(self, texts: Sequence[str], other_share: float = 0.0) -> Guesses:
+        """`detect_many`'s guesses as arrays. A detector that computes them as arrays overrides it, and a
+        batch then makes no Python object per text."""
+        return Guesses.of(self.languages, self.detect_many(texts, other_share))
 
     def _guess(self, scores: dict[str, float]) -> Guess:
         """Restrict an unrestricted distribution `scores` (summing to about 1) to the language set."""

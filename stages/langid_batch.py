@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import SetupError
-from stages.detectors import Detector, Guess
+from stages.detectors import Detector, Guess, Guesses
 
 
 class Py3langid(Detector):
@@ -51,17 +51,18 @@ class Py3langid(Detector):
         return self.detect_many([text])[0]
 
     def detect_many(self, texts: Sequence[str], other_share: float = 0.0) -> list[Guess]:
-        return list(self.guesses(texts, other_share))
+        return list(self.table(texts, other_share))
 
-    def guesses(self, texts: Sequence[str], other_share: float = 0.0) -> Iterator[Guess]:
+    def table(self, texts: Sequence[str], other_share: float = 0.0) -> Guesses:
         encoded = [_encode(text) for text in texts]
         found = self._automaton.found(encoded)
         temperature = np.sqrt(np.maximum([len(e) for e in encoded], 1))
         probs, outside = self._scorer.score(found, len(texts), temperature, other_share)
-        flat, languages = self.flat(), self.languages
-        rows = zip(*probs.T.tolist(), strict=True)  # by column: a few lists, not one per text
-        return (Guess(dict(zip(languages, row, strict=True)), out) if any(map(str.isalpha, text)) else flat
-                for text, row, out in zip(texts, rows, outside.tolist(), strict=True))
+        letters = np.fromiter((any(map(str.isalpha, text)) for text in texts), dtype=bool, count=len(texts))
+        if not letters.all():  # no letters: the flat guess
+            probs[~letters] = 1.0 / len(self.languages)
+            outside[~letters] = 0.0
+        return Guesses(self.languages, probs, outside)
 
 
 def warm(languages: tuple[str, ...]) -> tuple[_Automaton, _Scorer]:
@@ -229,6 +230,7 @@ class _Scorer:
     log_sizes: np.ndarray  # log of each group's number of languages
     full_table: np.ndarray  # the model's columns, float16
     full_priors: np.ndarray
+    table_once: np.ndarray  # `table` times the weight of an n-gram seen once, in float32: most n-grams' products
 
     def score(self, found: tuple[np.ndarray, np.ndarray, np.ndarray], n: int, temperature: np.ndarray,
               other_share: float) -> tuple[np.ndarray, np.ndarray]:
@@ -236,7 +238,7 @@ class _Scorer:
         reach `other_share` (else 0.0)."""
         text, feature, counts = found
         weights = _weights(counts)
-        scaled = _sums(self.table, self.priors, text, feature, weights, n) / temperature[:, None]
+        scaled = _sums(self.table, self.priors, text, feature, weights, n, self.table_once) / temperature[:, None]
         k = len(self.fold)
         log_inside = _logsumexp(scaled[:, :k])
         probs = np.exp(scaled[:, :k] - log_inside[:, None]) @ self.fold
@@ -296,17 +298,24 @@ def _weights(counts: np.ndarray) -> np.ndarray:
 
 
 def _sums(table: np.ndarray, priors: np.ndarray, text: np.ndarray, feature: np.ndarray, weights: np.ndarray,
-          n: int) -> np.ndarray:
+          n: int, once: np.ndarray | None = None) -> np.ndarray:
     """Naive Bayes scores per text (rows) and column (of `table`, stored by column): weighted n-gram values
     plus the prior; a text without n-grams scores 0 everywhere, as in py3langid. Each text's sum is
     numpy's (pairwise) float32 sum of its own values, whatever the other texts and columns and the layout:
-    a column or a text scored apart gets the very same number."""
+    a column or a text scored apart gets the very same number. `once`, when given, is `table` times the
+    weight of a single occurrence, in float32 (the same products, one multiplication each): the values
+    of most n-grams are then gathered ready, and only the few repeated ones are multiplied here."""
     out = np.zeros((n, table.shape[0]))
     if not len(text):
         return out
     starts = np.flatnonzero(np.diff(text, prepend=-1))
-    values = np.take(table, feature, axis=1).astype(np.float32, copy=False)
-    values *= weights
+    if once is None:
+        values = np.take(table, feature, axis=1).astype(np.float32, copy=False)
+        values *= weights
+    else:
+        values = np.take(once, feature, axis=1)
+        repeated = np.flatnonzero(weights != _SMALL_COUNTS[1])
+        values[:, repeated] = np.take(table, feature[repeated], axis=1) * weights[repeated]
     out[text[starts]] = np.add.reduceat(values, starts, axis=1).T + priors
     return out
 
@@ -321,7 +330,7 @@ def _logsumexp(x: np.ndarray) -> np.ndarray:
 def _scorer(languages: tuple[str, ...]) -> _Scorer:
     arrays = _cached(f"scorer-{'-'.join(languages)}-groups{_GROUPS}-features{_GROUPING_FEATURES}-coarse{_COARSE}",
                      lambda: _scorer_arrays(languages))
-    return _Scorer(**arrays)
+    return _Scorer(**arrays, table_once=arrays["table"] * _SMALL_COUNTS[1])
 
 
 def _scorer_arrays(languages: tuple[str, ...]) -> dict[str, np.ndarray]:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import pairwise
@@ -52,24 +52,26 @@ import numpy as np
 from pipeline.document import Block, Change, Document, Removal, Segment, SegmentAction
 from pipeline.stage import Stage
 from pipeline.types import Fraction, LangCode, NonNegativeInt, PositiveFloat, PositiveInt
-from stages.detectors import DETECTORS, Detector, DetectorName, Guess
+from stages.detectors import DETECTORS, Detector, DetectorName, Guess, rows_beat_all
 from stages.sentences import Span, sentences_with_breaks
 from stages.text import is_prose, unspaced_share, unspaced_words
 from stages.transdup import Sentences, stands_out, translation_evidence
 
 UNCERTAIN = "uncertain"
 OTHER = "other"
-_WORD_START = re.compile(r"(?<!\w)\w")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _WORD_CHAR = re.compile(r"\w")
 # A sentence whose unrestricted detector puts this much probability outside the set joins text outside
 # the set around it, whatever the restricted detector says.
 OUTSIDE_DOUBT = 0.5
+# Label codes in the decision arrays: a language of the set is its index in `languages`; these are the others
+# (negative, so that `Languages._labels[code]` names every code).
+_OTHER, _UNCERTAIN, _NONE = -1, -2, -3
 
 
-# What `_unit` counts in a piece of text: its words (word starts), capitalised words and letters, and
-# whether it has characters of a script written without spaces. Plain tuples: there is one per sentence.
-_Shape = tuple[int, int, int, bool]
+# What `_shapes` counts in each text of a batch: its words (word starts), capitalised words and letters,
+# and whether it has characters of a script written without spaces. Arrays, one entry per text.
+_Shapes = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,17 +112,30 @@ class LanguagesConfig:
             raise ValueError(f"policy: {', '.join(unknown)} not in languages {list(self.languages)} nor 'other'")
 
 
-@dataclass(slots=True)
-class _Unit:
-    """A sentence (or a piece of one) of a block, with its detection and its decided language."""
+@dataclass(frozen=True)
+class _Detected:
+    """The texts of a batch that went to the detector, as arrays (row = text): each one's guess and what it
+    says of a sentence that is that text: `label`, a language of the set by its index, `other` (`_OTHER`)
+    or `uncertain` (`_UNCERTAIN`), and `names` (mostly capitalised words)."""
 
-    block: int
-    start: int
-    end: int
-    guess: Guess
-    lang: str
-    weak: bool
-    names: bool = False
+    probs: np.ndarray
+    outside: np.ndarray
+    label: np.ndarray
+    names: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Units:
+    """The units of a batch (sentences, or pieces of one) in document, block and text order, as arrays:
+    the decision path reads whole arrays, and Python objects are made only for the units a decision
+    really needs (a soft split, a context that disagrees)."""
+
+    doc: np.ndarray  # the document's index in the batch
+    position: np.ndarray  # the block's position in its document
+    block: np.ndarray  # the block's index among all the batch's blocks
+    start: np.ndarray
+    end: np.ndarray
+    found: _Detected  # the unit's row of what the detector found
 
 
 class Languages(Stage[LanguagesConfig]):
@@ -131,6 +146,8 @@ class Languages(Stage[LanguagesConfig]):
     def __init__(self, config: LanguagesConfig) -> None:
         super().__init__(config)
         self._detector: Detector | None = None
+        self._labels = (*config.languages, UNCERTAIN, OTHER)  # a label's name by its code
+        self._codes = {name: code for code, name in enumerate(config.languages)} | {OTHER: _OTHER}
 
     def setup(self) -> None:
         if self._detector is None:
@@ -146,34 +163,41 @@ class Languages(Stage[LanguagesConfig]):
         todo = [doc for doc in docs if not _segmented(doc)]
         plans = [_plan(doc) for doc in todo]
         texts: list[str] = []
-        for doc, plan in zip(todo, plans, strict=True):
+        spans: list[Span] = []  # each text's place in its block
+        blocks: list[tuple[int, int, int]] = []  # per block of the batch: document, position, texts
+        softs: list[tuple[int, int, int, list[int]]] = []  # sentences with soft breaks: first text, where, bounds
+        for d, (doc, plan) in enumerate(zip(todo, plans, strict=True)):
             for position, sentences in plan:
                 text = doc.blocks[position].text
+                before = len(texts)
                 for span, breaks in sentences:
-                    if breaks:
-                        texts.extend(text[a:b] for a, b in _ranges([span.start, *breaks, span.end]))
-                    else:
+                    if not breaks:  # most sentences: one unit, the text detected
                         texts.append(text[span.start : span.end])
-        guesses = zip(self._detector.guesses(texts, self.config.other_share), _shapes(texts), strict=True)
-        for doc, plan in zip(todo, plans, strict=True):
-            units: list[_Unit] = []
-            for position, sentences in plan:
-                for span, breaks in sentences:
-                    if not breaks:  # most sentences: one unit
-                        units.append(self._unit(doc, position, span.start, span.end, next(guesses)))
+                        spans.append(span)
                     else:
                         bounds = [span.start, *breaks, span.end]
-                        known = {key: next(guesses) for key in _ranges(bounds)}
-                        units.extend(self._split_soft(doc, position, bounds, known))
-            self._decide(doc, units)
+                        softs.append((len(texts), d, position, bounds))
+                        for start, end in _ranges(bounds):
+                            texts.append(text[start:end])
+                            spans.append(Span(start, end))
+                blocks.append((d, position, len(texts) - before))
+        detected = self._detect(texts)
+        where = np.array(blocks, dtype=np.int64).reshape(len(blocks), 3)
+        block = np.repeat(np.arange(len(blocks)), where[:, 2])
+        units = _Units(where[block, 0], where[block, 1], block, np.array([s.start for s in spans], dtype=np.int64),
+                       np.array([s.end for s in spans], dtype=np.int64), detected)
+        if softs:
+            units = self._split_softs(todo, units, softs)
+        labels = self._smooth(todo, units)
+        _segments(todo, units, labels, self._labels)
+        for doc in todo:
+            self._decide(doc)
         if self.config.duplicates:
             self._mark_duplicates([(doc, plan) for doc, plan in zip(todo, plans, strict=True) if doc.lang is not None])
         return docs
 
-    def _decide(self, doc: Document, units: list[_Unit]) -> None:
-        """Smooth the units, merge them into segments and set the languages and actions."""
-        self._smooth(doc, units)
-        _segments(doc.blocks, units)
+    def _decide(self, doc: Document) -> None:
+        """Set the languages of the segmented document and the actions of its segments."""
         # Code, commands, URLs and references are no prose: kept as they are, and no vote for the language.
         prose = _Prose(doc.blocks)
         doc.lang = _main_language(doc.blocks, prose)
@@ -195,95 +219,151 @@ class Languages(Stage[LanguagesConfig]):
         for lang, count in tally.items():
             self.counters[f"segment:{lang}"] += count
 
-    def _unit(self, doc: Document, position: int, start: int, end: int, found: tuple[Guess, _Shape]) -> _Unit:
-        guess, (words, capitals, letters, unspaced) = found
-        # Scripts without spaces count by characters.
-        counted = words + unspaced_words(doc.blocks[position].text[start:end]) if unspaced else words
-        if counted < self.config.min_words or letters < self.config.min_letters:
-            return _Unit(position, start, end, guess, UNCERTAIN, weak=True)
-        if guess.outside >= self.config.other_share and counted >= self.config.other_words:
-            return _Unit(position, start, end, guess, OTHER, weak=False)
-        # A line of mostly capitalised words (a byline, a list of names) says little about its language.
-        return _Unit(position, start, end, guess, guess.lang, weak=False, names=capitals * 2 > words)
+    def _detect(self, texts: list[str]) -> _Detected:
+        """The detector's guesses for `texts` and what they say of a sentence: `uncertain` with fewer than
+        `min_words` words (scripts without spaces count by characters) or `min_letters` letters; `other`
+        when the unrestricted detector puts `other_share` outside the set and there are `other_words`
+        words; else the most likely language of the set (ties to the set's order), name-heavy when most
+        words are capitalised (a byline, a list of names says little about its language)."""
+        assert self._detector is not None
+        found = self._detector.table(texts, self.config.other_share)
+        words, capitals, letters, unspaced = _shapes(texts)
+        counted = words.copy()
+        for i in np.flatnonzero(unspaced).tolist():
+            counted[i] += unspaced_words(texts[i])
+        uncertain = (counted < self.config.min_words) | (letters < self.config.min_letters)
+        other = ~uncertain & (found.outside >= self.config.other_share) & (counted >= self.config.other_words)
+        top = found.probs.argmax(axis=1) if len(texts) else np.zeros(0, dtype=np.intp)
+        label = np.where(uncertain, _UNCERTAIN, np.where(other, _OTHER, top))
+        return _Detected(found.probs, found.outside, label, ~uncertain & ~other & (capitals * 2 > words))
 
-    def _split_soft(self, doc: Document, position: int, bounds: list[int],
-                    known: dict[tuple[int, int], tuple[Guess, _Shape]]) -> list[_Unit]:
+    def _split_softs(self, docs: list[Document], units: _Units, softs: list[tuple[int, int, int, list[int]]]
+                     ) -> _Units:
+        """`units`, one per text, with the texts of each sentence with soft breaks (the sentence, then its
+        pieces: `softs` gives its first text, document, position and bounds) replaced by its units as
+        `_split_soft` makes them."""
+        detected = units.found
+        extra: list[_Detected] = []  # merged pieces, detected on their own (rare)
+        texts: list[np.ndarray] = []  # per unit: the text it stands in the place of (document, block)...
+        rows: list[np.ndarray] = []  # ... and the row of what was detected
+        starts: list[np.ndarray] = []
+        ends: list[np.ndarray] = []
+        done = 0
+        for first, d, position, bounds in softs:
+            known = {key: first + k for k, key in enumerate(_ranges(bounds))}
+            after = first + len(known)  # `_split_soft` adds the merges it detects to `known`
+            split = self._split_soft(docs[d], position, bounds, known, detected, extra)
+            plain = np.arange(done, first)
+            texts += [plain, np.full(len(split), first)]
+            rows += [plain, np.array([row for _, _, row in split])]
+            starts += [units.start[done:first], np.array([start for start, _, _ in split])]
+            ends += [units.end[done:first], np.array([end for _, end, _ in split])]
+            done = after
+        plain = np.arange(done, len(units.start))
+        text, row = np.concatenate([*texts, plain]), np.concatenate([*rows, plain])
+        every = _concatenate([detected, *extra])
+        return _Units(units.doc[text], units.position[text], units.block[text],
+                      np.concatenate([*starts, units.start[done:]]), np.concatenate([*ends, units.end[done:]]),
+                      _Detected(every.probs[row], every.outside[row], every.label[row], every.names[row]))
+
+    def _split_soft(self, doc: Document, position: int, bounds: list[int], known: dict[tuple[int, int], int],
+                    detected: _Detected, extra: list[_Detected]) -> list[tuple[int, int, int]]:
         """The sentence `bounds[0]:bounds[-1]` as one unit, or cut at its soft breaks (`bounds[1:-1]`)
-        where the language changes on strong evidence. `known` holds the detections of `_ranges(bounds)`;
-        a merge of pieces that is none of them is detected on its own (rare) and added to it."""
+        where the language changes on strong evidence, as (start, end, row of what was detected). `known`
+        holds the rows of `_ranges(bounds)` in `detected`; a merge of pieces that is none of them is
+        detected on its own (rare), added to `extra` and to `known` (its rows follow `detected`'s)."""
         text = doc.blocks[position].text
 
-        def unit(start: int, end: int) -> _Unit:
-            found = known.get((start, end))
-            if found is None:
-                assert self._detector is not None
-                piece = text[start:end]
-                found = known[start, end] = (self._detector.detect(piece), _shape(piece))
-            return self._unit(doc, position, start, end, found)
+        def unit(start: int, end: int) -> tuple[int, int, int]:
+            row = known.get((start, end))
+            if row is None:
+                extra.append(self._detect([text[start:end]]))
+                row = known[start, end] = len(detected.label) + len(extra) - 1
+            return start, end, row
+
+        def row(i: int) -> tuple[_Detected, int]:
+            return (detected, i) if i < len(detected.label) else (extra[i - len(detected.label)], 0)
 
         whole = unit(bounds[0], bounds[-1])
         pieces = [unit(a, b) for a, b in pairwise(bounds)]
-        pieces = [replace(p, start=p.start + len(text[p.start:p.end]) - len(text[p.start:p.end].lstrip()))
-                  for p in pieces]
+        pieces = [(start + len(text[start:end]) - len(text[start:end].lstrip()), end, i) for start, end, i in pieces]
         merged = [pieces[0]]
         for piece in pieces[1:]:
             last = merged[-1]
-            if self._differs(last, piece) and self._differs(piece, last):
+            if self._differs(*row(last[2]), *row(piece[2])) and self._differs(*row(piece[2]), *row(last[2])):
                 merged.append(piece)
             else:
-                merged[-1] = unit(last.start, piece.end)
+                merged[-1] = unit(last[0], piece[1])
         if len(merged) > 1:
             self.counters["soft-split"] += len(merged) - 1
             return merged
         return [whole]
 
-    def _differs(self, unit: _Unit, against: _Unit) -> bool:
-        """`unit` is confidently in another language than `against`."""
-        if unit.lang in (UNCERTAIN, OTHER) or against.lang in (UNCERTAIN, OTHER) or unit.lang == against.lang:
+    def _differs(self, found: _Detected, i: int, against: _Detected, j: int) -> bool:
+        """Text `i` of `found` is confidently in another language than text `j` of `against`."""
+        lang, other = int(found.label[i]), int(against.label[j])
+        if lang < 0 or other < 0 or lang == other:
             return False
-        return unit.guess.log_odds(unit.lang, against.lang) >= self.config.strong_evidence
+        return self._guess(found, i).log_odds(self._labels[lang], self._labels[other]) >= self.config.strong_evidence
 
-    def _smooth(self, doc: Document, units: list[_Unit]) -> None:
-        """Give weakly decided sentences the language of their context. Decisions use the labels before
-        smoothing, so the outcome does not depend on the order in which sentences are visited."""
+    def _guess(self, found: _Detected, i: int) -> Guess:
+        return Guess(dict(zip(self.config.languages, found.probs[i].tolist(), strict=True)), float(found.outside[i]))
+
+    def _smooth(self, docs: list[Document], units: _Units) -> np.ndarray:
+        """The labels of `units` once weakly decided sentences have the language of their context
+        (`_contexts`). A sentence is weak when it is uncertain, name-heavy, or its language of the set does
+        not beat the others by `strong_evidence`. Decisions use the labels before smoothing, so the outcome
+        does not depend on the order in which sentences are visited: the contexts are found for the whole
+        batch at once, and only the units whose context disagrees are looked at one by one."""
+        found = units.found
         nats = self.config.strong_evidence
-        for unit in units:
-            unit.weak = unit.weak or unit.names or (unit.lang != OTHER and not unit.guess.beats_all(unit.lang, nats))
-        decided: Counter[str] = Counter()
-        for unit in units:
-            if not unit.weak:
-                decided[unit.lang] += unit.end - unit.start
-        main = _largest(decided)
-        for unit, context in zip(units, _contexts(units), strict=True):
-            if context == unit.lang:  # most units: their context agrees
-                continue
-            if context is None and (unit.lang == UNCERTAIN or unit.names):
-                context = main
-            if context is None or context == unit.lang or unit.lang == OTHER:
+        strong = rows_beat_all(found.probs, found.label, nats)
+        weak = (found.label == _UNCERTAIN) | found.names | ((found.label >= 0) & ~strong)
+        contexts = _contexts(units, weak)
+        labels: np.ndarray = found.label.copy()
+        mains: dict[int, int] = {}  # per document, its label with most decided text (`_NONE`: none)
+        for i in np.flatnonzero(contexts != found.label).tolist():
+            lang, context = int(found.label[i]), int(contexts[i])
+            d = int(units.doc[i])
+            if context == _NONE and (lang == _UNCERTAIN or found.names[i]):
+                if d not in mains:
+                    mains[d] = self._main_decided(units, weak, d)
+                context = mains[d]
+            if context in (_NONE, lang) or lang == _OTHER:
                 continue
             # Among text outside the set, a sentence joins it unless the set's language is sure of itself:
             # a Spanish line that the restricted detector calls French is not French text to translate.
-            if context == OTHER and not (unit.lang != UNCERTAIN and self._strong(unit)
-                                         and unit.guess.outside < OUTSIDE_DOUBT):
-                self._relabel(doc, unit, OTHER)
+            if context == _OTHER and not (lang != _UNCERTAIN and strong[i] and found.outside[i] < OUTSIDE_DOUBT):
+                self._relabel(docs[d], units, i, context)
+                labels[i] = context
                 continue
-            if context == OTHER:
+            if context == _OTHER:
                 continue
-            if unit.lang != UNCERTAIN and unit.guess.log_odds(unit.lang, context) >= self.config.strong_evidence:
+            if lang != _UNCERTAIN and self._guess(found, i).log_odds(self._labels[lang], self._labels[context]) >= nats:
                 continue
-            self._relabel(doc, unit, context)
+            self._relabel(docs[d], units, i, context)
+            labels[i] = context
+        return labels
 
-    def _relabel(self, doc: Document, unit: _Unit, lang: str) -> None:
+    def _main_decided(self, units: _Units, weak: np.ndarray, d: int) -> int:
+        """The label with most characters of decided (not weak) units in document `d` (`_largest`), or
+        `_NONE` without any."""
+        first, last = np.searchsorted(units.doc, [d, d + 1])
+        sizes: dict[str, int] = {}
+        for i in range(first, last):
+            if not weak[i]:
+                lang = self._labels[units.found.label[i]]
+                sizes[lang] = sizes.get(lang, 0) + int(units.end[i] - units.start[i])
+        main = _largest(sizes)
+        return _NONE if main is None else self._codes[main]
+
+    def _relabel(self, doc: Document, units: _Units, i: int, lang: int) -> None:
         self.counters["smoothed"] += 1
-        block = doc.blocks[unit.block]
-        text = block.text[unit.start : unit.end][:60]
+        block = doc.blocks[units.position[i]]
+        text = block.text[units.start[i] : units.end[i]][:60]
         doc.changes.append(Change(stage=self.name, rule="context", block=block.index,
-                                  detail=f"{unit.lang} → {lang} (neighbours): {text!r}"))
-        unit.lang = lang
-
-    def _strong(self, unit: _Unit) -> bool:
-        """The sentence's language beats every other language of the set by `strong_evidence` nats."""
-        return unit.guess.beats_all(unit.lang, self.config.strong_evidence)
+                                  detail=f"{self._labels[units.found.label[i]]} → {self._labels[lang]} "
+                                         f"(neighbours): {text!r}"))
 
     def _action(self, lang: str, main: str | None) -> SegmentAction:
         if lang in (main, UNCERTAIN):
@@ -380,29 +460,23 @@ class Languages(Stage[LanguagesConfig]):
         return None, [(seg, near, far) for k, (seg, _) in enumerate(edges) if not (k and seg is edges[0][0])]
 
 
-def _shape(text: str) -> _Shape:
-    """`_Shape` of one text, as the patterns find them."""
-    initials = _WORD_START.findall(text)  # one per word
-    return (len(initials), sum(map(str.isupper, initials)), sum(map(len, _LETTERS.findall(text))),
-            unspaced_share(text) > 0)
-
-
 _WORD, _LETTER, _UPPER, _UNSPACED, _KNOWN = 1, 2, 4, 8, 16
 
 
 @cache
 def _character_classes() -> np.ndarray:
-    """Per code point, the classes `_shape` sees in a character, filled in as characters are first met."""
+    """Per code point, the classes `_shapes` sees in a character, filled in as characters are first met."""
     return np.zeros(0x110000, dtype=np.uint8)
 
 
-def _shapes(texts: list[str]) -> Iterator[_Shape]:
-    """`_shape` of every text, counted for all of them at once with numpy: each character's classes are
-    looked up by code point (a character is classified once per process, by the same patterns), a word
-    starts at a word character after a character that is not one, and the sums run per text. Each
-    text's tuple is made as it is read (see `Detector.guesses`)."""
+def _shapes(texts: list[str]) -> _Shapes:
+    """`_Shapes` of `texts`, counted for all of them at once with numpy: each character's classes are
+    looked up by code point (a character is classified once per process, by the patterns `\\w` and
+    `[^\\W\\d_]`, `str.isupper` and `unspaced_share`), a word starts at a word character after a character
+    that is not one, and the sums run per text."""
     if not texts:
-        return iter(())
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty.astype(bool)
     joined = "\x00".join(texts) + "\x00"  # no word character between texts: each text's first word starts
     points = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
     classes = _character_classes()
@@ -420,7 +494,7 @@ def _shapes(texts: list[str]) -> Iterator[_Shape]:
     flags = np.stack([start, start & ((found & _UPPER) != 0), (found & _LETTER) != 0, (found & _UNSPACED) != 0])
     offsets = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
     sums = np.add.reduceat(flags.view(np.uint8), offsets, axis=1, dtype=np.int64)
-    return zip(*sums[:3].tolist(), (sums[3] > 0).tolist(), strict=True)
+    return sums[0], sums[1], sums[2], sums[3] > 0
 
 
 def _segmented(doc: Document) -> bool:
@@ -445,61 +519,70 @@ def _is_foreign_run(seg: Segment, main: str | None) -> bool:
     return seg.lang not in (main, UNCERTAIN, OTHER) and seg.action in ("translate", "keep")
 
 
-def _contexts(units: list[_Unit]) -> list[str | None]:
-    """Per unit, the language of the nearest strongly decided units around it (labels as they are before
-    smoothing): both sides when they agree; when they disagree, the side in the same block (None if both
-    or neither are); else the side there is. Found in one pass each way."""
-    before: list[_Unit | None] = []
-    last: _Unit | None = None
-    for unit in units:
-        before.append(last)
-        if not unit.weak:
-            last = unit
-    after: list[_Unit | None] = []
-    last = None
-    for unit in reversed(units):
-        after.append(last)
-        if not unit.weak:
-            last = unit
-    after.reverse()
-    found: list[str | None] = []
-    for unit, left, right in zip(units, before, after, strict=True):
-        if left is None or right is None:
-            side = left or right
-            found.append(None if side is None else side.lang)
-        elif left.lang == right.lang:
-            found.append(left.lang)
-        elif (left.block == unit.block) != (right.block == unit.block):
-            found.append(left.lang if left.block == unit.block else right.lang)
-        else:
-            found.append(None)
-    return found
+def _concatenate(parts: list[_Detected]) -> _Detected:
+    if len(parts) == 1:
+        return parts[0]
+    return _Detected(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("probs", "outside", "label", "names")))
 
 
-def _segments(blocks: list[Block], units: list[_Unit]) -> None:
-    """Each block's segments: its consecutive units of one language merged (units come in block order);
-    confidence is the character-weighted probability."""
-    for block in blocks:
-        block.segments = []
-    segments: list[Segment] = []
-    seg: Segment | None = None
-    weight = 0
-    for unit in units:
-        size = unit.end - unit.start
-        lang = unit.lang
-        prob = unit.guess.outside if lang == OTHER else unit.guess.probs.get(lang, 0.0)
-        if seg is not None and seg.lang == lang and segments is blocks[unit.block].segments:
-            seg.confidence = (seg.confidence * weight + prob * size) / (weight + size)
-            seg.end = unit.end
-            weight += size
-        else:
-            segments = blocks[unit.block].segments
-            seg = Segment(start=unit.start, end=unit.end, lang=lang, confidence=prob)
-            segments.append(seg)
-            weight = size
-    for block in blocks:
-        for seg in block.segments:
-            seg.confidence = round(seg.confidence, 4)
+def _contexts(units: _Units, weak: np.ndarray) -> np.ndarray:
+    """Per unit, the label of the nearest strongly decided units around it in its document (labels as
+    they are before smoothing): both sides when they agree; when they disagree, the side in the same
+    block (`_NONE` if both or neither are); else the side there is (`_NONE` without one). Found for the
+    whole batch with running maxima and minima of the decided units' indices."""
+    n = len(weak)
+    index = np.arange(n)
+    first = np.searchsorted(units.doc, units.doc, side="left")  # the unit's document: [first, last)
+    last = np.searchsorted(units.doc, units.doc, side="right")
+    before = np.full(n, -1)
+    before[1:] = np.maximum.accumulate(np.where(weak, -1, index))[:-1]
+    after = np.full(n, n)
+    after[:-1] = np.minimum.accumulate(np.where(weak, n, index)[::-1])[::-1][1:]
+    has_before, has_after = before >= first, after < last
+    label, block = units.found.label, units.block
+    left, right = label[np.where(has_before, before, 0)], label[np.where(has_after, after, 0)]
+    left_near = block[np.where(has_before, before, 0)] == block
+    right_near = block[np.where(has_after, after, 0)] == block
+    both = has_before & has_after
+    one_near = np.where(left_near, left, np.where(right_near, right, _NONE))
+    between = np.where(left == right, left, np.where(left_near != right_near, one_near, _NONE))
+    return np.where(both, between, np.where(has_before, left, np.where(has_after, right, _NONE)))
+
+
+def _segments(docs: list[Document], units: _Units, labels: np.ndarray, names: tuple[str, ...]) -> None:
+    """Each block's segments: its consecutive units of one label merged (units come in block order);
+    confidence is the character-weighted probability, accumulated unit by unit as a running mean. The
+    running means of all segments advance together, one unit a step: numpy's float64 arithmetic is
+    Python's, so each segment gets the floats that adding its units one by one gives."""
+    for doc in docs:
+        for block in doc.blocks:
+            block.segments = []
+    n = len(labels)
+    if not n:
+        return
+    found = units.found
+    rows = np.arange(n)
+    probs = np.where(labels == _OTHER, found.outside,
+                     np.where(labels >= 0, found.probs[rows, np.where(labels >= 0, labels, 0)], 0.0))
+    new = np.ones(n, dtype=bool)
+    new[1:] = (units.block[1:] != units.block[:-1]) | (labels[1:] != labels[:-1])
+    first = np.flatnonzero(new)
+    last = np.append(first[1:], n) - 1
+    sizes = units.end - units.start
+    confidence, weight = probs[first], sizes[first]
+    longer = np.flatnonzero(last > first)  # the segments still taking units, by the first unit they take next
+    step = 1
+    while len(longer):
+        i = first[longer] + step
+        size = sizes[i]
+        confidence[longer] = (confidence[longer] * weight[longer] + probs[i] * size) / (weight[longer] + size)
+        weight[longer] += size
+        longer = longer[last[longer] > i]
+        step += 1
+    doc, position, label = units.doc[first].tolist(), units.position[first].tolist(), labels[first].tolist()
+    for d, p, code, start, end, value in zip(doc, position, label, units.start[first].tolist(),
+                                             units.end[last].tolist(), confidence.tolist(), strict=True):
+        docs[d].blocks[p].segments.append(Segment(start=start, end=end, lang=names[code], confidence=round(value, 4)))
 
 
 def _summarise(block: Block) -> None:

@@ -96,6 +96,11 @@ def _split(text: str) -> tuple[tuple[Span, tuple[int, ...]], ...]:
         # whitespace ends: no sentence is empty, and none needs stripping.
         cuts.append((last, last))
         start, pending = first, 0
+        if not candidates:  # most lines: no soft break to place
+            for end, after_cut in cuts:
+                out.append((Span(start, end), ()))
+                start = after_cut
+            continue
         for end, after_cut in cuts:
             breaks: tuple[int, ...] = ()
             if pending < len(candidates) and candidates[pending][0] < end:  # most sentences have none

@@ -1,6 +1,9 @@
+import math
+import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -8,8 +11,9 @@ from hypothesis import strategies as st
 
 from pipeline.config import build
 from pipeline.document import Block, Document
-from stages.detectors import DETECTORS
-from stages.languages import Languages, LanguagesConfig, _shape, _shapes, translation_evidence
+from stages.detectors import DETECTORS, Guess, rows_beat_all
+from stages.languages import Languages, LanguagesConfig, _shapes, translation_evidence
+from stages.text import unspaced_share
 
 CASES = yaml.safe_load((Path(__file__).parents[2] / "fixtures/cases/languages.yaml").read_text(encoding="utf-8"))
 
@@ -155,6 +159,18 @@ def test_seed_004_caption_is_english_and_the_rest_french() -> None:
     assert {s.lang for b in doc.blocks[1:] for s in b.segments} == {"fr"}
 
 
+def _shape(text: str) -> tuple[int, int, int, bool]:
+    """What `_shapes` counts in one text, as the patterns find them: words (word starts), capitalised
+    words, letters, and whether it has characters of a script written without spaces."""
+    initials = re.findall(r"(?<!\w)\w", text)  # one per word
+    return (len(initials), sum(map(str.isupper, initials)), sum(map(len, re.findall(r"[^\W\d_]+", text))),
+            unspaced_share(text) > 0)
+
+
+def _shape_rows(texts: list[str]) -> list[tuple[int, int, int, bool]]:
+    return list(zip(*(column.tolist() for column in _shapes(texts)), strict=True))
+
+
 _SHAPE_TEXTS = ["Die Regierung kündigte am Montag an.", "Jean-Pierre Dupont, Le Monde", "", "x", "  2024  ",
                 "政府宣布了新措施 2024 Über", "ÉCOLE éçole_x ½ ²3 l'été", "ภาษาไทย ok", "a\x00b", "\ud800abc"]
 
@@ -162,7 +178,7 @@ _SHAPE_TEXTS = ["Die Regierung kündigte am Montag an.", "Jean-Pierre Dupont, Le
 def test_the_batch_counts_words_capitals_and_letters_as_the_patterns_do() -> None:
     """`_shapes` counts every text of a batch at once by code point; the figures are those the
     patterns find in each text alone (`_shape`), scripts without spaces, digits, underscores included."""
-    assert list(_shapes(_SHAPE_TEXTS)) == [_shape(t) for t in _SHAPE_TEXTS]
+    assert _shape_rows(_SHAPE_TEXTS) == [_shape(t) for t in _SHAPE_TEXTS]
     assert _shape("Jean-Pierre Dupont, Le Monde") == (5, 5, 23, False)
     assert _shape("政府宣布了新措施 2024")[3]  # unspaced
 
@@ -170,7 +186,7 @@ def test_the_batch_counts_words_capitals_and_letters_as_the_patterns_do() -> Non
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet="aB é_1²政 -'\n.\x00", max_size=30), max_size=8))
 def test_the_batch_counts_any_text_as_the_patterns_do(texts: list[str]) -> None:
-    assert list(_shapes(texts)) == [_shape(t) for t in texts]
+    assert _shape_rows(texts) == [_shape(t) for t in texts]
 
 
 _NEIGHBOURS = _TEXTS + [
@@ -223,6 +239,23 @@ def test_the_coarse_bound_spares_only_texts_the_groups_bound_rules_out(other_sha
     alone = _logsumexp(groups + scorer.log_sizes) - log_inside >= threshold
     need = scorer._may_reach(scaled[:, 3:], text, feature, weights, n, temperature, log_inside, threshold)
     assert list(need) == list(alone) and 0 < need.sum() < n
+
+
+def test_sums_from_the_products_of_single_ngrams_are_the_same_floats() -> None:
+    """`_sums` with `table_once` (values of n-grams seen once, multiplied in advance) gives the very floats
+    of multiplying every value by its weight, repeated n-grams included (counts of 2 and far more)."""
+    from stages.langid_batch import _automaton, _encode, _scorer, _sums, _weights
+
+    scorer = _scorer(("fr", "de", "en"))
+    texts = [*_NEIGHBOURS, "la la la la la la la", "de " * 300]
+    encoded = [_encode(t) for t in texts]
+    text, feature, counts = _automaton().found(encoded)
+    assert counts.max() > 255 and (counts == 1).any()
+    for kept in (counts, np.minimum(counts, 9)):  # the weights as computed, and from the table of small counts
+        weights = _weights(kept)
+        plain = _sums(scorer.table, scorer.priors, text, feature, weights, len(texts))
+        once = _sums(scorer.table, scorer.priors, text, feature, weights, len(texts), scorer.table_once)
+        assert plain.tobytes() == once.tobytes()
 
 
 def _reference_main_language(blocks: list[Block], flags: list[list[bool]]) -> str | None:
@@ -283,24 +316,67 @@ def test_an_ngrams_weight_is_log1p_of_its_count_in_float32() -> None:
 
 
 @pytest.mark.parametrize("name", ["py3langid", "langdetect"])
-def test_guesses_are_detect_manys_made_as_they_are_read(name: str) -> None:
+def test_the_table_holds_the_guesses_of_detect(name: str) -> None:
+    """`table` is the batch's guesses as arrays: each row is what `detect` says of that text alone, the
+    flat guess of a text without letters included."""
     detector = DETECTORS[name](("fr", "de", "en"))
-    made = detector.guesses(_TEXTS, other_share=0.99)
-    assert not isinstance(made, list)
-    assert list(made) == detector.detect_many(_TEXTS, other_share=0.99)
+    table = detector.table(_TEXTS)
+    expected = [detector.detect(text) for text in _TEXTS]
+    assert list(table) == [table[i] for i in range(len(table))] == expected
+    assert table.probs.shape == (len(_TEXTS), 3)
+    assert detector.detect_many(_TEXTS, other_share=0.99) == list(detector.table(_TEXTS, other_share=0.99))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.integers(-2, 2)), max_size=20),
+       st.sampled_from([2.0, 0.5, math.log(2.0), math.log(7.0)]))
+def test_rows_beat_all_as_each_guess_does(rows: list[tuple[float, float, float, int]], nats: float) -> None:
+    """The array test gives what `Guess.log_odds` says row by row, at quotients whose logarithm is `nats` too
+    (a probability twice or seven times another's), and False for a negative label (no language)."""
+    rows += [(0.5, 0.25, 0.25, 0), (0.7, 0.1, 0.2, 0), (0.0, 0.0, 0.0, 1)]
+    probs = np.array([r[:3] for r in rows]).reshape(len(rows), 3)
+    label = np.array([r[3] for r in rows], dtype=np.int64)
+    guesses = [Guess(dict(zip("abc", r[:3], strict=True))) for r in rows]
+    expected = [r[3] >= 0 and all(g.log_odds("abc"[r[3]], rival) >= nats for rival in "abc" if rival != "abc"[r[3]])
+                for g, r in zip(guesses, rows, strict=True)]
+    assert rows_beat_all(probs, label, nats).tolist() == expected
 
 
 def test_an_uncertain_sentence_between_disagreeing_blocks_takes_the_language_with_most_text() -> None:
     """The document's main language among decided sentences is the one with most characters of them all,
     not the one whose last sentence is longest: here French has 350 characters in two sentences, German
     120 in one, and the uncertain line between a German and a French block takes French."""
-    from stages.detectors import Guess
-    from stages.languages import UNCERTAIN, _Unit
+    from stages.languages import _UNCERTAIN, _Detected, _Units
 
-    french, german = Guess({"fr": 0.99, "de": 0.005, "en": 0.005}), Guess({"fr": 0.005, "de": 0.99, "en": 0.005})
+    probs = np.array([[0.99, 0.005, 0.005], [0.005, 0.99, 0.005], [0.4, 0.3, 0.3], [0.99, 0.005, 0.005]])
+    found = _Detected(probs, np.zeros(4), np.array([0, 1, _UNCERTAIN, 0]), np.zeros(4, dtype=bool))
     doc = Document(id="t", source="t", blocks=[Block(kind="paragraph", text="x" * 300, index=i) for i in range(4)])
-    units = [_Unit(0, 0, 300, french, "fr", weak=False), _Unit(1, 0, 120, german, "de", weak=False),
-             _Unit(2, 0, 10, Guess({"fr": 0.4, "de": 0.3, "en": 0.3}), UNCERTAIN, weak=True),
-             _Unit(3, 0, 50, french, "fr", weak=False)]
-    _DEFAULT._smooth(doc, units)
-    assert [u.lang for u in units] == ["fr", "de", "fr", "fr"]
+    units = _Units(doc=np.zeros(4, dtype=np.int64), position=np.arange(4), block=np.arange(4),
+                   start=np.zeros(4, dtype=np.int64), end=np.array([300, 120, 10, 50]), found=found)
+    labels = _DEFAULT._smooth([doc], units)
+    assert [_DEFAULT._labels[code] for code in labels] == ["fr", "de", "fr", "fr"]
+
+
+def test_a_sentence_is_cut_at_soft_breaks_where_the_language_changes_among_plain_sentences() -> None:
+    """A point before a lower-case word splits a sentence when the language changes there on strong
+    evidence both ways; pieces of one language merge first (the first two French pieces of the second
+    block, detected together); the units of the blocks around keep their places (the third block's two
+    sentences, after the merge, are its own)."""
+    texts = ["Le maire a inauguré la nouvelle bibliothèque samedi matin devant les habitants du quartier. die "
+             "Regierung hat am Montag ein neues Gesetz für die Wirtschaft vorgestellt. le conseil municipal a voté "
+             "le budget de la ville pour l'année prochaine.",
+             "Le maire a inauguré la nouvelle bibliothèque samedi matin. les habitants du quartier étaient très "
+             "nombreux ce jour-là. die Regierung hat am Montag ein neues Gesetz für die Wirtschaft vorgestellt.",
+             "Le maire a inauguré la nouvelle bibliothèque samedi matin. Les habitants du quartier étaient là.",
+             "Le maire a inauguré la nouvelle bibliothèque samedi matin devant les habitants. the mayor opened the "
+             "new library on Saturday morning in front of the residents."]
+    stage = Languages(LanguagesConfig())
+    stage.setup()
+    doc = stage.process(Document(id="t", source="t",
+                                 blocks=[Block(kind="paragraph", text=t, index=i) for i, t in enumerate(texts)]))
+    assert [[(s.start, s.end, s.lang, s.action) for s in b.segments] for b in doc.blocks] == [
+        [(0, 91, "fr", "keep"), (92, 168, "de", "translate"), (169, 242, "fr", "keep")],
+        [(0, 118, "fr", "keep"), (119, 195, "de", "translate")],
+        [(0, 96, "fr", "keep")],
+        [(0, 79, "fr", "keep"), (80, 159, "en", "translate")]]
+    assert stage.counters["soft-split"] == 4
