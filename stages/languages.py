@@ -52,10 +52,10 @@ import numpy as np
 from pipeline.document import Block, Change, Document, Removal, Segment, SegmentAction
 from pipeline.stage import Stage
 from pipeline.types import Fraction, LangCode, NonNegativeInt, PositiveFloat, PositiveInt
-from stages.detectors import DETECTORS, Detector, DetectorName, Guess, rows_beat_all
-from stages.sentences import Span, sentences_with_breaks
+from stages.detectors import DETECTORS, Detector, DetectorName, Guess, Guesses, rows_beat_all
+from stages.sentences import Sentences, Span, sentences_with_breaks
 from stages.text import is_prose, unspaced_share, unspaced_words
-from stages.transdup import Sentences, stands_out, translation_evidence
+from stages.transdup import stands_out, translation_evidence
 
 UNCERTAIN = "uncertain"
 OTHER = "other"
@@ -307,7 +307,7 @@ class Languages(Stage[LanguagesConfig]):
         return self._guess(found, i).log_odds(self._labels[lang], self._labels[other]) >= self.config.strong_evidence
 
     def _guess(self, found: _Detected, i: int) -> Guess:
-        return Guess(dict(zip(self.config.languages, found.probs[i].tolist(), strict=True)), float(found.outside[i]))
+        return Guesses(self.config.languages, found.probs, found.outside)[i]
 
     def _smooth(self, docs: list[Document], units: _Units) -> np.ndarray:
         """The labels of `units` once weakly decided sentences have the language of their context
@@ -502,7 +502,7 @@ def _segmented(doc: Document) -> bool:
     return doc.lang is not None and all(b.segments for b in doc.blocks)
 
 
-def _plan(doc: Document) -> list[tuple[int, tuple[tuple[Span, tuple[int, ...]], ...]]]:
+def _plan(doc: Document) -> list[tuple[int, Sentences]]:
     """Per block of the document: its position and its sentences with their soft breaks, as the splitter
     keeps them (nothing is made per sentence for a batch that may be large)."""
     return [(position, sentences_with_breaks(block.text)) for position, block in enumerate(doc.blocks)]

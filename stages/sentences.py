@@ -70,18 +70,22 @@ class Span:
     end: int
 
 
+# A text's sentences, each with the offsets of its soft breaks, as `sentences_with_breaks` gives them.
+Sentences = tuple[tuple[Span, tuple[int, ...]], ...]
+
+
 def split_sentences(text: str) -> list[Span]:
     """The sentences of `text`, in order, as spans without surrounding whitespace."""
     return [span for span, _ in _split(text)]
 
 
-def sentences_with_breaks(text: str) -> tuple[tuple[Span, tuple[int, ...]], ...]:
+def sentences_with_breaks(text: str) -> Sentences:
     """The sentences of `text` (as `split_sentences`), each with its `soft_breaks`, found in the same pass."""
     return _split(text)
 
 
 @lru_cache(maxsize=4096)
-def _split(text: str) -> tuple[tuple[Span, tuple[int, ...]], ...]:
+def _split(text: str) -> Sentences:
     """Cached: `languages` splits each block, then `transdup` splits the same blocks again to compare them.
     A soft break is a candidate end of the line's that `_cuts` passes over (a lower-case word follows),
     so it lies inside the sentence between the cuts around it; its test for an abbreviation waits until

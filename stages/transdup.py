@@ -34,9 +34,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from stages.sentences import Span, sentences_with_breaks, split_sentences
-
-Sentences = tuple[tuple[Span, tuple[int, ...]], ...]  # a text's sentences and soft breaks (`sentences_with_breaks`)
+from stages.sentences import Sentences, Span, sentences_with_breaks, split_sentences
 
 CHRF_ORDER = 6  # character n-grams of 1..6, and recall weighted twice precision: chrF's standard setting
 CHRF_BETA = 2.0

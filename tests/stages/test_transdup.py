@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from pipeline.document import Block, Document
 from stages import languages, transdup
 from stages.languages import Languages, LanguagesConfig
-from stages.sentences import Span, sentences_with_breaks, split_sentences
-from stages.transdup import Sentences, _content, _Runs, best_chrf, chrf, chrf_many, stands_out
+from stages.sentences import Sentences, Span, sentences_with_breaks, split_sentences
+from stages.transdup import _content, _Runs, best_chrf, chrf, chrf_many, stands_out
 from tests.conftest import ROOT
 
 PUD = [json.loads(line) for line in (ROOT / "fixtures" / "transdup" / "pud_pairs.jsonl").read_text(
