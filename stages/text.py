@@ -29,7 +29,9 @@ _STARTS_CONTINUATION = re.compile(r"[,;)\]]")
 # it; a class of literal characters scans faster than the Unicode-aware \w): the words of a comparison key.
 _KEY_WORD = re.compile(r"[^\s!-/:-@\[-`{-~«»“”„‘’‚‹›–—…·•¡¿。、「」『』・"
                        r"\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]+")
-_TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
+# A word, or the elided article or pronoun before an apostrophe and a word ("l'" of "l'État", "qu'" of
+# "qu'il"): an elided one is a function word of its own (`_ELIDED`).
+_TOKEN = re.compile(r"[^\W\d_][\w-]*(?:['’](?=[^\W\d_]))?")
 
 # Short function words of French, German and English (articles, pronouns, auxiliaries, prepositions,
 # conjunctions): a line with several of them is running text, not a label, a name or a menu entry.
@@ -41,7 +43,8 @@ sich er sie es wir ihr man mit von zu zum zur auf für bei nach aus im am an als
 the a an and or but is are was were has have had be been will would not it he she they we you his her
 their its of to in on for with by from at as that this which who than also after
 """
-FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
+_ELIDED = "c' d' l' n' qu' s'"  # the listed French words (ce, de, le, la, ne, que, se) elided before a vowel
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split() + _ELIDED.split())
 
 
 def word_count(text: str) -> int:
@@ -88,7 +91,7 @@ def _last(text: str) -> str:
 
 def function_words(text: str) -> int:
     """How many tokens of `text` are French, German or English function words."""
-    return sum(map(FUNCTION_WORDS.__contains__, _TOKEN.findall(text.lower())))
+    return sum(map(FUNCTION_WORDS.__contains__, _TOKEN.findall(text.lower().replace("’", "'"))))
 
 
 def reads_as_sentence(text: str, words: int | None = None) -> bool:

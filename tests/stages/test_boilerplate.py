@@ -95,6 +95,15 @@ def test_structure_off_keeps_short_lines() -> None:
     assert doc.removed == []
 
 
+def test_short_french_sentences_with_elisions_before_the_article_stay() -> None:
+    """A short sentence before the headline is kept when it reads as one (function words), and French
+    writes its articles and pronouns elided: "c'est", "l'heure" hold two of them."""
+    lines = "C'est l'heure du marché.\n\nIci c'est très professionnel.\n\n"
+    doc = run(lines.encode() + (ROOT / "fixtures/articles/002_508add9b65c0fc47.txt").read_bytes())
+    assert doc.removed == []
+    assert doc.text.startswith("C'est l'heure du marché.\n\nIci c'est très professionnel.\n\n")
+
+
 def test_process_before_setup_is_an_error() -> None:
     doc = Document(id="t", source="t", plain_text="Anzeige")
     with pytest.raises(RuntimeError, match="setup"):

@@ -21,6 +21,16 @@ def test_word_count(line: str, words: int) -> None:
     assert text.word_count(line) == words
 
 
+@pytest.mark.parametrize(("line", "count"), [
+    ("Le gouvernement a annoncé mardi une hausse.", 3),
+    ("Ici c'est très professionnel.", 2),  # c' (ce) and est
+    ("L’État l’a dit qu’il viendrait.", 5),  # l', l', a, qu' and il: an elided word is the one it stands for
+    ("Die Regierung hat es gesagt.", 3),
+])
+def test_function_words_count_elided_articles_and_pronouns(line: str, count: int) -> None:
+    assert text.function_words(line) == count
+
+
 def test_unspaced_prefilter_covers_every_unspaced_character() -> None:
     unspaced = [chr(c) for c in range(0x10000) if text._UNSPACED.match(chr(c))]
     assert len(unspaced) > 20000
