@@ -1,10 +1,12 @@
 """Warm workers (`pipeline.warm`): on Linux a worker is forked from a server that has imported the heavy
-modules and filled the language model's caches, so it starts with them; the warm-up starts no thread and
+modules and filled the language model's caches, so it starts with them, frozen out of the collector's
+reach; the warm-up starts no thread and
 forgets the registries, so a plugin installed after it still loads in the workers; a worker has the parent's
 environment of the moment; a working directory that would shadow tamis's packages makes workers spawned."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -34,8 +36,8 @@ linux_only = pytest.mark.skipif(warm.START_METHOD != "forkserver", reason="worke
 
 class Probe(Stage[NoConfig]):
     """probe: counts, in its `setup()` (first in the pipeline, so before any other stage's), which heavy
-    modules the worker has already imported, which language-model caches are already filled, and the value
-    of `PROBE_VARIABLE` in its environment."""
+    modules the worker has already imported, which language-model caches are already filled, whether the
+    collector has objects frozen (`gc.freeze`), and the value of `PROBE_VARIABLE` in its environment."""
 
     name = "probe"
 
@@ -45,6 +47,7 @@ class Probe(Stage[NoConfig]):
         self.counters.update(f"cached {name}" for name in CACHES
                              if batch is not None and getattr(batch, name).cache_info().currsize)
         self.counters.update(["registry read"] if registry.available.cache_info().currsize else [])
+        self.counters.update(["frozen"] if gc.get_freeze_count() else [])
         self.counters.update([f"environment {os.environ[PROBE_VARIABLE]}"] if PROBE_VARIABLE in os.environ else [])
 
     def process(self, doc: Document) -> Document:
@@ -75,7 +78,8 @@ def test_a_worker_starts_with_the_heavy_modules_imported_and_the_language_model_
     config = _with_probe(config_module.load(None, ["pipeline=[decode, extract, languages]", "run.batch_size=1"]))
     statuses, counts = _two_workers(config)
     assert statuses == ["ok", "ok"]
-    assert counts == Counter({**{f"imported {name}": 2 for name in HEAVY}, **{f"cached {name}": 2 for name in CACHES}})
+    assert counts == Counter({**{f"imported {name}": 2 for name in HEAVY}, **{f"cached {name}": 2 for name in CACHES},
+                              "frozen": 2})
 
 
 def test_a_worker_has_the_environment_of_the_parent_at_its_start_not_at_the_server_start(
