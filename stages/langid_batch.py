@@ -131,14 +131,16 @@ class _Automaton:
             np.take(self.step, index, out=row)
         np.add(row, data[self.window - 1 : self.window - 1 + size], out=index)
         feature = self.emit.take(index)
-        hit = feature >= 0
-        # (text, feature) as one key, 32 bits wide when the batch allows it: the sort is the costly part.
-        # Each byte's key is its text's base plus its feature, made for every byte and kept for the hits.
-        wide = np.uint32 if len(encoded) * self.features < 2**32 else np.int64
-        bases = np.arange(0, len(encoded) * self.features, self.features, dtype=wide)
+        # (text, feature) as one key, the text in the high bits, 32 bits wide when the batch allows it: the
+        # sort is the costly part, and shifts and masks take the key apart again. Each byte's key is its
+        # text's base plus its feature, made for every byte and kept for the hits.
+        bits = max(self.features - 1, 1).bit_length()
+        wide = np.uint32 if len(encoded) << bits <= 2**32 else np.uint64
+        bases = np.arange(len(encoded), dtype=wide) << wide(bits)
         keys = np.repeat(bases, [len(e) + 1 for e in encoded])[:size]
-        keys += feature.astype(wide)
-        keys = np.sort(keys[hit])
+        keys |= feature.astype(wide)
+        keys = keys[feature >= 0]
+        keys.sort()
         if not len(keys):
             empty = np.zeros(0, dtype=np.intp)
             return empty, empty, empty
@@ -147,8 +149,8 @@ class _Automaton:
         np.not_equal(keys[1:], keys[:-1], out=new[1:])
         first_of = np.flatnonzero(new)
         counts = np.diff(first_of, append=len(keys))
-        text, feature = np.divmod(keys[first_of], self.features)
-        return text.astype(np.intp), feature.astype(np.intp), counts
+        unique = keys[first_of]
+        return (unique >> wide(bits)).astype(np.intp), (unique & wide((1 << bits) - 1)).astype(np.intp), counts
 
 
 @cache
