@@ -146,10 +146,7 @@ class _Automaton:
         if not len(keys):
             empty = np.zeros(0, dtype=np.intp)
             return empty, empty, empty
-        new = np.empty(len(keys), dtype=bool)
-        new[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=new[1:])
-        first_of = np.flatnonzero(new)
+        first_of = _runs(keys)
         counts = np.diff(first_of, append=len(keys))
         unique = keys[first_of]
         return (unique >> wide(bits)).astype(np.intp), (unique & wide((1 << bits) - 1)).astype(np.intp), counts
@@ -288,6 +285,14 @@ class _Scorer:
         return need
 
 
+def _runs(text: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of `text` (sorted) starts."""
+    new = np.empty(len(text), dtype=bool)
+    new[:1] = True
+    np.not_equal(text[1:], text[:-1], out=new[1:])
+    return np.flatnonzero(new)
+
+
 def _keys_of(text: np.ndarray, chosen: np.ndarray) -> np.ndarray:
     """The positions in `text` (sorted) of the n-grams of the texts `chosen` (sorted), in order: each text's
     n-grams are one run, so a few texts' are found by their runs' ends, not by a mask over every n-gram."""
@@ -320,7 +325,7 @@ def _sums(table: np.ndarray, priors: np.ndarray, text: np.ndarray, feature: np.n
     out = np.zeros((n, table.shape[1] if by_ngram else table.shape[0]))
     if not len(text):
         return out
-    starts = np.flatnonzero(np.diff(text, prepend=-1))
+    starts = _runs(text)
     if once is None:  # summed by column, each column's values in one run, whatever the table's layout
         gathered = table.take(feature, axis=0).T if by_ngram else np.take(table, feature, axis=1)
         values = np.ascontiguousarray(gathered, dtype=np.float32)
