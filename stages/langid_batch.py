@@ -103,13 +103,14 @@ class _Automaton:
     steps from the start state over the whole batch, instead of one Python step per byte. A step needs
     only the next state's transition row, so the tables map (row, byte) straight to the next row, the
     first two steps from the start state are one lookup by the two bytes, and the last step gives the
-    feature emitted. The byte 0xFF leads every state back to the start and emits nothing, so it
-    separates the texts of a batch."""
+    feature emitted. Rows are 16-bit numbers when the model has no more than 65,536 of them: the step
+    table is then half as large (20 MB), and its lookups miss the processor's caches less. The byte 0xFF
+    leads every state back to the start and emits nothing, so it separates the texts of a batch."""
 
-    step: np.ndarray  # [row << 8 | byte] → the next state's row << 8
-    start2: np.ndarray  # [byte1 << 8 | byte2] → the row << 8 of the state two bytes from the start
+    step: np.ndarray  # [row << 8 | byte] → the next state's row
+    start2: np.ndarray  # [byte1 << 8 | byte2] → the row of the state two bytes from the start
     emit: np.ndarray  # [row << 8 | byte] → the feature the next state emits, or -1
-    start: int  # the start state's row << 8
+    start: int  # the start state's row
     features: int  # how many features the model has
     window: int
 
@@ -124,31 +125,31 @@ class _Automaton:
             row = self.start2[np.ndarray(shape=(size,), dtype=">u2", buffer=padded, strides=(1,))]
             first = 2
         else:
-            row, first = np.full(size, self.start, dtype=np.uint32), 0
-        index = np.empty(size, dtype=np.intp)  # the rows plus the next bytes, as the index `take` wants
-        for k in range(first, self.window - 1):
-            np.add(row, data[k : k + size], out=index)
-            np.take(self.step, index, out=row)
-        np.add(row, data[self.window - 1 : self.window - 1 + size], out=index)
+            row, first = np.full(size, self.start, dtype=self.step.dtype), 0
+        index = np.empty(size, dtype=np.intp)  # row << 8 plus the next byte, as the index `take` wants
+        for k in range(first, self.window):
+            np.left_shift(row, 8, out=index, dtype=np.intp)
+            index += data[k : k + size]
+            if k < self.window - 1:
+                np.take(self.step, index, out=row)
         feature = self.emit.take(index)
-        hit = feature >= 0
-        # (text, feature) as one key, 32 bits wide when the batch allows it: the sort is the costly part.
-        # Each byte's key is its text's base plus its feature, made for every byte and kept for the hits.
-        wide = np.uint32 if len(encoded) * self.features < 2**32 else np.int64
-        bases = np.arange(0, len(encoded) * self.features, self.features, dtype=wide)
+        # (text, feature) as one key, the text in the high bits, 32 bits wide when the batch allows it: the
+        # sort is the costly part, and shifts and masks take the key apart again. Each byte's key is its
+        # text's base plus its feature, made for every byte and kept for the hits.
+        bits = max(self.features - 1, 1).bit_length()
+        wide = np.uint32 if len(encoded) << bits <= 2**32 else np.uint64
+        bases = np.arange(len(encoded), dtype=wide) << wide(bits)
         keys = np.repeat(bases, [len(e) + 1 for e in encoded])[:size]
-        keys += feature.astype(wide)
-        keys = np.sort(keys[hit])
+        keys |= feature.astype(wide)
+        keys = keys[feature >= 0]
+        keys.sort()
         if not len(keys):
             empty = np.zeros(0, dtype=np.intp)
             return empty, empty, empty
-        new = np.empty(len(keys), dtype=bool)
-        new[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=new[1:])
-        first_of = np.flatnonzero(new)
+        first_of = _runs(keys)
         counts = np.diff(first_of, append=len(keys))
-        text, feature = np.divmod(keys[first_of], self.features)
-        return text.astype(np.intp), feature.astype(np.intp), counts
+        unique = keys[first_of]
+        return (unique >> wide(bits)).astype(np.intp), (unique & wide((1 << bits) - 1)).astype(np.intp), counts
 
 
 @cache
@@ -172,11 +173,13 @@ def _automaton_arrays() -> dict[str, np.ndarray]:
     output = np.asarray(model.tk_output, dtype=np.intp)
     if nextmove[rowbase + _SEPARATOR].any() or output[0] >= 0:
         raise SetupError("py3langid model: byte 0xFF does not lead back to the start state; cannot batch")
-    step = rowbase[nextmove]
+    rows = rowbase[nextmove] >> 8
+    if rows.max() < 2**16:
+        rows = rows.astype(np.uint16)
     every_byte = np.arange(256, dtype=np.uint32)
-    start2 = step[step[rowbase[0] + every_byte][:, None] + every_byte[None, :]].ravel()
-    return {"step": step, "start2": start2, "emit": output[nextmove].astype(np.int32),
-            "start": np.array(rowbase[0]), "features": np.array(int(output.max()) + 1),
+    start2 = rows[(rows[rowbase[0] + every_byte][:, None].astype(np.uint32) << 8) + every_byte[None, :]].ravel()
+    return {"step": rows, "start2": start2, "emit": output[nextmove].astype(np.int32),
+            "start": np.array(rowbase[0] >> 8), "features": np.array(int(output.max()) + 1),
             "window": np.array(_depth(nextmove, rowbase))}
 
 
@@ -219,7 +222,10 @@ class _Scorer:
     reach. Each bound is tested with room for the float32 rounding of both sums, so the texts that get
     the unrestricted model, and every number, are those of the groups' bound alone."""
 
-    # The tables are stored by column (column → n-gram): `_sums` gathers each column's values in one run.
+    # `table` is stored by column (column → n-gram), the others by n-gram (n-gram → columns). `_sums` reads
+    # every n-gram of the batch in `table`, and a column's values are then gathered in one run; it reads the
+    # few texts' n-grams of the wider tables by n-gram, each n-gram's values from a few cache lines where
+    # the table stored by column would cost one line per column (half of `score`'s time in that layout).
     table: np.ndarray  # [set columns | coarse group maxima], float32 (the model's float16 values, exactly)
     priors: np.ndarray
     fold: np.ndarray  # set column → language, 0/1
@@ -251,7 +257,8 @@ class _Scorer:
                                    math.log(other_share / (1.0 - other_share)) - _MARGIN)
         if need.any():
             keep = _keys_of(text, np.flatnonzero(need))
-            full = _sums(self.full_table, self.full_priors, text[keep], feature[keep], weights[keep], n)[need]
+            full = _sums(self.full_table, self.full_priors, text[keep], feature[keep], weights[keep], n,
+                         by_ngram=True)[need]
             log_all = _logsumexp(full / temperature[need, None])
             outside[need] = np.maximum(0.0, 1.0 - np.exp(log_inside[need] - log_all))
         return probs, outside
@@ -271,10 +278,19 @@ class _Scorer:
         need = np.zeros(n, dtype=bool)
         if doubt.any():
             keep = _keys_of(text, np.flatnonzero(doubt))
-            groups = _sums(self.groups, self.group_priors, text[keep], feature[keep], weights[keep], n)[doubt]
+            groups = _sums(self.groups, self.group_priors, text[keep], feature[keep], weights[keep], n,
+                           by_ngram=True)[doubt]
             log_bound = _logsumexp(groups / temperature[doubt, None] + self.log_sizes)
             need[doubt] = log_bound - log_inside[doubt] >= threshold
         return need
+
+
+def _runs(text: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of `text` (sorted) starts."""
+    new = np.empty(len(text), dtype=bool)
+    new[:1] = True
+    np.not_equal(text[1:], text[:-1], out=new[1:])
+    return np.flatnonzero(new)
 
 
 def _keys_of(text: np.ndarray, chosen: np.ndarray) -> np.ndarray:
@@ -298,19 +314,21 @@ def _weights(counts: np.ndarray) -> np.ndarray:
 
 
 def _sums(table: np.ndarray, priors: np.ndarray, text: np.ndarray, feature: np.ndarray, weights: np.ndarray,
-          n: int, once: np.ndarray | None = None) -> np.ndarray:
-    """Naive Bayes scores per text (rows) and column (of `table`, stored by column): weighted n-gram values
+          n: int, once: np.ndarray | None = None, by_ngram: bool = False) -> np.ndarray:
+    """Naive Bayes scores per text (rows) and column (of `table`, stored by column, or by n-gram when
+    `by_ngram`: the layout changes no number): weighted n-gram values
     plus the prior; a text without n-grams scores 0 everywhere, as in py3langid. Each text's sum is
     numpy's (pairwise) float32 sum of its own values, whatever the other texts and columns and the layout:
     a column or a text scored apart gets the very same number. `once`, when given, is `table` times the
     weight of a single occurrence, in float32 (the same products, one multiplication each): the values
     of most n-grams are then gathered ready, and only the few repeated ones are multiplied here."""
-    out = np.zeros((n, table.shape[0]))
+    out = np.zeros((n, table.shape[1] if by_ngram else table.shape[0]))
     if not len(text):
         return out
-    starts = np.flatnonzero(np.diff(text, prepend=-1))
-    if once is None:
-        values = np.take(table, feature, axis=1).astype(np.float32, copy=False)
+    starts = _runs(text)
+    if once is None:  # summed by column, each column's values in one run, whatever the table's layout
+        gathered = table.take(feature, axis=0).T if by_ngram else np.take(table, feature, axis=1)
+        values = np.ascontiguousarray(gathered, dtype=np.float32)
         values *= weights
     else:
         values = np.take(once, feature, axis=1)
@@ -349,8 +367,8 @@ def _scorer_arrays(languages: tuple[str, ...]) -> dict[str, np.ndarray]:
     priors = np.concatenate([pc[inside], [group_priors[c].max() for c in coarse]])
     return {"table": np.ascontiguousarray(table.T), "priors": priors, "fold": fold,
             "coarse_log_sizes": np.log([sizes[c].sum() for c in coarse]),
-            "deepest": np.array(float(np.abs(maxima).max())), "groups": np.ascontiguousarray(maxima.T),
-            "group_priors": group_priors, "log_sizes": np.log(sizes), "full_table": np.ascontiguousarray(ptc.T),
+            "deepest": np.array(float(np.abs(maxima).max())), "groups": np.ascontiguousarray(maxima),
+            "group_priors": group_priors, "log_sizes": np.log(sizes), "full_table": np.ascontiguousarray(ptc),
             "full_priors": pc}
 
 
@@ -405,7 +423,7 @@ def _merge(inside: np.ndarray, maxima: np.ndarray, sizes: np.ndarray) -> list[np
     return members
 
 
-CACHE_FORMAT = 2  # bump when the derived arrays change for the same model and constants
+CACHE_FORMAT = 4  # bump when the derived arrays change for the same model and constants
 
 
 def cache_dir() -> Path:

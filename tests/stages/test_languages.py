@@ -235,7 +235,7 @@ def test_the_coarse_bound_spares_only_texts_the_groups_bound_rules_out(other_sha
     scaled = _sums(scorer.table, scorer.priors, text, feature, weights, n) / temperature[:, None]
     log_inside = _logsumexp(scaled[:, :3])
     threshold = math.log(other_share / (1 - other_share)) - _MARGIN
-    groups = _sums(scorer.groups, scorer.group_priors, text, feature, weights, n) / temperature[:, None]
+    groups = _sums(scorer.groups, scorer.group_priors, text, feature, weights, n, by_ngram=True) / temperature[:, None]
     alone = _logsumexp(groups + scorer.log_sizes) - log_inside >= threshold
     need = scorer._may_reach(scaled[:, 3:], text, feature, weights, n, temperature, log_inside, threshold)
     assert list(need) == list(alone) and 0 < need.sum() < n
