@@ -239,7 +239,15 @@ def fold(text: str) -> str:
     takes for another folds to the same string. `str.casefold` alone breaks that for one letter: Turkish `İ`
     matches `i` but folds to `i` and a combining dot. Digits other than 0-9 (which `\\d` matches too) become
     "0", so that `\\d` has ten literals."""
-    text = text.casefold().replace("i\u0307", "i")
+    return _digits_folded(_casefold(text))
+
+
+def _casefold(text: str) -> str:
+    return text.casefold().replace("i\u0307", "i")
+
+
+def _digits_folded(text: str) -> str:
+    """`text` with its digits other than 0-9 as "0"."""
     if text.isascii() or _MAYBE_OTHER_DIGIT.search(text) is None:
         return text
     folded: str = _OTHER_DIGIT.sub("0", text)
@@ -249,10 +257,17 @@ def fold(text: str) -> str:
 def scanned(text: str) -> bytes:
     """What the automaton reads of `text`: folded (`fold`), between `_START` and `_END` (so that a literal
     can hold a pattern's `^` and `$`; a final line break, before which `$` also stands, gets an `_END`
-    before it too), in UTF-8."""
+    before it too), in UTF-8. The UTF-8 of the case fold tells whether any digit can need folding: every
+    character `_MAYBE_OTHER_DIGIT` finds (U+0660-U+1FFF, U+3000 and above) starts with a byte of
+    `_OTHER_DIGIT_LEADS`, which no other character's UTF-8 holds (those of U+2000-U+2FFF start with
+    0xE2, continuation bytes are below 0xC0); a text without one is encoded once, with no class scan."""
     if text.endswith("\n"):
         text = text[:-1] + _END + "\n"
-    return (_START + fold(text) + _END).encode("utf-8", "surrogatepass")
+    folded = _START + _casefold(text) + _END
+    data = folded.encode("utf-8", "surrogatepass")
+    if len(data) != len(folded) and len(data.translate(None, _NOT_OTHER_DIGIT_LEADS)) != 0:
+        data = _digits_folded(folded).encode("utf-8", "surrogatepass")
+    return data
 
 
 # The ends of a text in its scanned form: control characters that no fold produces and text rarely holds
@@ -264,6 +279,10 @@ _DIGITS = "0123456789"
 # characters that a stdlib class scan rules out faster: none is below U+0660 or among punctuation and symbols.
 _OTHER_DIGIT = regex.compile(r"[^\D0-9]", regex.V0 | regex.IGNORECASE)
 _MAYBE_OTHER_DIGIT = re.compile(r"[^\x00-\u065f\u2000-\u2fff]")
+# The first bytes of the UTF-8 of those characters (U+0640-U+07FF: 0xD9-0xDF, then 0xE0, 0xE1, 0xE3-0xF4), and
+# every byte else, which `bytes.translate` deletes.
+_OTHER_DIGIT_LEADS = bytes([*range(0xD9, 0xE2), *range(0xE3, 0x100)])
+_NOT_OTHER_DIGIT_LEADS = bytes(b for b in range(256) if b not in _OTHER_DIGIT_LEADS)
 
 
 def _automaton(strings: list[str]) -> Any:
