@@ -228,12 +228,12 @@ class Boilerplate(Stage[BoilerplateConfig]):
         page_title = _key(lines[0]) if doc.content_type != "text/html" else ""
         total = sum(len(line.text) + 1 for line in lines)
         offset = 0
-        scan = line_matcher.scan([line.text for line in lines])
+        scan = line_matcher.scan([line.text for line in lines], [line.words for line in lines])
         for i, line in enumerate(lines):
             offset += len(line.text) + 1
             if line.verdict is not None:
                 continue
-            rule = scan.search(i, line.words)
+            rule = scan.search(i)
             if rule is None:
                 continue
             if rule.id.endswith("-date") and i > 0 and lines[i - 1].text.endswith(":"):
@@ -512,8 +512,7 @@ def _furniture_follows(lines: list[_Line], i: int, scan: Scan) -> bool:
     window = lines[i + 1 : i + 1 + COMMENT_WINDOW]
     if any(_COMMENT_STRUCTURE.search(line.text) for line in [lines[i], *window]):
         return True
-    if any(getattr(scan.search(j, line.words), "action", None) == "drop_rest"
-           for j, line in enumerate(window, start=i + 1)):
+    if any(getattr(scan.search(j), "action", None) == "drop_rest" for j in range(i + 1, i + 1 + len(window))):
         return True
     if _is_label(lines[i]) and window and _is_prose(window[0]):
         return False  # a section heading: the article goes on under it

@@ -60,7 +60,7 @@ _ISO_8859_15_EVIDENCE = re.compile(rb"\xa4|(?<=" + _LATIN_LETTER + rb")[\xa6\xa8
                                    rb"|(?<![0-9])[\xa6\xa8\xb8\xbc\xbd\xbe](?=" + _LATIN_LETTER + rb")")
 # A non-ASCII symbol inside a word ("Zaøó³æ": Polish cp1250 read as cp1252) means the code page is wrong.
 _SYMBOL_IN_WORD = re.compile(r"(?<=[^\W\d_])(?![’‘´·\xad])[^\x00-\x7f\w\s](?=[^\W\d_])")
-_LETTER = re.compile(r"[^\W\d_¹²³¼½¾]")  # \w counts vulgar fractions and superscripts as letters
+# \w counts vulgar fractions and superscripts as letters.
 _NON_ASCII_LETTER = re.compile(r"[^\W\d_¹²³¼½¾\x00-\x7f]")
 # In French, German or English accented letters are a small share of all letters; in a Cyrillic or Greek
 # code page read as Western they are nearly all of them.
@@ -71,6 +71,13 @@ _MAX_CONTROL_SHARE = 0.05  # random bytes give about 10 %, UTF-16 read as UTF-8 
 # The same characters one by one: a substring search per character finds none in a clean page several
 # times faster than one scan with the class, and clean pages are nearly all of them.
 _BINARY_CONTROL_CHARS = tuple(c for c in map(chr, range(0x20)) if _BINARY_CONTROLS.match(c))
+# Every byte but those of the characters above: what `bytes.translate` deletes to leave only them.
+_NOT_BINARY_CONTROL_BYTES = bytes(b for b in range(256) if chr(b) not in _BINARY_CONTROL_CHARS)
+# Codecs that read each byte 0x00-0x1F as that code point and nothing else as one (UTF-8's lead and
+# continuation bytes are 0x80 and above; a replaced byte becomes U+FFFD): in their text the characters
+# above are there exactly where their bytes are in the input, which one `translate` finds.
+_C0_FAITHFUL = frozenset({"utf-8", "cp1252", "iso8859-1", "iso8859-15"})
+_ASCII_LETTER_BYTES = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,7 +108,7 @@ class Decode(Stage[DecodeConfig]):
         if kind is not None:
             return doc.filtered(self.name, f"unsupported content: {kind}")
         text, encoding = self.decode(raw, doc.content_type == "text/html", charset=doc.metadata.encoding)
-        if "\x00" in text or any(char in text for char in _BINARY_CONTROL_CHARS):
+        if _has_binary_controls(raw, text, encoding):
             if len(_BINARY_CONTROLS.findall(text)) > _MAX_CONTROL_SHARE * len(text):
                 return doc.filtered(self.name, "unsupported content: binary data")
             nuls = text.count("\x00")
@@ -144,6 +151,14 @@ class Decode(Stage[DecodeConfig]):
         return raw.decode(fallback, errors="replace"), codecs.lookup(fallback).name
 
 
+def _has_binary_controls(raw: bytes, text: str, encoding: str) -> bool:
+    """Whether `text` (`raw` read as `encoding`) holds NUL or another of `_BINARY_CONTROLS`: looked for in
+    the bytes when the codec keeps them faithful (`_C0_FAITHFUL`), else in the text."""
+    if encoding in _C0_FAITHFUL:
+        return len(raw.translate(None, _NOT_BINARY_CONTROL_BYTES)) != 0
+    return "\x00" in text or any(char in text for char in _BINARY_CONTROL_CHARS)
+
+
 def _declared(raw: bytes) -> tuple[str, str] | None:
     match = _DECLARED_CHARSET.search(raw[:4096])
     if match is None:
@@ -175,7 +190,10 @@ def western(raw: bytes) -> tuple[str, str] | None:
         return None
     if _SYMBOL_IN_WORD.search(text):
         return None
-    if len(_NON_ASCII_LETTER.findall(text)) > _MAX_ACCENTED_SHARE * len(_LETTER.findall(text)):
+    # The letters are the ASCII ones, which these code pages read from the bytes A-Z and a-z alone
+    # (counted in the bytes, without a list of every letter), and the others.
+    accented = len(_NON_ASCII_LETTER.findall(text))
+    if accented > _MAX_ACCENTED_SHARE * (len(raw) - len(raw.translate(None, _ASCII_LETTER_BYTES)) + accented):
         return None
     return text, encoding
 

@@ -93,6 +93,7 @@ class Repair(Stage[RepairConfig]):
         super().__init__(config)
         self._fixer: Any = None
         self._suspect: re.Pattern[str] | None = None
+        self._dirty: re.Pattern[str] | None = None
         self._clue: re.Pattern[str] | None = None
         self._triggers: dict[str, re.Pattern[str]] = {}
         self._any_trigger: re.Pattern[str] | None = None
@@ -104,7 +105,8 @@ class Repair(Stage[RepairConfig]):
         ) if on]
         self._rules = [(rule, re.compile(pattern)) for rule, pattern in rules]
         # One class scan finds whether any rule may apply: clean text pays for one search, not one per rule.
-        self._junk = re.compile("[" + "".join(_TRIGGER[rule] for rule, _ in rules) + "]" if rules else r"(?!)")
+        self._junk_chars = "".join(_TRIGGER[rule] for rule, _ in rules)
+        self._junk = re.compile(f"[{self._junk_chars}]" if rules else r"(?!)")
 
     def setup(self) -> None:
         import ftfy
@@ -116,6 +118,13 @@ class Repair(Stage[RepairConfig]):
         self._any_trigger = re.compile(_char_class(set().union(*triggers.values())) if triggers else r"(?!)")
         self._trimmed = {}
         self._suspect = _suspect_pattern(self.config.ftfy, triggers, chardata)
+        # The characters of `_suspect` and `_junk` in one class: a clean text (nearly every block) is told
+        # apart from one either may find by one scan instead of two. With `uncurl_quotes` the suspect
+        # pattern is more than a class, and both run.
+        if not self.config.ftfy.uncurl_quotes:
+            inside = _suspect_chars(self.config.ftfy, triggers)
+            self._dirty = re.compile(f"[{_char_class(inside)[1:-1] if inside else ''}{self._junk_chars}]"
+                                     if inside or self._junk_chars else r"(?!)")
         self._clue = _mojibake_clue(chardata.CHARMAP_ENCODINGS)
 
     def process(self, doc: Document) -> Document:
@@ -148,8 +157,16 @@ class Repair(Stage[RepairConfig]):
         if self._fixer is None:
             raise RuntimeError("repair: call setup() before process() (a Pipeline does it for you)")
         notes: list[tuple[str, str]] = []
-        if self._needs_ftfy(text):
-            text = "\n".join(self._fix_line(line, notes) for line in text.split("\n"))
+        original = text
+        # Neither `_suspect` nor `_junk` finds anything in a text that `_dirty` finds nothing in, nor in
+        # any of its lines; only the fixes of ftfy may bring in what `_junk` removes.
+        dirty = self._dirty is None or self._dirty.search(text) is not None
+        if self._needs_ftfy(text, dirty):
+            if "\n" in text:
+                text = "\n".join(self._fix_line(line, notes) if self._needs_ftfy(line, dirty) else line
+                                 for line in text.split("\n"))
+            else:  # one line: checked already
+                text = self._fix_line(text, notes)
         if self.config.ftfy.fix_encoding and "Â" in text:
             text, count = _LOST_NBSP.subn("", text)
             if count:
@@ -157,7 +174,7 @@ class Repair(Stage[RepairConfig]):
         if _FORM_FEED in text and self.config.control_chars:
             notes.append(("control_chars", "form feed → line break"))
             text = text.replace(_FORM_FEED, "\n")
-        if self._junk.search(text):
+        if (dirty or text != original) and self._junk.search(text):
             for rule, pattern in self._rules:
                 text, count = pattern.subn("", text)
                 if count:
@@ -168,12 +185,13 @@ class Repair(Stage[RepairConfig]):
             notes.append(("blank_lines", "dropped lines of only spaces"))
         return text, notes
 
-    def _needs_ftfy(self, text: str) -> bool:
-        """Whether an enabled ftfy fixer could change `text`, decided by class scans. ftfy's own badness
-        check (`is_bad`, the first thing its encoding fix does) costs ~100 µs on a paragraph of accented
-        text, so it runs only on lines where a two-character mojibake clue was found."""
+    def _needs_ftfy(self, text: str, dirty: bool = True) -> bool:
+        """Whether an enabled ftfy fixer could change `text`, decided by class scans (`dirty`: False when
+        `_dirty` found none of the suspect characters in it). ftfy's own badness check (`is_bad`, the
+        first thing its encoding fix does) costs ~100 µs on a paragraph of accented text, so it runs only
+        on lines where a two-character mojibake clue was found."""
         assert self._suspect is not None and self._clue is not None
-        if self._suspect.search(text):
+        if dirty and self._suspect.search(text):
             return True
         if text.isascii():
             return False
@@ -182,8 +200,7 @@ class Repair(Stage[RepairConfig]):
                     or (options.normalization and not unicodedata.is_normalized(options.normalization, text)))
 
     def _fix_line(self, line: str, notes: list[tuple[str, str]]) -> str:
-        if not self._needs_ftfy(line):
-            return line
+        """`line` fixed by ftfy (`_needs_ftfy` said it may need it), its plan added to `notes`."""
         fixed, plan = self._fix_and_explain(line)
         if fixed != line:
             notes.extend(_explain(plan or []))
@@ -238,13 +255,20 @@ def _triggers(options: FtfyOptions, chardata: Any) -> dict[str, set[int]]:
     return {fixer: chars for fixer, chars in tables.items() if getattr(options, fixer)}
 
 
+def _suspect_chars(options: FtfyOptions, triggers: dict[str, set[int]]) -> set[int]:
+    """The characters the enabled ftfy fixers act on, besides mojibake (which `ftfy.badness.is_bad`
+    detects), normalisation (which `unicodedata.is_normalized` checks) and curly quotes."""
+    chars: set[int] = set().union(*triggers.values())
+    if options.fix_encoding:
+        chars.update(range(0x80, 0xA0))
+    return chars
+
+
 def _suspect_pattern(options: FtfyOptions, triggers: dict[str, set[int]], chardata: Any) -> re.Pattern[str]:
     """One character class of everything the enabled ftfy fixers act on, besides mojibake (which
     `ftfy.badness.is_bad` detects) and normalisation (which `unicodedata.is_normalized` checks)."""
-    chars: set[int] = set().union(*triggers.values())
+    chars = _suspect_chars(options, triggers)
     parts: list[str] = []
-    if options.fix_encoding:
-        chars.update(range(0x80, 0xA0))
     if options.uncurl_quotes:
         parts += [chardata.SINGLE_QUOTE_RE.pattern, chardata.DOUBLE_QUOTE_RE.pattern]
     if chars:

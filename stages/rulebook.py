@@ -130,16 +130,16 @@ class Matcher:
     def __bool__(self) -> bool:
         return bool(self._rules or self._user)
 
-    def scan(self, texts: list[str]) -> Scan:
-        """`texts` (the lines of a document) ready to be searched one by one (`Scan.search`), folded all at
-        once."""
-        return Scan(self, texts)
+    def scan(self, texts: list[str], words: list[int]) -> Scan:
+        """`texts` (the lines of a document, of `words` words) searched all at once: their first built-in
+        rules are found by one fold and one automaton pass over the whole text (`Scan`)."""
+        return Scan(self, texts, words)
 
     def search(self, text: str, words: int) -> Rule | None:
         """The first rule that matches `text` (of `words` words)."""
-        return self._search(text, words, None)
+        return self._first_builtin(text, words, None) or self._search_user(text, words)
 
-    def _search(self, text: str, words: int, form: bytes | None) -> Rule | None:
+    def _first_builtin(self, text: str, words: int, form: bytes | None) -> Rule | None:
         start = bisect.bisect_left(self._limits, words)
         if start < len(self._rules):
             automaton, owners, always = self._scans[start]
@@ -153,6 +153,10 @@ class Matcher:
                 for i in sorted(candidates):
                     if self._tries[i](text) is not None:
                         return self._rules[i]
+        return None
+
+    def _search_user(self, text: str, words: int) -> Rule | None:
+        """The first user rule that matches `text`, each searched under the timeout."""
         for rule, pattern in self._user:
             if words > rule.max_words or rule.id in self.timeouts:
                 continue
@@ -170,21 +174,64 @@ _LITERAL = operator.itemgetter(0)  # of a match's (literal, start, end)
 
 
 class Scan:
-    """Lines of a document and their scanned forms (`scanned`), made by one fold of the whole text: the
-    folds of a joined text are the joined folds."""
+    """The lines of a document with the first built-in rule that matches each, found for all of them at
+    once: the lines allowed any rule are folded and scanned as one text (`scanned`: the folds of a joined
+    text are the joined folds), by the automaton of every rule's literals, and each occurrence of a literal
+    that lies inside a line's scanned form counts for that line (the automaton reports every occurrence,
+    overlapping ones too, so a line gets exactly the literals a scan of its own form finds); of the rules
+    owning them, those allowed on a line of its length (`max_words`) are the candidates tried in priority
+    order, as in `Matcher.search`. User rules are searched line by line when asked (`search`), so that one
+    that times out does so only on the lines the stage asks about."""
 
-    def __init__(self, matcher: Matcher, texts: list[str]) -> None:
+    def __init__(self, matcher: Matcher, texts: list[str], words: list[int]) -> None:
         self._matcher = matcher
         self._texts = texts
-        joined = "\n".join(texts)
-        # A text with a line break of its own would split wrong: it is scanned alone when searched.
-        self._forms: list[bytes | None] = [None] * len(texts)
-        if texts and joined.count("\n") == len(texts) - 1:
-            self._forms = scanned(joined.replace("\n", _END + "\n" + _START)).split(b"\n")  # type: ignore[assignment]
+        self._words = words
+        self._first: list[Rule | None] = [None] * len(texts)
+        rules = matcher._rules
+        if not rules:
+            return
+        limits = matcher._limits
+        starts = [bisect.bisect_left(limits, n) for n in words]
+        allowed = [i for i, start in enumerate(starts) if start < len(rules)]
+        joined = "\n".join([texts[i] for i in allowed])
+        if joined.count("\n") != len(allowed) - 1:
+            # A text with a line break of its own would split wrong: each is scanned alone.
+            for i in allowed:
+                self._first[i] = matcher._first_builtin(texts[i], words[i], None)
+            return
+        automaton, owners, always = matcher._scans[0]
+        data = scanned(joined.replace("\n", _END + "\n" + _START))
+        # Where each allowed line's scanned form starts and ends in `data`.
+        bounds: list[int] = []
+        end = -1
+        for _ in allowed:
+            bounds.append(end + 1)
+            found = data.find(b"\n", end + 1)
+            end = len(data) if found < 0 else found
+        ends = [*bounds[1:], len(data) + 1]
+        # The rules owning a literal found in each line (by its place among the allowed lines).
+        hits: dict[int, set[int]] = {k: set(always) for k in range(len(allowed))} if always else {}
+        if automaton is not None:
+            for literal, begin, stop in automaton.find_matches_as_indexes(data, overlapping=True):
+                k = bisect.bisect_right(bounds, begin) - 1
+                if stop < ends[k]:  # inside the line's form, not across the break after it
+                    if k in hits:
+                        hits[k] |= owners[literal]
+                    else:
+                        hits[k] = set(owners[literal])
+        tries = matcher._tries
+        for k, candidates in hits.items():
+            i = allowed[k]
+            start, text = starts[i], texts[i]
+            for rule in sorted(candidates):
+                if rule >= start and tries[rule](text) is not None:
+                    self._first[i] = rules[rule]
+                    break
 
-    def search(self, i: int, words: int) -> Rule | None:
-        """The first rule that matches text `i` (of `words` words)."""
-        return self._matcher._search(self._texts[i], words, self._forms[i])
+    def search(self, i: int) -> Rule | None:
+        """The first rule that matches text `i`."""
+        return self._first[i] or self._matcher._search_user(self._texts[i], self._words[i])
 
 
 def fold(text: str) -> str:
@@ -192,7 +239,15 @@ def fold(text: str) -> str:
     takes for another folds to the same string. `str.casefold` alone breaks that for one letter: Turkish `İ`
     matches `i` but folds to `i` and a combining dot. Digits other than 0-9 (which `\\d` matches too) become
     "0", so that `\\d` has ten literals."""
-    text = text.casefold().replace("i\u0307", "i")
+    return _digits_folded(_casefold(text))
+
+
+def _casefold(text: str) -> str:
+    return text.casefold().replace("i\u0307", "i")
+
+
+def _digits_folded(text: str) -> str:
+    """`text` with its digits other than 0-9 as "0"."""
     if text.isascii() or _MAYBE_OTHER_DIGIT.search(text) is None:
         return text
     folded: str = _OTHER_DIGIT.sub("0", text)
@@ -202,10 +257,17 @@ def fold(text: str) -> str:
 def scanned(text: str) -> bytes:
     """What the automaton reads of `text`: folded (`fold`), between `_START` and `_END` (so that a literal
     can hold a pattern's `^` and `$`; a final line break, before which `$` also stands, gets an `_END`
-    before it too), in UTF-8."""
+    before it too), in UTF-8. The UTF-8 of the case fold tells whether any digit can need folding: every
+    character `_MAYBE_OTHER_DIGIT` finds (U+0660-U+1FFF, U+3000 and above) starts with a byte of
+    `_OTHER_DIGIT_LEADS`, which no other character's UTF-8 holds (those of U+2000-U+2FFF start with
+    0xE2, continuation bytes are below 0xC0); a text without one is encoded once, with no class scan."""
     if text.endswith("\n"):
         text = text[:-1] + _END + "\n"
-    return (_START + fold(text) + _END).encode("utf-8", "surrogatepass")
+    folded = _START + _casefold(text) + _END
+    data = folded.encode("utf-8", "surrogatepass")
+    if len(data) != len(folded) and len(data.translate(None, _NOT_OTHER_DIGIT_LEADS)) != 0:
+        data = _digits_folded(folded).encode("utf-8", "surrogatepass")
+    return data
 
 
 # The ends of a text in its scanned form: control characters that no fold produces and text rarely holds
@@ -217,6 +279,10 @@ _DIGITS = "0123456789"
 # characters that a stdlib class scan rules out faster: none is below U+0660 or among punctuation and symbols.
 _OTHER_DIGIT = regex.compile(r"[^\D0-9]", regex.V0 | regex.IGNORECASE)
 _MAYBE_OTHER_DIGIT = re.compile(r"[^\x00-\u065f\u2000-\u2fff]")
+# The first bytes of the UTF-8 of those characters (U+0640-U+07FF: 0xD9-0xDF, then 0xE0, 0xE1, 0xE3-0xF4), and
+# every byte else, which `bytes.translate` deletes.
+_OTHER_DIGIT_LEADS = bytes([*range(0xD9, 0xE2), *range(0xE3, 0x100)])
+_NOT_OTHER_DIGIT_LEADS = bytes(b for b in range(256) if b not in _OTHER_DIGIT_LEADS)
 
 
 def _automaton(strings: list[str]) -> Any:

@@ -20,6 +20,15 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\u
 # A superset of those characters that a class scan rules out faster: one or two range checks for a Latin
 # letter or a typographic mark, where the exact class takes nine.
 _MAYBE_UNSPACED = re.compile(r"[^\x00-\u0dff\u2000-\u206f]")
+# In a long text the UTF-8 rules them out faster still: each of them starts with a byte 0xE0, 0xE1 or
+# 0xE3-0xFF, or with 0xE2 and then a byte 0x81-0xBF (U+2040-U+2FFF); the bytes of every other character
+# differ (U+2000-U+203F is 0xE2 0x80, continuation bytes are below 0xC0).
+_UNSPACED_LEADS = bytes([0xE0, 0xE1, *range(0xE3, 0x100)])
+_NOT_UNSPACED_LEADS = bytes(b for b in range(256) if b not in _UNSPACED_LEADS)
+_UNSPACED_AFTER_E2 = re.compile(rb"\xe2[\x81-\xbf]")
+# From this length on a text is checked by its UTF-8 (an encode and two byte scans cost less than the
+# class scan).
+_UTF8_CHECK_CHARS = 256
 # Characters per word in such a run (Chinese and Japanese words average about two characters).
 _CHARS_PER_WORD = 2
 
@@ -55,17 +64,27 @@ def word_count(text: str) -> int:
 
 def unspaced_words(text: str) -> int:
     """The words that runs of scripts without spaces hold beyond the one a whitespace split sees in each."""
-    if text.isascii() or _MAYBE_UNSPACED.search(text) is None:
+    if not _may_be_unspaced(text):
         return 0
     return sum(max(0, len(run) // _CHARS_PER_WORD - 1) for run in _UNSPACED.findall(text))
 
 
 def unspaced_share(text: str) -> float:
     """The share of the non-space characters of `text` that are in scripts written without spaces."""
-    if text.isascii() or _MAYBE_UNSPACED.search(text) is None:
+    if not _may_be_unspaced(text):
         return 0.0
     letters = len(text) - text.count(" ")
     return sum(map(len, _UNSPACED.findall(text))) / letters if letters else 0.0
+
+
+def _may_be_unspaced(text: str) -> bool:
+    """Whether `text` may hold a character of a script without spaces (False: it holds none)."""
+    if text.isascii():
+        return False
+    if len(text) < _UTF8_CHECK_CHARS:
+        return _MAYBE_UNSPACED.search(text) is not None
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data.translate(None, _NOT_UNSPACED_LEADS)) != 0 or _UNSPACED_AFTER_E2.search(data) is not None
 
 
 def ends_sentence(text: str) -> bool:

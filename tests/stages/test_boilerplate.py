@@ -131,8 +131,8 @@ def test_matcher_finds_what_a_plain_search_finds() -> None:
     assert found == [(text, _reference(rules, text)) for text in texts]
     lines = [text for text in texts if "\n" not in text]  # a document's lines, folded at once
     for group in (lines, texts):  # a text with a line break of its own is scanned alone
-        scan = matcher.scan(group)
-        assert [getattr(scan.search(i, len(text.split())), "id", None) for i, text in enumerate(group)] == [
+        scan = matcher.scan(group, [len(text.split()) for text in group])
+        assert [getattr(scan.search(i), "id", None) for i in range(len(group))] == [
             _reference(rules, text) for text in group]
     assert ("İMPRESSUM", "de.legal") in found  # Turkish İ: a regex match that casefold() alone would hide
 
@@ -179,3 +179,16 @@ def test_every_other_digit_folds_to_zero() -> None:
     others = rulebook._OTHER_DIGIT.findall(everything)
     assert len(others) > 600 and all(rulebook._MAYBE_OTHER_DIGIT.match(c) for c in others)
     assert rulebook.fold("Le ٣ mars ２０２４") == "le 0 mars 0000"
+
+
+def test_scanned_folds_digits_where_their_utf8_says_it_may_need_to() -> None:
+    """Every character the digit check looks for starts its UTF-8 with a byte of `_OTHER_DIGIT_LEADS`, so a
+    scanned form without such a byte needs no digit folding; with and without, it is the fold's UTF-8."""
+    from stages.rulebook import _END, _MAYBE_OTHER_DIGIT, _OTHER_DIGIT_LEADS, _START, fold, scanned
+
+    every = "".join(map(chr, range(0x110000)))
+    assert {char.encode("utf-8", "surrogatepass")[0] for char in _MAYBE_OTHER_DIGIT.findall(every)} \
+        <= set(_OTHER_DIGIT_LEADS)
+    for text in ["Publié le ٣ mars ٢٠٢٤", "12.03.2024", "l’été — 3 €", "ﾃｽﾄ ١", "٣", "x\n", "İstanbul ߁", "\ud800"]:
+        marked = text[:-1] + _END + "\n" if text.endswith("\n") else text
+        assert scanned(text) == (_START + fold(marked) + _END).encode("utf-8", "surrogatepass")

@@ -56,3 +56,35 @@ def test_each_control_character_counts_as_binary_or_not(code: int) -> None:
     assert (out.status == "filtered") == binary
     if binary:
         assert out.reason == "unsupported content: binary data"
+
+
+def test_binary_controls_are_found_in_the_bytes_as_in_the_text() -> None:
+    """For the codecs in `_C0_FAITHFUL` the check reads the bytes; it finds what a search of the text read
+    from them (strictly, or with replacement marks) finds: every byte alone, and random byte strings."""
+    import random
+
+    from stages.decode import _C0_FAITHFUL, _has_binary_controls
+
+    rng = random.Random(7)
+    samples = [bytes([b]) for b in range(256)] + [b"caf\xc3\xa9\x00", b"\xe2\x80\x0b", b"\xc3\x01"]
+    samples += [bytes(rng.choice(range(256)) if rng.random() < 0.3 else rng.choice(b"ab \x00\x07\x1b\x80\xc3\xa9")
+                      for _ in range(rng.randrange(12))) for _ in range(5000)]
+    for codec in _C0_FAITHFUL:
+        for raw in samples:
+            text = raw.decode(codec, errors="replace")
+            assert _has_binary_controls(raw, text, codec) == _has_binary_controls(raw, text, "text"), (codec, raw)
+
+
+def test_western_letters_are_the_ascii_letter_bytes_and_the_accented_letters() -> None:
+    """`western` counts the letters of its code pages as the bytes A-Z, a-z plus the non-ASCII letters: for
+    every byte each code page reads as a letter, exactly one of the two counts it."""
+    import re
+
+    from stages.decode import _ASCII_LETTER_BYTES, _NON_ASCII_LETTER
+
+    letter = re.compile(r"[^\W\d_¹²³¼½¾]")
+    for codec in ("cp1252", "iso8859-15", "iso8859-1"):
+        for byte in range(256):
+            char = bytes([byte]).decode(codec, errors="replace")
+            counted = (byte in _ASCII_LETTER_BYTES) + (_NON_ASCII_LETTER.fullmatch(char) is not None)
+            assert counted == (letter.fullmatch(char) is not None), (codec, byte)

@@ -134,3 +134,20 @@ def test_text_steps_count_the_texts_of_a_plan() -> None:
     assert _text_steps([("transcode", "fix_c1_controls")]) == 1
     assert _text_steps([("encode", "latin-1"), ("decode", "utf-8"), ("apply", "fix_latin_ligatures"),
                         ("normalize", "NFC")]) == 3
+
+
+@pytest.mark.parametrize("config", [{}, {"zero_width": False, "control_chars": False},
+                                    {"ftfy": {"fix_encoding": False, "remove_control_chars": False}},
+                                    {"soft_hyphens": False, "zero_width": False, "control_chars": False,
+                                     "ftfy": {"fix_encoding": False, "unescape_html": False,
+                                              "fix_c1_controls": False, "fix_latin_ligatures": False,
+                                              "fix_line_breaks": False, "fix_surrogates": False,
+                                              "remove_terminal_escapes": False, "remove_control_chars": False}}])
+def test_one_scan_finds_every_character_the_suspect_and_junk_scans_find(config: dict[str, Any]) -> None:
+    """`_dirty` finds exactly the characters that `_suspect` or `_junk` finds (checked on every code point), so
+    a text in which it finds nothing is one in which neither of them finds anything."""
+    stage = _stage(config)
+    assert stage._suspect is not None and stage._dirty is not None
+    every = "".join(map(chr, range(0x110000)))
+    found = set(stage._suspect.findall(every)) | set(stage._junk.findall(every))
+    assert found == set(stage._dirty.findall(every))

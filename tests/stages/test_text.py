@@ -37,6 +37,24 @@ def test_unspaced_prefilter_covers_every_unspaced_character() -> None:
     assert all(text._MAYBE_UNSPACED.match(c) for c in unspaced)
 
 
+def test_unspaced_utf8_check_covers_the_prefilter() -> None:
+    """Every character the prefilter finds starts its UTF-8 with a byte of `_UNSPACED_LEADS`, or with 0xE2
+    and a byte `_UNSPACED_AFTER_E2` finds, so a long text checked by its UTF-8 is ruled out only when the
+    prefilter would rule it out; counts of long texts are those of the regexes alone."""
+    every = "".join(map(chr, range(0x110000)))
+    for char in text._MAYBE_UNSPACED.findall(every):
+        data = char.encode("utf-8", "surrogatepass")
+        assert data[0] in text._UNSPACED_LEADS or text._UNSPACED_AFTER_E2.match(data) is not None, hex(ord(char))
+    filler = "Le président a dit l’été dernier – « oui » … " * 8
+    for sample in ["日本語のテキストです", "ภาษาไทย", "x⁰ⁱ", "‿ and ⁀", "ࠀ Samaritan", "only Latin é"]:
+        long = filler + sample
+        assert len(long) >= text._UTF8_CHECK_CHARS
+        expected = sum(max(0, len(run) // 2 - 1) for run in text._UNSPACED.findall(long))
+        assert text.unspaced_words(long) == expected
+        share = sum(map(len, text._UNSPACED.findall(long))) / (len(long) - long.count(" "))
+        assert text.unspaced_share(long) == share
+
+
 @pytest.mark.parametrize(("line", "ends"), [
     ("Il est parti.", True), ("« Non ! »", True), ("終わった。", True), ("Die Antwort:", False),
     ("Réactions internationales", False),
