@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import readers
 from pipeline.config import PipelineConfig
 from pipeline.errors import OutputError
 
@@ -43,7 +44,7 @@ class Manifest:
             path = Path(item)
             if path.is_dir():
                 depth = len(path.parts)  # a glob's paths start with the folder's parts: the rest is the relative name
-                for file, stamp in _file_stamps(sorted(path.glob(config.run.glob))):
+                for file, stamp in _file_stamps(sorted(path.glob(config.run.glob), key=readers.path_order)):
                     files["/".join(file.parts[depth:]) if len(inputs) == 1 else str(file)] = stamp
             else:
                 files[item] = _stamp(path)
