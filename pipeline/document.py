@@ -11,13 +11,12 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 BlockKind = Literal["title", "heading", "paragraph", "list_item", "caption", "quote"]
 Status = Literal["ok", "filtered", "error"]
 SegmentAction = Literal["keep", "translate", "drop", "separate"]
 _SPACES = re.compile(r" {2,}")
-_T = TypeVar("_T")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -197,9 +196,15 @@ class Document:
         """A copy that a stage may change in place without touching this document: the blocks, segments,
         translations, metadata and lists are new objects. Strings are shared, and so are the entries of
         `removed`, `changes` and `warnings`: stages append records, they never edit one."""
-        return _shallow(self, blocks=[_block_copy(b) for b in self.blocks], metadata=_shallow(self.metadata),
-                        removed=list(self.removed), changes=list(self.changes), warnings=list(self.warnings),
-                        extra=dict(self.extra), done=list(self.done))
+        new = object.__new__(Document)
+        new.id, new.source, new.content_type, new.raw, new.html, new.plain_text = \
+            self.id, self.source, self.content_type, self.raw, self.html, self.plain_text
+        new.blocks, new.lang = [_block_copy(b) for b in self.blocks], self.lang
+        new.metadata = _metadata_copy(self.metadata)
+        new.removed, new.changes, new.warnings = list(self.removed), list(self.changes), list(self.warnings)
+        new.status, new.stage, new.reason = self.status, self.stage, self.reason
+        new.extra, new.done = dict(self.extra), list(self.done)
+        return new
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON form: `text` is the clean main text, the rest is the full record."""
@@ -210,12 +215,13 @@ class Document:
         record["text"] = self.text
         record["lang"] = self.lang
         record["content_type"] = self.content_type
-        record["metadata"] = _fields(self.metadata)
+        record["metadata"] = _metadata_json(self.metadata)
         record["blocks"] = [_block_json(b) for b in self.blocks]
         if separated := self.separated:
-            record["separated"] = [_fields(x) for x in separated]
-        for name in ("removed", "changes", "warnings"):
-            record[name] = [_fields(x) for x in getattr(self, name)]
+            record["separated"] = [_separated_json(x) for x in separated]
+        record["removed"] = [_removal_json(x) for x in self.removed]
+        record["changes"] = [_change_json(x) for x in self.changes]
+        record["warnings"] = [_warning_json(x) for x in self.warnings]
         if self.html is not None:
             record["html"] = self.html
         if self.plain_text is not None:
@@ -248,38 +254,98 @@ class Document:
         )
 
 
-def _fields(obj: Any) -> dict[str, Any]:
-    """A slotted dataclass's fields, in order, without the None ones. Shallow: `dataclasses.asdict`
-    deep-copies every value and made writing a record cost more than most stages."""
-    return {name: value for name in obj.__slots__ if (value := getattr(obj, name)) is not None}
+# The JSON form and the copies name each field once, written out: a loop over `__slots__` with `getattr`
+# cost three times as much, and writing or copying records is the runner's work around every stage.
+# tests/test_document.py checks that every field of every class is written and copied.
 
 
-def _block_json(block: Block) -> dict[str, Any]:
-    out = _fields(block)
-    out["segments"] = [_segment_json(s) for s in block.segments]
+def _block_json(b: Block) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": b.kind, "text": b.text, "index": b.index}
+    if b.lang is not None:
+        out["lang"] = b.lang
+    if b.confidence is not None:
+        out["confidence"] = b.confidence
+    out["segments"] = [_segment_json(s) for s in b.segments]
+    if b.duplicate_of is not None:
+        out["duplicate_of"] = b.duplicate_of
     return out
 
 
-def _segment_json(segment: Segment) -> dict[str, Any]:
-    out = _fields(segment)
-    if segment.translation is not None:
-        out["translation"] = _fields(segment.translation)
+def _segment_json(s: Segment) -> dict[str, Any]:
+    out: dict[str, Any] = {"start": s.start, "end": s.end, "lang": s.lang, "confidence": s.confidence,
+                           "action": s.action}
+    if s.translation is not None:
+        out["translation"] = _translation_json(s.translation)
     return out
 
 
-def _shallow(obj: _T, **changes: Any) -> _T:
-    """A shallow copy of a slotted dataclass with `changes`: every field is copied, so a new field is never
-    dropped, at a tenth of the cost of `dataclasses.replace` (which runs `__init__` and its checks)."""
-    new = object.__new__(type(obj))
-    for name in obj.__slots__:  # type: ignore[attr-defined]
-        object.__setattr__(new, name, changes[name] if name in changes else getattr(obj, name))
+def _translation_json(t: Translation) -> dict[str, Any]:
+    out: dict[str, Any] = {"text": t.text, "source": t.source, "target": t.target}
+    if t.package is not None:
+        out["package"] = t.package
+    out["pivot"] = t.pivot
+    out["status"] = t.status
+    return out
+
+
+def _separated_json(x: Separated) -> dict[str, Any]:
+    return {"lang": x.lang, "text": x.text, "block": x.block, "start": x.start, "end": x.end}
+
+
+def _removal_json(r: Removal) -> dict[str, Any]:
+    out: dict[str, Any] = {"stage": r.stage, "rule": r.rule, "reason": r.reason, "text": r.text}
+    if r.block is not None:
+        out["block"] = r.block
+    if r.line is not None:
+        out["line"] = r.line
+    return out
+
+
+def _change_json(c: Change) -> dict[str, Any]:
+    out: dict[str, Any] = {"stage": c.stage, "rule": c.rule, "detail": c.detail}
+    if c.block is not None:
+        out["block"] = c.block
+    return out
+
+
+def _warning_json(w: StageWarning) -> dict[str, Any]:
+    return {"stage": w.stage, "message": w.message}
+
+
+def _metadata_json(m: Metadata) -> dict[str, Any]:
+    """The fields that are set: a record leaves out what no stage found."""
+    fields = (("title", m.title), ("author", m.author), ("date", m.date), ("site", m.site), ("url", m.url),
+              ("encoding", m.encoding))
+    return {name: value for name, value in fields if value is not None}
+
+
+def _block_copy(b: Block) -> Block:
+    new = object.__new__(Block)
+    new.kind, new.text, new.index, new.lang, new.confidence, new.duplicate_of = \
+        b.kind, b.text, b.index, b.lang, b.confidence, b.duplicate_of
+    new.segments = [_segment_copy(s) for s in b.segments] if b.segments else []
     return new
 
 
-def _block_copy(block: Block) -> Block:
-    segments = [_shallow(s, translation=s.translation and _shallow(s.translation, pivot=list(s.translation.pivot)))
-                for s in block.segments]
-    return _shallow(block, segments=segments)
+def _segment_copy(s: Segment) -> Segment:
+    new = object.__new__(Segment)
+    new.start, new.end, new.lang, new.confidence, new.action = s.start, s.end, s.lang, s.confidence, s.action
+    new.translation = None if s.translation is None else _translation_copy(s.translation)
+    return new
+
+
+def _translation_copy(t: Translation) -> Translation:
+    new = object.__new__(Translation)
+    new.text, new.source, new.target, new.package, new.pivot, new.status = \
+        t.text, t.source, t.target, t.package, list(t.pivot), t.status
+    return new
+
+
+def _metadata_copy(m: Metadata) -> Metadata:
+    new = object.__new__(Metadata)
+    new.title, new.author, new.date, new.site, new.url, new.encoding = \
+        m.title, m.author, m.date, m.site, m.url, m.encoding
+    return new
 
 
 def _block_from_json(d: dict[str, Any]) -> Block:

@@ -19,6 +19,8 @@ from pipeline.document import Document, Status
 # below U+0020): escaped, a record stays on one line for every line-based reader.
 _RAW_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 _HEADING_MARKS = {"title": "# ", "heading": "## ", "list_item": "- ", "quote": "> "}
+# `json.dumps(record, ensure_ascii=False)`, built once; a record is a tree (no cycles to look for).
+_TO_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,7 @@ class Encoded:
 
 def json_line(doc: Document) -> str:
     """The document's JSONL record on one line, without its newline."""
-    line = json.dumps(doc.to_json(), ensure_ascii=False)
+    line = _TO_JSON(doc.to_json())
     # Three substring tests cost ~0.5 µs on an 8 KB record; the regex alone scans it in ~400 µs.
     if "\x85" in line or "\u2028" in line or "\u2029" in line:
         return _RAW_LINE_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", line)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import readers
 from pipeline.config import PipelineConfig
 from pipeline.errors import OutputError
 
@@ -41,8 +43,9 @@ class Manifest:
                 continue
             path = Path(item)
             if path.is_dir():
-                for file in sorted(p for p in path.glob(config.run.glob) if p.is_file()):
-                    files[file.relative_to(path).as_posix() if len(inputs) == 1 else str(file)] = _stamp(file)
+                depth = len(path.parts)  # a glob's paths start with the folder's parts: the rest is the relative name
+                for file, stamp in _file_stamps(sorted(path.glob(config.run.glob), key=readers.path_order)):
+                    files["/".join(file.parts[depth:]) if len(inputs) == 1 else str(file)] = stamp
             else:
                 files[item] = _stamp(path)
         return cls(config=_digest(config), files=files)
@@ -82,6 +85,19 @@ class Manifest:
         if len(found) > _SHOWN:
             found = [*found[:_SHOWN], f"and {len(found) - _SHOWN} more"]
         return found
+
+
+def _file_stamps(paths: list[Path]) -> Iterator[tuple[Path, list[int] | None]]:
+    """The regular files among `paths` (links followed), each with its `_stamp`, from one `stat` each."""
+    for path in paths:
+        try:
+            status = path.stat()
+        except OSError:
+            if path.is_file():  # pathlib's `is_file` tells what is not there from an error to raise
+                yield path, _stamp(path)
+            continue
+        if stat.S_ISREG(status.st_mode):
+            yield path, [status.st_size, status.st_mtime_ns]
 
 
 def _stamp(path: Path) -> list[int] | None:

@@ -10,6 +10,7 @@ sets its stages up once) and come back in input order, so the output equals that
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import os
 import signal
@@ -171,6 +172,35 @@ class Pipeline:
         return run(PipelineConfig(stages=specs, run=run_config, source="Pipeline.run"), inputs, resume=resume)
 
 
+# Stages allocate millions of short-lived objects that reference counting frees, nearly none in a cycle: at
+# the default pace (a young collection every 700 allocations net of frees) the cycle collector found nothing
+# to collect over a whole corpus and took a tenth of the text path's time. While documents are processed
+# (`process_stream`, a worker's loop) it runs this many times less often. Ending the run after each batch
+# would not do: the young generation then holds the batch's documents, and each such collection costs more.
+COLLECT_LESS = 20
+_collecting = 0  # streams running (threads); the first to start and the last to end set the pace
+_collecting_lock = threading.Lock()
+_default_threshold = gc.get_threshold()
+
+
+@contextmanager
+def collecting_less() -> Iterator[None]:
+    """The cycle collector at `COLLECT_LESS` times its young-generation pace within the block."""
+    global _collecting, _default_threshold
+    with _collecting_lock:
+        if _collecting == 0:
+            _default_threshold = gc.get_threshold()
+            gc.set_threshold(_default_threshold[0] * COLLECT_LESS, *_default_threshold[1:])
+        _collecting += 1
+    try:
+        yield
+    finally:
+        with _collecting_lock:
+            _collecting -= 1
+            if _collecting == 0:
+                gc.set_threshold(*_default_threshold)
+
+
 # Once expired, the alarm fires again at this interval until the block ends: a library that catches even
 # `BaseException` and goes on gets the exception again.
 REARM = 0.5
@@ -279,8 +309,9 @@ def process_stream(config: PipelineConfig, docs: Iterable[Document], jobs: int =
         return
     pipe = Pipeline.from_config(config)
     try:
-        for batch in batches(docs, config.run.batch_size):
-            yield encoders.encode(pipe.process(batch), config.run.format), pipe.take_stats()
+        with collecting_less():
+            for batch in batches(docs, config.run.batch_size):
+                yield encoders.encode(pipe.process(batch), config.run.format), pipe.take_stats()
     finally:
         pipe.close()
 

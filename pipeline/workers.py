@@ -253,14 +253,15 @@ def _main(conn: Connection, config: PipelineConfig, expires: Any, environ: dict[
         return
     fmt = config.run.format
     try:
-        while (task := conn.recv()) is not None:
-            _, batch = task
-            try:
-                out = encoders.encode(pipe.process(batch), fmt)
-            except Exception as exc:  # `run.fail_fast`: the parent raises the stage's failure as it is
-                conn.send(("raised", _picklable(exc)))
-                return
-            conn.send(("done", (out, pipe.take_stats())))
+        with runner.collecting_less():
+            while (task := conn.recv()) is not None:
+                _, batch = task
+                try:
+                    out = encoders.encode(pipe.process(batch), fmt)
+                except Exception as exc:  # `run.fail_fast`: the parent raises the stage's failure as it is
+                    conn.send(("raised", _picklable(exc)))
+                    return
+                conn.send(("done", (out, pipe.take_stats())))
     except EOFError:
         pass  # the parent has gone
     finally:

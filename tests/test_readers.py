@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import readers
+from pipeline import config, readers
 from pipeline.document import Document, Metadata
+from pipeline.manifest import Manifest
 from tests.conftest import ARTICLES, ROOT, jsonl, tamis
 
 
@@ -21,6 +22,17 @@ def test_directory_is_read_in_sorted_order_with_relative_ids(tmp_path: Path) -> 
     docs = list(readers.read([str(tmp_path)]))
     assert [(d.id, d.content_type, d.raw) for d in docs] == [
         ("a.txt", "text/plain", b"a"), ("b/x.html", "text/html", b"<p>x</p>")]
+
+
+def test_a_directory_is_read_in_path_order_and_the_manifest_lists_it_so(tmp_path: Path) -> None:
+    """Paths compare part by part (`a/b.txt` before `a-b.txt`), not as strings, where `/` sorts after `-`."""
+    (tmp_path / "a").mkdir()
+    for name in ("a/b.txt", "a-b.txt", "a.txt", "a/a b.txt"):
+        (tmp_path / name).write_bytes(name.encode())
+    order = ["a/a b.txt", "a/b.txt", "a-b.txt", "a.txt"]
+    assert [d.id for d in readers.read([str(tmp_path)])] == order
+    cfg = config.load(None, [f"run.output={tmp_path.parent / 'out.jsonl'}"])
+    assert list(Manifest.of(cfg, [str(tmp_path)]).files) == order
 
 
 def test_jsonl_records_keep_their_fields_and_bad_lines_become_error_records(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -11,9 +13,11 @@ import pytest
 
 from pipeline import Document, Stage
 from pipeline import config as config_module
+from pipeline.config import StageSpec
 from pipeline.encoders import Encoded
 from pipeline.errors import ConfigError
-from pipeline.runner import Pipeline, process_stream
+from pipeline.runner import COLLECT_LESS, Pipeline, process_stream
+from pipeline.stage import NoConfig
 from stages.decode import Decode, DecodeConfig
 from stages.extract import Extract
 from tests.conftest import ARTICLES, jsonl, tamis
@@ -154,3 +158,29 @@ def test_pipeline_run_validates_its_options_as_yaml_does(tmp_path) -> None:
     assert caught.value.problems == ["run.format: expected one of 'jsonl', 'txt', 'md', 'parquet', got 'xml'",
                                      "run.jobs: expected an integer from 0 to 1024, got -1"]
     assert list(tmp_path.iterdir()) == []
+
+
+class Pace(Stage):
+    """Counts the cycle collector's young-generation threshold it runs under."""
+
+    name = "pace"
+
+    def process(self, doc: Document) -> Document:
+        self.counters[f"threshold:{gc.get_threshold()[0]}"] += 1
+        if "boom" in doc.text:
+            raise RuntimeError("boom")
+        return doc
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_cycle_collector_runs_less_often_while_a_stream_runs_and_as_before_after(jobs: int) -> None:
+    loaded = config_module.load(None, ["pipeline=[decode, extract]", "run.batch_size=2", "run.fail_fast=true"])
+    spec = StageSpec(instance="pace", stage="pace", cls=Pace, config=NoConfig())
+    cfg = dataclasses.replace(loaded, stages=(*loaded.stages, spec))
+    before = gc.get_threshold()
+    counters = [stats["pace"].counters for _, stats in process_stream(cfg, docs_of("un", "deux", "trois"), jobs=jobs)]
+    assert sum(counters, start=type(counters[0])()) == {f"threshold:{before[0] * COLLECT_LESS}": 3}
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError, match="boom"):  # a stream that stops on an error puts the pace back too
+        list(process_stream(cfg, docs_of("un", "boom"), jobs=jobs))
+    assert gc.get_threshold() == before
