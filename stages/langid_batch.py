@@ -316,8 +316,8 @@ def _weights(counts: np.ndarray) -> np.ndarray:
 def _sums(table: np.ndarray, priors: np.ndarray, text: np.ndarray, feature: np.ndarray, weights: np.ndarray,
           n: int, once: np.ndarray | None = None, by_ngram: bool = False) -> np.ndarray:
     """Naive Bayes scores per text (rows) and column (of `table`, stored by column, or by n-gram when
-    `by_ngram`: the layout changes no number): weighted n-gram values
-    plus the prior; a text without n-grams scores 0 everywhere, as in py3langid. Each text's sum is
+    `by_ngram`: the layout changes no number): weighted n-gram values plus the prior; a text without
+    n-grams scores 0 everywhere, as in py3langid. Each text's sum is
     numpy's (pairwise) float32 sum of its own values, whatever the other texts and columns and the layout:
     a column or a text scored apart gets the very same number. `once`, when given, is `table` times the
     weight of a single occurrence, in float32 (the same products, one multiplication each): the values
