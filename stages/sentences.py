@@ -14,8 +14,8 @@ A line break ends a sentence unless the line goes on in lower case after a line 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from stages.text import CLOSERS, SENTENCE_PUNCT, continues
 
@@ -62,9 +62,9 @@ _DOTTED = re.compile(r"[^\W\d](?:\.-?[^\W\d])+")
 _PLAIN_WORD = 1 + max(map(len, _ABBREVIATIONS | _LOWER_ABBREVIATIONS | _NUMBER_ABBREVIATIONS))
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """Offsets `[start, end)` into the text that was split."""
+class Span(NamedTuple):
+    """Offsets `[start, end)` into the text that was split. A named tuple: the splitter makes one per
+    sentence, and a tuple is the cheapest object to make and to read."""
 
     start: int
     end: int
@@ -87,36 +87,14 @@ def sentences_with_breaks(text: str) -> Sentences:
 @lru_cache(maxsize=4096)
 def _split(text: str) -> Sentences:
     """Cached: `languages` splits each block, then `transdup` splits the same blocks again to compare them.
-    A soft break is a candidate end of the line's that `_cuts` passes over (a lower-case word follows),
-    so it lies inside the sentence between the cuts around it; its test for an abbreviation waits until
-    that sentence is known to be there."""
+    One pass per logical line (`_line`); a text without a line break is one line, unless it is blank."""
     out: list[tuple[Span, tuple[int, ...]]] = []
-    for line_start, line_end in _logical_lines(text):
-        first, cuts, candidates = _cuts(text, line_start, line_end)
-        last = line_end  # a logical line is never blank
-        while text[last - 1].isspace():
-            last -= 1
-        # A cut ends a sentence at visible punctuation, and the next sentence starts where its
-        # whitespace ends: no sentence is empty, and none needs stripping.
-        cuts.append((last, last))
-        start, pending = first, 0
-        if not candidates:  # most lines: no soft break to place
-            for end, after_cut in cuts:
-                out.append((Span(start, end), ()))
-                start = after_cut
-            continue
-        for end, after_cut in cuts:
-            breaks: tuple[int, ...] = ()
-            if pending < len(candidates) and candidates[pending][0] < end:  # most sentences have none
-                found: list[int] = []
-                while pending < len(candidates) and candidates[pending][0] < end:
-                    dot, after, nxt = candidates[pending]
-                    pending += 1
-                    if not _is_abbreviation(text, dot, nxt):
-                        found.append(after)
-                breaks = tuple(found)
-            out.append((Span(start, end), breaks))
-            start = after_cut
+    if "\n" not in text:  # most blocks
+        if text and not text.isspace():
+            _line(text, 0, len(text), out)
+    else:
+        for line_start, line_end in _logical_lines(text):
+            _line(text, line_start, line_end, out)
     return tuple(out)
 
 
@@ -133,9 +111,7 @@ def soft_breaks(text: str, span: Span) -> list[int]:
 
 
 def _logical_lines(text: str) -> list[tuple[int, int]]:
-    """Line ranges, with hard-wrapped continuation lines joined to the line before."""
-    if "\n" not in text:
-        return [(0, len(text))] if not text.isspace() and text else []
+    """Line ranges of a text with line breaks, with hard-wrapped continuation lines joined to the line before."""
     ranges: list[tuple[int, int]] = []
     pos = 0
     previous = ""  # the last non-blank line: it ends the logical line before (joined text is never rescanned)
@@ -152,20 +128,23 @@ def _logical_lines(text: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def _cuts(text: str, start: int, end: int) -> tuple[int, list[tuple[int, int]], list[tuple[int, int, int]]]:
-    """The first visible character of the line `start:end`, where its sentences end (with the next
-    visible character after each end), and the candidate ends before a lower-case word (`soft_breaks`,
-    before their abbreviation test) as (start, end, next visible character)."""
-    cuts: list[tuple[int, int]] = []
-    candidates: list[tuple[int, int, int]] = []
+def _line(text: str, start: int, end: int, out: list[tuple[Span, tuple[int, ...]]]) -> None:
+    """The sentences of the logical line `start:end` (never blank) appended to `out`, each with its soft
+    breaks, in one pass over the candidate ends: a soft break is a candidate end before a lower-case
+    word that is no abbreviation, and it belongs to the sentence that the next cut ends. A cut ends a
+    sentence at visible punctuation, and the next sentence starts where its whitespace ends: no sentence
+    is empty, and none needs stripping."""
     first = _next_visible(text, start, end)
+    sentence = first
+    breaks: list[int] = []
     for m in _END.finditer(text, start, end):
         nxt = m.end(1)  # the lookahead's whitespace stops at `end` too
         if nxt >= end:
             continue
         following = text[nxt]
         if following.islower():
-            candidates.append((m.start(), m.end(), nxt))
+            if not _is_abbreviation(text, m.start(), nxt):
+                breaks.append(m.end())
             continue
         # `_STARTER` holds every alphanumeric character (`\w`): the pattern only decides the others.
         if not (following.isalnum() or _STARTER.match(text, nxt)):
@@ -174,8 +153,13 @@ def _cuts(text: str, start: int, end: int) -> tuple[int, list[tuple[int, int]], 
         if text[dot] == "." and text[dot + 1] != "." and (  # a single full stop
                 _is_abbreviation(text, dot, nxt) or _is_list_number(text, first, dot)):
             continue
-        cuts.append((m.end(), nxt))
-    return first, cuts, candidates
+        out.append((Span(sentence, m.end()), tuple(breaks)))
+        breaks.clear()
+        sentence = nxt
+    last = end
+    while text[last - 1].isspace():
+        last -= 1
+    out.append((Span(sentence, last), tuple(breaks)))
 
 
 def _is_abbreviation(text: str, dot: int, nxt: int) -> bool:
