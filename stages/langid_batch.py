@@ -222,10 +222,9 @@ class _Scorer:
     reach. Each bound is tested with room for the float32 rounding of both sums, so the texts that get
     the unrestricted model, and every number, are those of the groups' bound alone."""
 
-    # `table` is stored by column (column → n-gram), the others by n-gram (n-gram → columns). `_sums` reads
-    # every n-gram of the batch in `table`, and a column's values are then gathered in one run; it reads the
-    # few texts' n-grams of the wider tables by n-gram, each n-gram's values from a few cache lines where
-    # the table stored by column would cost one line per column (half of `score`'s time in that layout).
+    # Every table is stored by n-gram (n-gram → columns): a gather then reads each n-gram's values from one
+    # or a few cache lines, where a table stored by column costs one line per column (half of `score`'s
+    # time in that layout).
     table: np.ndarray  # [set columns | coarse group maxima], float32 (the model's float16 values, exactly)
     priors: np.ndarray
     fold: np.ndarray  # set column → language, 0/1
@@ -257,8 +256,7 @@ class _Scorer:
                                    math.log(other_share / (1.0 - other_share)) - _MARGIN)
         if need.any():
             keep = _keys_of(text, np.flatnonzero(need))
-            full = _sums(self.full_table, self.full_priors, text[keep], feature[keep], weights[keep], n,
-                         by_ngram=True)[need]
+            full = _sums(self.full_table, self.full_priors, text[keep], feature[keep], weights[keep], n)[need]
             log_all = _logsumexp(full / temperature[need, None])
             outside[need] = np.maximum(0.0, 1.0 - np.exp(log_inside[need] - log_all))
         return probs, outside
@@ -278,8 +276,7 @@ class _Scorer:
         need = np.zeros(n, dtype=bool)
         if doubt.any():
             keep = _keys_of(text, np.flatnonzero(doubt))
-            groups = _sums(self.groups, self.group_priors, text[keep], feature[keep], weights[keep], n,
-                           by_ngram=True)[doubt]
+            groups = _sums(self.groups, self.group_priors, text[keep], feature[keep], weights[keep], n)[doubt]
             log_bound = _logsumexp(groups / temperature[doubt, None] + self.log_sizes)
             need[doubt] = log_bound - log_inside[doubt] >= threshold
         return need
@@ -314,27 +311,28 @@ def _weights(counts: np.ndarray) -> np.ndarray:
 
 
 def _sums(table: np.ndarray, priors: np.ndarray, text: np.ndarray, feature: np.ndarray, weights: np.ndarray,
-          n: int, once: np.ndarray | None = None, by_ngram: bool = False) -> np.ndarray:
-    """Naive Bayes scores per text (rows) and column (of `table`, stored by column, or by n-gram when
-    `by_ngram`: the layout changes no number): weighted n-gram values plus the prior; a text without
-    n-grams scores 0 everywhere, as in py3langid. Each text's sum is
-    numpy's (pairwise) float32 sum of its own values, whatever the other texts and columns and the layout:
-    a column or a text scored apart gets the very same number. `once`, when given, is `table` times the
-    weight of a single occurrence, in float32 (the same products, one multiplication each): the values
-    of most n-grams are then gathered ready, and only the few repeated ones are multiplied here."""
-    out = np.zeros((n, table.shape[1] if by_ngram else table.shape[0]))
+          n: int, once: np.ndarray | None = None) -> np.ndarray:
+    """Naive Bayes scores per text (rows) and column of `table` (stored by n-gram): weighted n-gram values
+    plus the prior; a text without n-grams scores 0 everywhere, as in py3langid. Each text's sum is
+    numpy's (pairwise) float32 sum of its own values, whatever the other texts and columns: a column or a
+    text scored apart gets the very same number. `once`, when given, is `table` times the weight of a
+    single occurrence, in float32 (the same products, one multiplication each): the values of most
+    n-grams are then gathered ready, and only the few repeated ones are multiplied here; the gathered
+    rows are summed along the n-gram axis as they come (for the few columns of the set and the coarse
+    bound, faster than a transposed copy; for the wide tables, the copy is the faster)."""
+    out = np.zeros((n, table.shape[1]))
     if not len(text):
         return out
     starts = _runs(text)
-    if once is None:  # summed by column, each column's values in one run, whatever the table's layout
-        gathered = table.take(feature, axis=0).T if by_ngram else np.take(table, feature, axis=1)
-        values = np.ascontiguousarray(gathered, dtype=np.float32)
+    if once is None:  # summed by column, each column's values in one run
+        values = np.ascontiguousarray(table.take(feature, axis=0).T, dtype=np.float32)
         values *= weights
-    else:
-        values = np.take(once, feature, axis=1)
-        repeated = np.flatnonzero(weights != _SMALL_COUNTS[1])
-        values[:, repeated] = np.take(table, feature[repeated], axis=1) * weights[repeated]
-    out[text[starts]] = np.add.reduceat(values, starts, axis=1).T + priors
+        out[text[starts]] = np.add.reduceat(values, starts, axis=1).T + priors
+        return out
+    values = once.take(feature, axis=0)
+    repeated = np.flatnonzero(weights != _SMALL_COUNTS[1])
+    values[repeated] = table.take(feature[repeated], axis=0) * weights[repeated, None]
+    out[text[starts]] = np.add.reduceat(values, starts, axis=0) + priors
     return out
 
 
@@ -365,7 +363,7 @@ def _scorer_arrays(languages: tuple[str, ...]) -> dict[str, np.ndarray]:
     fold = np.array([[float(classes[i] == lang) for lang in languages] for i in inside])
     table = np.column_stack([ptc[:, inside], *(maxima[:, c].max(axis=1) for c in coarse)]).astype(np.float32)
     priors = np.concatenate([pc[inside], [group_priors[c].max() for c in coarse]])
-    return {"table": np.ascontiguousarray(table.T), "priors": priors, "fold": fold,
+    return {"table": np.ascontiguousarray(table), "priors": priors, "fold": fold,
             "coarse_log_sizes": np.log([sizes[c].sum() for c in coarse]),
             "deepest": np.array(float(np.abs(maxima).max())), "groups": np.ascontiguousarray(maxima),
             "group_priors": group_priors, "log_sizes": np.log(sizes), "full_table": np.ascontiguousarray(ptc),
@@ -423,7 +421,7 @@ def _merge(inside: np.ndarray, maxima: np.ndarray, sizes: np.ndarray) -> list[np
     return members
 
 
-CACHE_FORMAT = 4  # bump when the derived arrays change for the same model and constants
+CACHE_FORMAT = 5  # bump when the derived arrays change for the same model and constants
 
 
 def cache_dir() -> Path:

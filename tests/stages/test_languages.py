@@ -235,7 +235,7 @@ def test_the_coarse_bound_spares_only_texts_the_groups_bound_rules_out(other_sha
     scaled = _sums(scorer.table, scorer.priors, text, feature, weights, n) / temperature[:, None]
     log_inside = _logsumexp(scaled[:, :3])
     threshold = math.log(other_share / (1 - other_share)) - _MARGIN
-    groups = _sums(scorer.groups, scorer.group_priors, text, feature, weights, n, by_ngram=True) / temperature[:, None]
+    groups = _sums(scorer.groups, scorer.group_priors, text, feature, weights, n) / temperature[:, None]
     alone = _logsumexp(groups + scorer.log_sizes) - log_inside >= threshold
     need = scorer._may_reach(scaled[:, 3:], text, feature, weights, n, temperature, log_inside, threshold)
     assert list(need) == list(alone) and 0 < need.sum() < n
@@ -256,6 +256,27 @@ def test_sums_from_the_products_of_single_ngrams_are_the_same_floats() -> None:
         plain = _sums(scorer.table, scorer.priors, text, feature, weights, len(texts))
         once = _sums(scorer.table, scorer.priors, text, feature, weights, len(texts), scorer.table_once)
         assert plain.tobytes() == once.tobytes()
+
+
+def test_each_texts_sums_are_those_of_each_column_summed_apart() -> None:
+    """`_sums` gives each text and column the float32 sum of that column's values stored apart, whether
+    it sums the gathered rows along the n-gram axis (`table_once`) or a transposed copy, for short texts
+    and for texts of hundreds of n-grams (numpy's pairwise sum works in blocks of 128)."""
+    from stages.langid_batch import _automaton, _encode, _runs, _scorer, _sums, _weights
+
+    scorer = _scorer(("fr", "de", "en"))
+    texts = [*_NEIGHBOURS, " ".join(_NEIGHBOURS * 4), "Kim", "de " * 300]
+    text, feature, counts = _automaton().found([_encode(t) for t in texts])
+    weights, starts = _weights(counts), _runs(text)
+    assert np.diff(np.append(starts, len(text))).max() > 3 * 128
+    for table, priors, once in ((scorer.table, scorer.priors, scorer.table_once),
+                                (scorer.table, scorer.priors, None), (scorer.full_table, scorer.full_priors, None)):
+        found = _sums(table, priors, text, feature, weights, len(texts), once)
+        for column in range(table.shape[1]):
+            alone = np.ascontiguousarray(table[:, column], dtype=np.float32)[feature] * weights
+            expected = np.zeros(len(texts))
+            expected[text[starts]] = np.add.reduceat(alone, starts) + priors[column]
+            assert found[:, column].tobytes() == expected.tobytes()
 
 
 def _reference_main_language(blocks: list[Block], flags: list[list[bool]]) -> str | None:
