@@ -53,7 +53,7 @@ from pipeline.document import Block, Change, Document, Removal, Segment, Segment
 from pipeline.stage import Stage
 from pipeline.types import Fraction, LangCode, NonNegativeInt, PositiveFloat, PositiveInt
 from stages.detectors import DETECTORS, Detector, DetectorName, Guess, Guesses, rows_beat_all
-from stages.sentences import Sentences, Span, sentences_with_breaks
+from stages.sentences import Sentences, sentences_with_breaks
 from stages.text import is_prose, unspaced_share, unspaced_words
 from stages.transdup import stands_out, translation_evidence
 
@@ -163,29 +163,33 @@ class Languages(Stage[LanguagesConfig]):
         todo = [doc for doc in docs if not _segmented(doc)]
         plans = [_plan(doc) for doc in todo]
         texts: list[str] = []
-        spans: list[Span] = []  # each text's place in its block
-        blocks: list[tuple[int, int, int]] = []  # per block of the batch: document, position, texts
+        starts: list[int] = []  # each text's place in its block
+        ends: list[int] = []
+        sizes: list[int] = []  # per block of the batch (document by document, in order): how many texts
         softs: list[tuple[int, int, int, list[int]]] = []  # sentences with soft breaks: first text, where, bounds
         for d, (doc, plan) in enumerate(zip(todo, plans, strict=True)):
             for position, sentences in plan:
                 text = doc.blocks[position].text
                 before = len(texts)
-                for span, breaks in sentences:
+                for (start, end), breaks in sentences:
                     if not breaks:  # most sentences: one unit, the text detected
-                        texts.append(text[span.start : span.end])
-                        spans.append(span)
+                        texts.append(text[start:end])
+                        starts.append(start)
+                        ends.append(end)
                     else:
-                        bounds = [span.start, *breaks, span.end]
+                        bounds = [start, *breaks, end]
                         softs.append((len(texts), d, position, bounds))
-                        for start, end in _ranges(bounds):
-                            texts.append(text[start:end])
-                            spans.append(Span(start, end))
-                blocks.append((d, position, len(texts) - before))
+                        for piece_start, piece_end in _ranges(bounds):
+                            texts.append(text[piece_start:piece_end])
+                            starts.append(piece_start)
+                            ends.append(piece_end)
+                sizes.append(len(texts) - before)
         detected = self._detect(texts)
-        where = np.array(blocks, dtype=np.int64).reshape(len(blocks), 3)
-        block = np.repeat(np.arange(len(blocks)), where[:, 2])
-        units = _Units(where[block, 0], where[block, 1], block, np.array([s.start for s in spans], dtype=np.int64),
-                       np.array([s.end for s in spans], dtype=np.int64), detected)
+        block = np.repeat(np.arange(len(sizes)), sizes)
+        doc_of = np.repeat(np.arange(len(todo)), [len(doc.blocks) for doc in todo])
+        position_of = np.concatenate([np.arange(len(doc.blocks)) for doc in todo]) if todo else block
+        units = _Units(doc_of[block], position_of[block], block, np.array(starts, dtype=np.int64),
+                       np.array(ends, dtype=np.int64), detected)
         if softs:
             units = self._split_softs(todo, units, softs)
         labels = self._smooth(todo, units)
@@ -554,11 +558,11 @@ def _segments(docs: list[Document], units: _Units, labels: np.ndarray, names: tu
     confidence is the character-weighted probability, accumulated unit by unit as a running mean. The
     running means of all segments advance together, one unit a step: numpy's float64 arithmetic is
     Python's, so each segment gets the floats that adding its units one by one gives."""
-    for doc in docs:
-        for block in doc.blocks:
-            block.segments = []
+    every = [block for doc in docs for block in doc.blocks]  # `units.block` indexes these
     n = len(labels)
     if not n:
+        for block in every:
+            block.segments = []
         return
     found = units.found
     rows = np.arange(n)
@@ -579,10 +583,12 @@ def _segments(docs: list[Document], units: _Units, labels: np.ndarray, names: tu
         weight[longer] += size
         longer = longer[last[longer] > i]
         step += 1
-    doc, position, label = units.doc[first].tolist(), units.position[first].tolist(), labels[first].tolist()
-    for d, p, code, start, end, value in zip(doc, position, label, units.start[first].tolist(),
-                                             units.end[last].tolist(), confidence.tolist(), strict=True):
-        docs[d].blocks[p].segments.append(Segment(start=start, end=end, lang=names[code], confidence=round(value, 4)))
+    segments = [Segment(start=start, end=end, lang=names[code], confidence=round(value, 4))
+                for code, start, end, value in zip(labels[first].tolist(), units.start[first].tolist(),
+                                                   units.end[last].tolist(), confidence.tolist(), strict=True)]
+    bounds = np.searchsorted(units.block[first], np.arange(len(every) + 1)).tolist()  # each block's segments
+    for block, lo, hi in zip(every, bounds, bounds[1:], strict=False):
+        block.segments = segments[lo:hi]
 
 
 def _summarise(block: Block) -> None:
