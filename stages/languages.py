@@ -558,11 +558,11 @@ def _segments(docs: list[Document], units: _Units, labels: np.ndarray, names: tu
     confidence is the character-weighted probability, accumulated unit by unit as a running mean. The
     running means of all segments advance together, one unit a step: numpy's float64 arithmetic is
     Python's, so each segment gets the floats that adding its units one by one gives."""
-    every = [block for doc in docs for block in doc.blocks]  # `units.block` indexes these
+    for doc in docs:
+        for block in doc.blocks:
+            block.segments = []
     n = len(labels)
     if not n:
-        for block in every:
-            block.segments = []
         return
     found = units.found
     rows = np.arange(n)
@@ -583,12 +583,10 @@ def _segments(docs: list[Document], units: _Units, labels: np.ndarray, names: tu
         weight[longer] += size
         longer = longer[last[longer] > i]
         step += 1
-    segments = [Segment(start=start, end=end, lang=names[code], confidence=round(value, 4))
-                for code, start, end, value in zip(labels[first].tolist(), units.start[first].tolist(),
-                                                   units.end[last].tolist(), confidence.tolist(), strict=True)]
-    bounds = np.searchsorted(units.block[first], np.arange(len(every) + 1)).tolist()  # each block's segments
-    for block, lo, hi in zip(every, bounds, bounds[1:], strict=False):
-        block.segments = segments[lo:hi]
+    doc, position, label = units.doc[first].tolist(), units.position[first].tolist(), labels[first].tolist()
+    for d, p, code, start, end, value in zip(doc, position, label, units.start[first].tolist(),
+                                             units.end[last].tolist(), confidence.tolist(), strict=True):
+        docs[d].blocks[p].segments.append(Segment(start=start, end=end, lang=names[code], confidence=round(value, 4)))
 
 
 def _summarise(block: Block) -> None:
