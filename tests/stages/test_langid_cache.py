@@ -41,7 +41,7 @@ def test_a_second_process_memory_maps_what_the_first_stored(fresh: Path) -> None
     folder = langid_batch.cache_dir()
     assert folder.parent == fresh / "tamis" and folder.name.startswith("py3langid-0.")
     assert sorted(p.name for p in folder.iterdir()) == [
-        "automaton", "classes", "scorer-fr-de-en-groups24-features5000-coarse8"]
+        "automaton", "classes", "scorer-fr-de-en-groups24-features5000-coarse6"]
     _forget()
     automaton, scorer = langid_batch.warm(LANGUAGES)
     assert isinstance(automaton.step.base, np.memmap) and isinstance(scorer.full_table.base, np.memmap)
@@ -84,4 +84,4 @@ def test_an_unreadable_cache_is_computed_again_with_a_warning(fresh: Path) -> No
 def test_an_unknown_language_is_refused_before_anything_is_built(fresh: Path) -> None:
     with pytest.raises(SetupError, match="py3langid does not know language"):
         langid_batch.warm(("fr", "xx"))
-    assert not (langid_batch.cache_dir() / "scorer-fr-xx-groups24-features5000-coarse8").exists()
+    assert not (langid_batch.cache_dir() / "scorer-fr-xx-groups24-features5000-coarse6").exists()
