@@ -107,7 +107,8 @@ class Reader:
     def found(self, root: Path) -> list[tuple[Path, os.stat_result | None]]:
         """The paths `glob` matches below directory `root`, in reading order, each with its `stat` (links
         followed; None when it fails): looked up once per reader, so that the run's manifest
-        (`pipeline.manifest`) records the files and stats this reader reads, without a second look."""
+        (`pipeline.manifest`) records the files and stats this reader reads, without a second look. `listing`
+        takes it."""
         if root not in self._found:
             self._found[root] = [(path, _stat(path)) for path in sorted(root.glob(self.glob), key=path_order)]
         return self._found[root]
@@ -120,6 +121,7 @@ class Reader:
         for _ in os.walk(root, onerror=lambda exc: failed.append(Path(exc.filename))):
             pass
         found = self.found(root)
+        del self._found[root]  # taken once: a reader done with a directory holds no list of its files
         unreadable = set(failed)
         if unreadable:
             listed = {path for path, _ in found}
