@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +36,11 @@ class Manifest:
     siblings: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, config: PipelineConfig, inputs: list[str]) -> Manifest:
+    def of(cls, config: PipelineConfig, inputs: list[str], reader: readers.Reader | None = None) -> Manifest:
+        """The manifest of a run of `config` over `inputs`; the files of a directory as `reader` finds them
+        (`Reader.found`: the run's reader, which then reads what is recorded here without listing it again)."""
+        if reader is None or reader.glob != config.run.glob:
+            reader = readers.Reader(inputs, config.run.glob)
         files: dict[str, list[int] | None] = {}
         for item in inputs:
             if item == STDIN:
@@ -44,7 +49,7 @@ class Manifest:
             path = Path(item)
             if path.is_dir():
                 depth = len(path.parts)  # a glob's paths start with the folder's parts: the rest is the relative name
-                for file, stamp in _file_stamps(sorted(path.glob(config.run.glob), key=readers.path_order)):
+                for file, stamp in _file_stamps(reader.found(path)):
                     files["/".join(file.parts[depth:]) if len(inputs) == 1 else str(file)] = stamp
             else:
                 files[item] = _stamp(path)
@@ -87,12 +92,11 @@ class Manifest:
         return found
 
 
-def _file_stamps(paths: list[Path]) -> Iterator[tuple[Path, list[int] | None]]:
-    """The regular files among `paths` (links followed), each with its `_stamp`, from one `stat` each."""
-    for path in paths:
-        try:
-            status = path.stat()
-        except OSError:
+def _file_stamps(found: list[tuple[Path, os.stat_result | None]]) -> Iterator[tuple[Path, list[int] | None]]:
+    """The regular files among the `found` paths (each with its `stat`, links followed, None where it failed),
+    each with its `_stamp`."""
+    for path, status in found:
+        if status is None:
             if path.is_file():  # pathlib's `is_file` tells what is not there from an error to raise
                 yield path, _stamp(path)
             continue

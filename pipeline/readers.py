@@ -71,6 +71,7 @@ class Reader:
         self.glob = glob
         self.max_bytes = max_bytes
         self.skipped = Skipped()
+        self._found: dict[Path, list[tuple[Path, os.stat_result | None]]] = {}
 
     def __iter__(self) -> Iterator[Document]:
         for item in self.inputs:
@@ -103,26 +104,40 @@ class Reader:
             else:
                 yield from self.file(*item)
 
+    def found(self, root: Path) -> list[tuple[Path, os.stat_result | None]]:
+        """The paths `glob` matches below directory `root`, in reading order, each with its `stat` (links
+        followed; None when it fails): looked up once per reader, so that the run's manifest
+        (`pipeline.manifest`) records the files and stats this reader reads, without a second look. `listing`
+        takes it."""
+        if root not in self._found:
+            self._found[root] = [(path, _stat(path)) for path in sorted(root.glob(self.glob), key=path_order)]
+        return self._found[root]
+
     def listing(self, root: Path) -> Iterator[tuple[Path, str] | Document]:
         """The files of directory `root` to read, as `(path, relative name)` in reading order, and an error
         record in the place of each directory that cannot be read. Files left out are counted in `skipped`.
         Executors that read files elsewhere (Ray's read tasks) list them here, so they read what this does."""
-        unreadable: list[Path] = []
-        for _ in os.walk(root, onerror=lambda exc: unreadable.append(Path(exc.filename))):
+        failed: list[Path] = []
+        for _ in os.walk(root, onerror=lambda exc: failed.append(Path(exc.filename))):
             pass
+        found = self.found(root)
+        del self._found[root]  # taken once: a reader done with a directory holds no list of its files
+        unreadable = set(failed)
+        if unreadable:
+            listed = {path for path, _ in found}
+            found = sorted([*found, *((path, None) for path in unreadable - listed)], key=lambda f: path_order(f[0]))
         depth = len(root.parts)  # a glob's paths start with the root's parts: the rest is the relative name
-        for path in sorted({*root.glob(self.glob), *unreadable}, key=path_order):
+        for path, status in found:
             rel = "/".join(path.parts[depth:])
             if path in unreadable:
                 doc_id, warnings = _clean(rel)
                 yield _error(doc_id, _clean(str(path))[0], warnings, "directory cannot be read (permission denied "
                              "or gone): its files are not read")
                 continue
-            try:
-                mode = path.stat().st_mode  # one `stat` for what `is_dir` and `is_file` asked one each
-            except OSError:  # pathlib's `exists` tells a broken link from an error to raise
+            if status is None:  # pathlib's `exists` tells a broken link from an error to raise
                 self.skipped.add(_clean(rel)[0], "not a regular file" if path.exists() else "broken link")
                 continue
+            mode = status.st_mode  # one `stat` for what `is_dir` and `is_file` asked one each
             if stat.S_ISDIR(mode):
                 continue
             if not stat.S_ISREG(mode):
@@ -237,6 +252,13 @@ def path_order(path: Path) -> tuple[str, ...]:
 
 
 _CASE_KEPT = os.path.normcase("A") == "A"
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
 
 
 def check_inputs(inputs: Iterable[str]) -> None:

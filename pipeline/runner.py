@@ -345,8 +345,8 @@ def run(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
     before it are kept and `DocumentFailed` is raised.
     """
     readers.check_inputs(inputs)
-    sink = sinks.open_sink(config, inputs, resume=resume)
     reader = readers.Reader(inputs, config.run.glob, config.run.max_bytes)
+    sink = sinks.open_sink(config, inputs, resume=resume, reader=reader)
     try:
         docs: Iterator[Document] = reader.documents()  # no document at all: InputError (exit 2)
     except BaseException:

@@ -37,6 +37,7 @@ from pipeline.config import PipelineConfig
 from pipeline.encoders import Encoded
 from pipeline.errors import OutputError, WriteError
 from pipeline.manifest import Manifest
+from pipeline.readers import Reader
 from pipeline.stats import RunStats
 
 STDOUT = "-"
@@ -68,11 +69,13 @@ class Sink:
         raise NotImplementedError
 
 
-def open_sink(config: PipelineConfig, inputs: list[str], *, resume: bool = False) -> Sink:
+def open_sink(config: PipelineConfig, inputs: list[str], *, resume: bool = False,
+              reader: Reader | None = None) -> Sink:
     """The sink for `config.run.output` and `config.run.format`, checked before any document is processed:
     an output that is an input, a directory where a file is needed or the reverse, or that cannot be
     created raises `OutputError` and leaves everything as it was. With `resume`, the output's manifest must
-    match `inputs` and `config`, and its records must be whole."""
+    match `inputs` and `config`, and its records must be whole. The manifest lists the input directories'
+    files as `reader` (the run's) finds them."""
     run = config.run
     if run.output == STDOUT or _is_device(Path(run.output)):
         if resume:
@@ -87,7 +90,7 @@ def open_sink(config: PipelineConfig, inputs: list[str], *, resume: bool = False
         return sink
     path = Path(run.output)
     check_not_an_input(path, inputs)
-    manifest = Manifest.of(config, inputs)
+    manifest = Manifest.of(config, inputs, reader)
     if run.format == "jsonl":
         sink = _JsonlFile(path, manifest, resume, stats_path(run.output, run.stats))
     elif run.format == "parquet":

@@ -64,7 +64,9 @@ class Dedupe(Stage[DedupeConfig]):
                 first = group.keyed()[key]
             if first is None:
                 exact[block.text] = block
-                near.setdefault(start, _Group()).add(block, key)
+                if group is None:
+                    group = near[start] = _Group()
+                group.add(block, key)
                 if position == 0 or block.kind in _TITLE_KINDS:
                     titles.add(key if key is not None else text.key(block.text))
                 kept.append(block)

@@ -136,9 +136,12 @@ class Normalise(Stage[NormaliseConfig]):
         if not text.isascii() and not unicodedata.is_normalized(form, text):
             text = unicodedata.normalize(form, text)
             rules.append(("form", form))
-        text = "\n".join(map(str.strip, text.split("\n")))
-        if "  " in text or (not text.isascii() and any(map(text.__contains__, _NO_BREAK))
-                            and any(map(text.__contains__, _NO_BREAK_PAIRS))) or _ODD_SPACE_CHAR.search(text):
+        text = "\n".join(map(str.strip, text.split("\n"))) if "\n" in text else text.strip()
+        # No-break and odd spaces are none of them printable (`str.isprintable`, one fast scan): in a
+        # printable text (most blocks) only a double space can be a run to rewrite.
+        if "  " in text or (not text.isprintable() and (
+                (not text.isascii() and any(map(text.__contains__, _NO_BREAK))
+                 and any(map(text.__contains__, _NO_BREAK_PAIRS))) or _ODD_SPACE_CHAR.search(text))):
             text = _ODD_SPACE.sub(_one_space, text)
             rules.append(("whitespace", "collapsed runs of spaces"))
         for rule, fix in self._typography:

@@ -35,6 +35,23 @@ def test_a_directory_is_read_in_path_order_and_the_manifest_lists_it_so(tmp_path
     assert list(Manifest.of(cfg, [str(tmp_path)]).files) == order
 
 
+def test_the_manifest_and_the_reader_of_a_run_list_a_directory_once(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The manifest records the files the run's reader then reads, from one glob and one `stat` per file."""
+    for name in ("b.txt", "a.txt", "c.bin"):
+        (tmp_path / name).write_bytes(name.encode())
+    cfg = config.load(None, [f"run.output={tmp_path.parent / 'out.jsonl'}"])
+    alone = Manifest.of(cfg, [str(tmp_path)])
+    globs: list[str] = []
+    real_glob = Path.glob
+    monkeypatch.setattr(Path, "glob", lambda self, pattern: globs.append(pattern) or real_glob(self, pattern))
+    reader = readers.Reader([str(tmp_path)], cfg.run.glob)
+    assert Manifest.of(cfg, [str(tmp_path)], reader) == alone
+    assert list(alone.files) == ["a.txt", "b.txt", "c.bin"]  # every regular file: a new one changes the run
+    assert [d.id for d in reader.documents()] == ["a.txt", "b.txt"]
+    assert globs == ["**/*"]
+
+
 def test_jsonl_records_keep_their_fields_and_bad_lines_become_error_records(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_bytes(b'{"id": "a", "text": "Bonjour.", "url": "u"}\n'

@@ -33,6 +33,17 @@ def test_plain_text_paragraphs(case: dict[str, Any]) -> None:
     assert {b.kind for b in blocks} <= {"paragraph"}
 
 
+@given(st.lists(st.sampled_from(["Le mot.", "x", "", " ", "\t", "\xa0", "\u2028", "\x1c", "\n", "\r", "\r\n",
+                                  "\n\n", " \n", "\n ", "«\u202f»"]), max_size=12).map("".join))
+def test_plain_text_paragraphs_are_the_non_blank_lines_stripped_at_the_end(text: str) -> None:
+    """Each chunk between blank lines is its lines stripped at the end, the empty ones left out, whether
+    `split_paragraphs` takes it as it is or cuts it into lines."""
+    chunks = re.split(r"\n(?:[^\S\n]*\n)+", text.replace("\r\n", "\n").replace("\r", "\n"))
+    expected = [body for chunk in chunks
+                if (body := "\n".join(line.rstrip() for line in chunk.split("\n") if line.strip()))]
+    assert [b.text for b in split_paragraphs(text)] == expected
+
+
 def test_html_gives_typed_blocks_and_metadata() -> None:
     doc = extract_html((ROOT / "fixtures/html/mieter_de.html").read_bytes())
     assert doc.status == "ok" and doc.html is None

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +47,12 @@ def test_hyphenation_change_names_the_word() -> None:
     doc = Document(id="h", source="case", blocks=[block])
     out = _stage({}).process(doc)
     assert [(c.rule, c.detail) for c in out.changes][0] == ("hyphenation", "infor-mations → informations")
+
+
+def test_every_space_but_the_plain_one_is_unprintable() -> None:
+    """`clean` looks for no-break and odd spaces only in a text that is not printable: in a printable one the
+    only space is " ", and only a double space can be a run to rewrite."""
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    assert [c for c in spaces if c.isprintable()] == [" "]
+    assert _stage({}).clean("«\u202fOui\u202f»  dit-il,\u2003puis\tpartit.") == (
+        "«\u202fOui\u202f» dit-il, puis partit.", [("whitespace", "collapsed runs of spaces")])
