@@ -194,14 +194,16 @@ class Scan:
         limits = matcher._limits
         starts = [bisect.bisect_left(limits, n) for n in words]
         allowed = [i for i, start in enumerate(starts) if start < len(rules)]
-        joined = "\n".join([texts[i] for i in allowed])
+        # Each line's scanned form ends with an end mark, the next starts with a start mark (`scanned` marks the
+        # first start and the last end).
+        joined = (_END + "\n" + _START).join([texts[i] for i in allowed])
         if joined.count("\n") != len(allowed) - 1:
             # A text with a line break of its own would split wrong: each is scanned alone.
             for i in allowed:
                 self._first[i] = matcher._first_builtin(texts[i], words[i], None)
             return
         automaton, owners, always = matcher._scans[0]
-        data = scanned(joined.replace("\n", _END + "\n" + _START))
+        data = scanned(joined)
         # Where each allowed line's scanned form starts and ends in `data`.
         bounds: list[int] = []
         end = -1
@@ -257,16 +259,34 @@ def _digits_folded(text: str) -> str:
 def scanned(text: str) -> bytes:
     """What the automaton reads of `text`: folded (`fold`), between `_START` and `_END` (so that a literal
     can hold a pattern's `^` and `$`; a final line break, before which `$` also stands, gets an `_END`
-    before it too), in UTF-8. The UTF-8 of the case fold tells whether any digit can need folding: every
-    character `_MAYBE_OTHER_DIGIT` finds (U+0660-U+1FFF, U+3000 and above) starts with a byte of
-    `_OTHER_DIGIT_LEADS`, which no other character's UTF-8 holds (those of U+2000-U+2FFF start with
-    0xE2, continuation bytes are below 0xC0); a text without one is encoded once, with no class scan."""
+    before it too), in UTF-8.
+    `str.casefold` takes about 12 ns a character once a text holds one character outside ASCII (French
+    does), and maps each character on its own: so the characters outside ASCII are read from the UTF-8
+    (the bytes left when ASCII's are deleted) and only those that casefold changes (capitals such as "É",
+    "ß"; a French article has a few kinds) are replaced by their folds, which casefold leaves as they are;
+    ASCII capitals are lowered in the UTF-8 by `bytes.lower` (A-Z alone, as casefold maps them). "i" and a
+    combining dot (from "İ", or in the text) become "i" in the bytes, whose UTF-8 holds no other
+    character's bytes. The UTF-8 also tells whether any digit can need folding: every character
+    `_MAYBE_OTHER_DIGIT` finds (U+0660-U+1FFF, U+3000 and above) starts with a byte of `_OTHER_DIGIT_LEADS`,
+    which no other character's UTF-8 holds (those of U+2000-U+2FFF start with 0xE2, continuation bytes are
+    below 0xC0); a text without one needs no class scan."""
     if text.endswith("\n"):
         text = text[:-1] + _END + "\n"
-    folded = _START + _casefold(text) + _END
-    data = folded.encode("utf-8", "surrogatepass")
-    if len(data) != len(folded) and len(data.translate(None, _NOT_OTHER_DIGIT_LEADS)) != 0:
-        data = _digits_folded(folded).encode("utf-8", "surrogatepass")
+    marked = _START + text + _END
+    data = marked.encode("utf-8", "surrogatepass")
+    if data.isascii():
+        return data.lower()
+    others = data.translate(None, _ASCII).decode("utf-8", "surrogatepass")
+    if others.casefold() != others:
+        for char in set(others):
+            if char.casefold() != char:
+                marked = marked.replace(char, char.casefold())
+        data = marked.encode("utf-8", "surrogatepass")
+    data = data.lower()
+    if _COMBINING_DOT in data:
+        data = data.replace(b"i" + _COMBINING_DOT, b"i")
+    if len(data.translate(None, _NOT_OTHER_DIGIT_LEADS)) != 0:
+        data = _digits_folded(data.decode("utf-8", "surrogatepass")).encode("utf-8", "surrogatepass")
     return data
 
 
@@ -283,6 +303,8 @@ _MAYBE_OTHER_DIGIT = re.compile(r"[^\x00-\u065f\u2000-\u2fff]")
 # every byte else, which `bytes.translate` deletes.
 _OTHER_DIGIT_LEADS = bytes([*range(0xD9, 0xE2), *range(0xE3, 0x100)])
 _NOT_OTHER_DIGIT_LEADS = bytes(b for b in range(256) if b not in _OTHER_DIGIT_LEADS)
+_ASCII = bytes(range(128))
+_COMBINING_DOT = "\u0307".encode()
 
 
 def _automaton(strings: list[str]) -> Any:
