@@ -99,6 +99,17 @@ def ends_clause(text: str) -> bool:
     return end != "" and end in _CLAUSE_PUNCT
 
 
+def ends_clauses(lines: list[str]) -> list[bool]:
+    """`ends_clause` of each of `lines` (a document's lines, in one call): a line whose last character is
+    neither a closing mark nor a space ends as that character says, and only the others are trimmed."""
+    return [(end := line[-1:]) in _CLAUSE_ENDS or ((end in _CLOSERS or end.isspace()) and ends_clause(line))
+            for line in lines]
+
+
+_CLAUSE_ENDS = frozenset(_CLAUSE_PUNCT)
+_CLOSERS = frozenset(_CLOSING)
+
+
 def _last(text: str) -> str:
     """The last character of `text` before the closing quotes, brackets and spaces that end it ("" if
     none): a few `rstrip` calls, where a regex anchored at the end would try every punctuation mark."""
