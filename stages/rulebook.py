@@ -15,10 +15,12 @@ on every line within its `max_words`.
 from __future__ import annotations
 
 import bisect
+import itertools
 import operator
 import re
 import sys
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -192,11 +194,12 @@ class Scan:
         if not rules:
             return
         limits = matcher._limits
-        starts = [bisect.bisect_left(limits, n) for n in words]
-        allowed = [i for i, start in enumerate(starts) if start < len(rules)]
+        # The lines that some rule allows (of at most the largest `max_words`): nearly always all of them.
+        allowed: Sequence[int] = range(len(texts)) if words and max(words) <= limits[-1] else \
+            [i for i, n in enumerate(words) if n <= limits[-1]]
         # Each line's scanned form ends with an end mark, the next starts with a start mark (`scanned` marks the
         # first start and the last end).
-        joined = (_END + "\n" + _START).join([texts[i] for i in allowed])
+        joined = (_END + "\n" + _START).join(texts if len(allowed) == len(texts) else [texts[i] for i in allowed])
         if joined.count("\n") != len(allowed) - 1:
             # A text with a line break of its own would split wrong: each is scanned alone.
             for i in allowed:
@@ -204,28 +207,25 @@ class Scan:
             return
         automaton, owners, always = matcher._scans[0]
         data = scanned(joined)
-        # Where each allowed line's scanned form starts and ends in `data`.
-        bounds: list[int] = []
-        end = -1
-        for _ in allowed:
-            bounds.append(end + 1)
-            found = data.find(b"\n", end + 1)
-            end = len(data) if found < 0 else found
-        ends = [*bounds[1:], len(data) + 1]
+        # Where each allowed line's scanned form starts in `data` (the lengths of the forms before it, and a line
+        # break after each), and one past the end of the last.
+        bounds = list(map(operator.add, itertools.accumulate(map(len, data.split(b"\n")), initial=0),
+                          itertools.count()))
         # The rules owning a literal found in each line (by its place among the allowed lines).
         hits: dict[int, set[int]] = {k: set(always) for k in range(len(allowed))} if always else {}
         if automaton is not None:
+            right = bisect.bisect_right
             for literal, begin, stop in automaton.find_matches_as_indexes(data, overlapping=True):
-                k = bisect.bisect_right(bounds, begin) - 1
-                if stop < ends[k]:  # inside the line's form, not across the break after it
-                    if k in hits:
-                        hits[k] |= owners[literal]
+                after = right(bounds, begin)  # the place of the line after the one the literal starts in
+                if stop < bounds[after]:  # inside the line's form, not across the break after it
+                    if after - 1 in hits:
+                        hits[after - 1] |= owners[literal]
                     else:
-                        hits[k] = set(owners[literal])
+                        hits[after - 1] = set(owners[literal])
         tries = matcher._tries
         for k, candidates in hits.items():
             i = allowed[k]
-            start, text = starts[i], texts[i]
+            start, text = bisect.bisect_left(limits, words[i]), texts[i]
             for rule in sorted(candidates):
                 if rule >= start and tries[rule](text) is not None:
                     self._first[i] = rules[rule]
