@@ -448,6 +448,10 @@ class _Lines:
             found = self._key[i] = texts.key(self.text[i])
         return found
 
+    def has_key(self, i: int) -> bool:
+        """Whether line `i`'s key is known."""
+        return self._key[i] is not None
+
     def content(self, i: int) -> bool:
         return self.words[i] >= CONTENT_WORDS and self.sentence[i]
 
@@ -577,7 +581,11 @@ def _article_resumes(lines: _Lines, j: int) -> bool:
 
 def _repeats_title(lines: _Lines, i: int, page_title: str) -> bool:
     """Whether line `i` is the headline as the page title (a key) states it, with the site name or author
-    after it ("Mandarinen-Schmand-Kuchen" under "Mandarinen-Schmand-Kuchen von anna | Chefkoch")."""
+    after it ("Mandarinen-Schmand-Kuchen" under "Mandarinen-Schmand-Kuchen von anna | Chefkoch"). Its key
+    then starts with the page title's first word: a line whose first key word (`stages.text.key_start`, from
+    its first characters) is another is none, and its whole key is not built."""
+    if not lines.has_key(i) and texts.key_start(lines.text[i], 1) != page_title.partition(" ")[0]:
+        return False
     own = lines.key(i)
     return len(own) >= 15 and (page_title == own or page_title.startswith(own + " "))
 
