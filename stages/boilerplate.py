@@ -593,14 +593,14 @@ def _repeats_title(lines: _Lines, i: int, page_title: str) -> bool:
 def _phrase(lines: _Lines, i: int) -> bool:
     """A line of eight words or more with three function words: a phrase of running text (a heading or a
     sentence without its full stop), not a label."""
-    return lines.words[i] >= 8 and texts.function_words(lines.text[i]) >= 3
+    return lines.words[i] >= 8 and texts.has_function_words(lines.text[i], 3)
 
 
 def _slogan(lines: _Lines, i: int) -> bool:
     """A short line that ends like a sentence but reads as none: under six words, fewer than two function
     words ("Klarmachen zum Ändern!", "Das Blog der Fehlfunktionen!"), where a short sentence of the article
     has them ("Zendaya is a fashion superstar.")."""
-    return lines.words[i] < 6 and texts.function_words(lines.text[i]) < 2
+    return lines.words[i] < 6 and not texts.has_function_words(lines.text[i], 2)
 
 
 def _alone(lines: _Lines, i: int) -> bool:
