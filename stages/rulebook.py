@@ -263,7 +263,8 @@ def scanned(text: str) -> bytes:
     `str.casefold` takes about 12 ns a character once a text holds one character outside ASCII (French
     does), and maps each character on its own: so the characters outside ASCII are read from the UTF-8
     (the bytes left when ASCII's are deleted) and only those that casefold changes (capitals such as "É",
-    "ß"; a French article has a few kinds) are replaced by their folds, which casefold leaves as they are;
+    "ß"; a French article has a few kinds) are replaced by their folds in the UTF-8 (which finds a
+    character's bytes only where that character stands), folds that casefold leaves as they are;
     ASCII capitals are lowered in the UTF-8 by `bytes.lower` (A-Z alone, as casefold maps them). "i" and a
     combining dot (from "İ", or in the text) become "i" in the bytes, whose UTF-8 holds no other
     character's bytes. The UTF-8 also tells whether any digit can need folding: every character
@@ -279,9 +280,9 @@ def scanned(text: str) -> bytes:
     others = data.translate(None, _ASCII).decode("utf-8", "surrogatepass")
     if others.casefold() != others:
         for char in set(others):
-            if char.casefold() != char:
-                marked = marked.replace(char, char.casefold())
-        data = marked.encode("utf-8", "surrogatepass")
+            folded = char.casefold()
+            if folded != char:
+                data = data.replace(char.encode("utf-8", "surrogatepass"), folded.encode("utf-8", "surrogatepass"))
     data = data.lower()
     if _COMBINING_DOT in data:
         data = data.replace(b"i" + _COMBINING_DOT, b"i")
