@@ -336,7 +336,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
         """Rebuild the blocks from the surviving lines and record every removal, a run of lines of one rule
         in one block as one record."""
         outcome = _Outcome()
-        runs = _Runs()
+        runs = _Runs(self.name)
         blocks: list[Block] = []
         text, verdict, kind, number, position, starts = (lines.text, lines.verdict, lines.kind, lines.number,
                                                            lines.position, lines.starts)
@@ -372,8 +372,7 @@ class Boilerplate(Stage[BoilerplateConfig]):
                     reason = f"{reason} (author: {'; '.join(names)})"
                 elif rule_id.endswith("-date") and outcome.date is None:
                     outcome.date = iso_date(text[i])
-                runs.add(Removal(stage=self.name, rule=rule_id, reason=reason, text=text[i], block=block.index,
-                                 line=number[i]))
+                runs.add(rule_id, reason, text[i], block.index, number[i])
             if changed:
                 _flush(blocks, block, kept)
             else:
@@ -715,22 +714,23 @@ def _flush(blocks: list[Block], block: Block, kept: list[str]) -> None:
 
 class _Runs:
     """Removals in order, a run of consecutive lines of one rule and reason in one block as one record. The
-    lines of a run are gathered and joined once: growing a record's text line by line, and counting its lines
-    to place the next, cost time quadratic in the length of the run."""
+    lines of a run are gathered and joined once, and its record made once: growing a record's text line by
+    line, and counting its lines to place the next, cost time quadratic in the length of the run."""
 
-    def __init__(self) -> None:
-        self._runs: list[tuple[Removal, list[str]]] = []
+    def __init__(self, stage: str) -> None:
+        self._stage = stage
+        # Per run: its rule, reason, block and first line, and its lines.
+        self._runs: list[tuple[str, str, int, int, list[str]]] = []
 
-    def add(self, removal: Removal) -> None:
+    def add(self, rule: str, reason: str, text: str, block: int, line: int) -> None:
         if self._runs:
-            last, lines = self._runs[-1]
-            if ((last.rule, last.reason, last.block) == (removal.rule, removal.reason, removal.block)
-                    and last.line is not None and removal.line == last.line + len(lines)):
-                lines.append(removal.text)
+            last_rule, last_reason, last_block, last_line, lines = self._runs[-1]
+            if last_rule == rule and last_reason == reason and last_block == block \
+                    and line == last_line + len(lines):
+                lines.append(text)
                 return
-        self._runs.append((removal, [removal.text]))
+        self._runs.append((rule, reason, block, line, [text]))
 
     def removals(self) -> list[Removal]:
-        for removal, lines in self._runs:
-            removal.text = "\n".join(lines)
-        return [removal for removal, _ in self._runs]
+        return [Removal(stage=self._stage, rule=rule, reason=reason, text="\n".join(lines), block=block, line=line)
+                for rule, reason, block, line, lines in self._runs]
