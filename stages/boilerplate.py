@@ -411,19 +411,14 @@ class _Lines:
     __slots__ = ("text", "position", "number", "words", "sentence", "verdict", "kind", "starts", "_prose", "_key")
 
     def __init__(self, blocks: list[Block]) -> None:
-        text: list[str] = []
-        position: list[int] = []
-        number: list[int] = []
-        starts: list[int] = []
-        for pos, block in enumerate(blocks):
-            parts = block.text.split("\n")
-            starts.append(len(text))
-            text += map(str.strip, parts)
-            position += [pos] * len(parts)
-            number += range(len(parts))
-        starts.append(len(text))
-        self.text, self.position, self.number, self.starts = text, position, number, starts
-        self.words = _word_counts(blocks, text)
+        # The blocks' lines are the lines of their texts joined by line breaks, block after block.
+        whole = "\n".join([block.text for block in blocks])
+        text = list(map(str.strip, whole.split("\n")))
+        sizes = [block.text.count("\n") + 1 for block in blocks]
+        self.text, self.starts = text, [0, *itertools.accumulate(sizes)]
+        self.position = list(itertools.chain.from_iterable(map(itertools.repeat, range(len(blocks)), sizes)))
+        self.number = list(itertools.chain.from_iterable(map(range, sizes)))
+        self.words = _word_counts(whole, text)
         self.sentence = texts.ends_clauses(text)
         self.verdict: list[Verdict | None] = [None] * len(text)
         self.kind: list[BlockKind | None] = [None] * len(text)  # title or heading: a block of its own
@@ -455,13 +450,13 @@ class _Lines:
         return self.words[i] >= CONTENT_WORDS and self.sentence[i]
 
 
-def _word_counts(blocks: list[Block], lines: list[str]) -> list[int]:
-    """The words of each stripped line. The words of scripts without spaces are looked for once in the whole
-    document: their runs never cross a line break, so a document without them has none in any of its
+def _word_counts(whole: str, lines: list[str]) -> list[int]:
+    """The words of each stripped line of `whole`. The words of scripts without spaces are looked for once in
+    the whole text: their runs never cross a line break, so a text without them has none in any of its
     lines. Where every line is printable and holds no two spaces in a row, `len(line.split())` is its
     count of spaces and one: every other character that `split` breaks at is a control or separator,
     which `isprintable` rejects."""
-    if texts.unspaced_words("\n".join(block.text for block in blocks)) != 0:
+    if texts.unspaced_words(whole) != 0:
         return list(map(texts.word_count, lines))
     if "  " not in "\n".join(lines) and all(map(str.isprintable, lines)):
         return [line.count(" ") + 1 if line else 0 for line in lines]
