@@ -41,6 +41,7 @@ on it; the other rules still apply. `setup()` must run before `process()` (a Pip
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
 from dataclasses import dataclass, field
@@ -152,19 +153,6 @@ class Verdict(NamedTuple):
     action: Action
 
 
-@dataclass(slots=True)
-class _Line:
-    text: str
-    position: int  # position of its block in doc.blocks (not Block.index)
-    number: int  # line number within the block
-    words: int
-    sentence: bool
-    verdict: Verdict | None = None
-    kind: BlockKind | None = None  # title or heading: the line becomes a block of its own
-    prose: bool | None = None  # _is_prose, once known
-    key: str | None = None  # texts.key of the text, once known
-
-
 @dataclass
 class _Outcome:
     removed: list[Removal] = field(default_factory=list)
@@ -192,15 +180,15 @@ class Boilerplate(Stage[BoilerplateConfig]):
             raise RuntimeError("boilerplate: call setup() before process() (a Pipeline does it for you)")
         for matcher in self._matchers.values():
             matcher.new_document()
-        lines = _lines(doc.blocks)
-        if not lines:
+        if not doc.blocks:
             return doc
+        lines = _Lines(doc.blocks)
         self._phrase_rules(doc, lines)
         first, last = _main_span(lines)
         if first is not None and last is not None:
             _keep_dates_of_the_article(lines, first, last)
-            self._edge_rules(lines[:first], "head")
-            self._edge_rules(lines[last + 1 :], "tail")
+            self._edge_rules(lines, range(first), "head")
+            self._edge_rules(lines, range(last + 1, len(lines)), "tail")
         # After HTML extraction the page layout is already accounted for: short lines there are list items,
         # table rows and headings that trafilatura chose, so only the byline rule stays on by default.
         struct = self._struct
@@ -214,172 +202,177 @@ class Boilerplate(Stage[BoilerplateConfig]):
             return doc.filtered(self.name, "only boilerplate")
         return doc
 
-    def _phrase_rules(self, doc: Document, lines: list[_Line]) -> None:
+    def _phrase_rules(self, doc: Document, lines: _Lines) -> None:
         assert self._matchers is not None
         block_matcher, line_matcher = self._matchers["block"], self._matchers["line"]
+        text, verdict, starts = lines.text, lines.verdict, lines.starts
+        n = len(text)
         if block_matcher:
             for pos, block in enumerate(doc.blocks):
                 rule = block_matcher.search(block.text, len(block.text.split()))
                 if rule is not None:
-                    for line in lines:
-                        if line.position == pos:
-                            line.verdict = Verdict(rule.id, rule.reason, "drop_line")
+                    for i in range(starts[pos], starts[pos + 1]):
+                        verdict[i] = Verdict(rule.id, rule.reason, "drop_line")
         # A dump's first line is the page's <title>; the headline that repeats it starts the article.
-        page_title = _key(lines[0]) if doc.content_type != "text/html" else ""
-        total = sum(len(line.text) + 1 for line in lines)
+        page_title = lines.key(0) if doc.content_type != "text/html" else ""
+        total = sum(map(len, text)) + n
         offset = 0
-        scan = line_matcher.scan([line.text for line in lines], [line.words for line in lines])
-        for i, line in enumerate(lines):
-            offset += len(line.text) + 1
-            if line.verdict is not None:
+        scan = line_matcher.scan(text, lines.words)
+        for i in range(n):
+            offset += len(text[i]) + 1
+            if verdict[i] is not None:
                 continue
             rule = scan.search(i)
             if rule is None:
                 continue
-            if rule.id.endswith("-date") and i > 0 and lines[i - 1].text.endswith(":"):
+            if rule.id.endswith("-date") and i > 0 and text[i - 1].endswith(":"):
                 continue  # the value of a label ("Beginn:", "Date :"): an event's date, not the page's
-            if rule.action == "caption" and _cites_source(line, rule):
+            if rule.action == "caption" and _cites_source(lines, i, rule):
                 continue
             if rule.action == "drop_rest":
                 late = offset >= REST_AFTER * total
                 if (late and _furniture_follows(lines, i, scan)) or _comments_follow(lines, i):
-                    for rest in lines[i:]:
-                        rest.verdict = rest.verdict or Verdict(rule.id, rule.reason, "drop_line")
+                    for rest in range(i, n):
+                        verdict[rest] = verdict[rest] or Verdict(rule.id, rule.reason, "drop_line")
                     return
-                if i + 1 < len(lines) and _is_prose(lines[i + 1]):
+                if i + 1 < n and lines.prose(i + 1):
                     continue  # a section heading ("Réactions", "Comment"): the article goes on after it
             action: Action = "drop_line" if rule.action.startswith("drop_") else rule.action
-            verdict = Verdict(rule.id, rule.reason, action)
+            found = Verdict(rule.id, rule.reason, action)
             if rule.action == "drop_block":
-                for other in lines:
-                    if other.position == line.position:
-                        other.verdict = other.verdict or verdict
+                pos = lines.position[i]
+                for other in range(starts[pos], starts[pos + 1]):
+                    verdict[other] = verdict[other] or found
             elif rule.action == "drop_run":
-                for j in range(i + 1, len(lines)):
-                    if _article_resumes(lines, j) or _repeats_title(lines[j], page_title):
+                for j in range(i + 1, n):
+                    if _article_resumes(lines, j) or _repeats_title(lines, j, page_title):
                         break
-                    lines[j].verdict = lines[j].verdict or verdict
-            line.verdict = verdict
+                    verdict[j] = verdict[j] or found
+            verdict[i] = found
 
-    def _edge_rules(self, lines: list[_Line], scope: Literal["head", "tail"]) -> None:
+    def _edge_rules(self, lines: _Lines, span: range, scope: Literal["head", "tail"]) -> None:
         assert self._matchers is not None
         matcher = self._matchers[scope]
         if not matcher:
             return
-        for line in lines:
-            if line.verdict is None:
-                rule = matcher.search(line.text, line.words)
+        for i in span:
+            if lines.verdict[i] is None:
+                rule = matcher.search(lines.text[i], lines.words[i])
                 if rule is not None:
-                    line.verdict = Verdict(rule.id, rule.reason, rule.action)
+                    lines.verdict[i] = Verdict(rule.id, rule.reason, rule.action)
 
-    def _structure(self, doc: Document, lines: list[_Line], first: int | None, last: int | None,
+    def _structure(self, doc: Document, lines: _Lines, first: int | None, last: int | None,
                    struct: set[str]) -> None:
         plain = doc.content_type != "text/html"
+        text, verdict, words, sentence = lines.text, lines.verdict, lines.words, lines.sentence
+        n = len(text)
         # A dump's first line is the page's <title>: known as such by a separator before the site name, or by
         # a headline before the article that repeats its beginning.
-        whole = _key(lines[0])
-        page_title = lines[0] if plain and lines[0].verdict is None and not lines[0].text.endswith(".") and (
-            _TITLE_SEPARATOR.search(lines[0].text)
-            or any(_repeats_title(line, whole) for line in lines[1 : first if first is not None else 0])) else None
+        whole = lines.key(0)
+        page_title = 0 if plain and verdict[0] is None and not text[0].endswith(".") and (
+            _TITLE_SEPARATOR.search(text[0])
+            or any(_repeats_title(lines, i, whole) for i in range(1, first if first is not None else 0))) else None
         listed = _introduced_lists(lines, last) if last is not None else set()
         if "struct.outside" in struct and first is not None and last is not None:
             # Text between the headline (the last line before the article that repeats the page title) and the
             # article is its lead.
             lead = next((i for i in range(first - 1, 0, -1) if page_title is not None
-                         and _repeats_title(lines[i], whole)), first)
+                         and _repeats_title(lines, i, whole)), first)
             # Only lines before the lead and past the article's end are outside it.
-            for i in itertools.chain(range(lead), range(last + TAIL_GRACE + 1, len(lines))):
-                line = lines[i]
-                outside = (i < lead and _is_content(line)) or i > last + TAIL_GRACE
+            for i in itertools.chain(range(lead), range(last + TAIL_GRACE + 1, n)):
+                outside = (i < lead and lines.content(i)) or i > last + TAIL_GRACE
                 # Running text out there is removed on a second piece of evidence: it stands alone between
                 # furniture (a teaser between links), where text of the article comes in paragraphs.
-                if line is not page_title and line.verdict is None and outside and i not in listed \
-                        and (not _is_prose(line) or _alone(lines, i)):
-                    line.verdict = Verdict("struct.outside", STRUCTURAL["struct.outside"], "drop_line")
-        live = [line for line in lines if line.verdict is None]
-        title: _Line | None = None
+                if i != page_title and verdict[i] is None and outside and i not in listed \
+                        and (not lines.prose(i) or _alone(lines, i)):
+                    verdict[i] = Verdict("struct.outside", STRUCTURAL["struct.outside"], "drop_line")
+        live = [i for i, found in enumerate(verdict) if found is None]
+        title: int | None = None
         if first is not None and last is not None:
             # The live lines before the article's first content line, and those after its last (in order).
-            head = live[: sum(line.verdict is None for line in lines[:first])]
-            after_last = live[len(live) - sum(line.verdict is None for line in lines[last + 1 :]) :]
-            title = _title(head, page_title)
+            head = live[: bisect.bisect_left(live, first)]
+            after_last = live[bisect.bisect_right(live, last) :]
+            title = _title(lines, head, page_title)
             # The page title goes only when the headline repeats it (two pieces of evidence: the site name
             # beside it, and the repeat); alone, it is the only headline the text has.
-            if "struct.page-title" in struct and page_title is not None and title is not page_title \
+            if "struct.page-title" in struct and page_title is not None and title != page_title \
                     and title is not None:
-                page_title.verdict = Verdict("struct.page-title", STRUCTURAL["struct.page-title"], "drop_line")
-            headline = title.text if title is not None else doc.metadata.title
-            for i, line in enumerate(head):
-                if line is title or line.verdict is not None:
+                verdict[page_title] = Verdict("struct.page-title", STRUCTURAL["struct.page-title"], "drop_line")
+            headline = text[title] if title is not None else doc.metadata.title
+            for k, i in enumerate(head):
+                if i == title or verdict[i] is not None:
                     continue
-                if "struct.byline" in struct and _NAME.match(line.text) and _beside(head, i, headline):
-                    line.verdict = Verdict("struct.byline", STRUCTURAL["struct.byline"], "byline")
-                elif "struct.head" in struct and not _is_prose(line) and (_is_tag(line) or _label_row(line) or (
-                        (not line.sentence or _slogan(line)) and line.words <= 15 and i < len(head) - 1)):
-                    line.verdict = Verdict("struct.head", STRUCTURAL["struct.head"], "drop_line")
+                if "struct.byline" in struct and _NAME.match(text[i]) and _beside(lines, head, k, headline):
+                    verdict[i] = Verdict("struct.byline", STRUCTURAL["struct.byline"], "byline")
+                elif "struct.head" in struct and not lines.prose(i) and (_is_tag(lines, i) or _label_row(lines, i) or (
+                        (not sentence[i] or _slogan(lines, i)) and words[i] <= 15 and k < len(head) - 1)):
+                    verdict[i] = Verdict("struct.head", STRUCTURAL["struct.head"], "drop_line")
             if "struct.tail" in struct:
-                listed_keys = {(lines[i].position, lines[i].number) for i in listed}
+                # `listed` holds the places of the lines of an introduced list (one place, one line).
                 for line, after in itertools.zip_longest(after_last, after_last[1:]):
                     # A short line before running text is the heading of more article text.
-                    if not line.sentence and line.words <= 12 \
-                            and (after is None or not _is_prose(after)) and not _phrase(line) \
-                            and (line.position, line.number) not in listed_keys:
-                        line.verdict = Verdict("struct.tail", STRUCTURAL["struct.tail"], "drop_line")
+                    if not sentence[line] and words[line] <= 12 \
+                            and (after is None or not lines.prose(after)) and not _phrase(lines, line) \
+                            and line not in listed:
+                        verdict[line] = Verdict("struct.tail", STRUCTURAL["struct.tail"], "drop_line")
         if "struct.menu" in struct:
-            self._menus([line for line in live if line.verdict is None])
+            self._menus(lines, [i for i in live if verdict[i] is None])
         if plain and first is not None and last is not None:
-            _mark_structure(doc, lines[: last + TAIL_GRACE + 1], title)
+            _mark_structure(doc, lines, min(last + TAIL_GRACE + 1, n), title)
 
-    def _menus(self, live: list[_Line]) -> None:
-        run: list[_Line] = []
-        for line in [*live, None]:
-            if line is not None and line.words <= 5 and not line.sentence:
-                run.append(line)
+    def _menus(self, lines: _Lines, live: list[int]) -> None:
+        words, sentence = lines.words, lines.sentence
+        run: list[int] = []
+        for i in [*live, None]:
+            if i is not None and words[i] <= 5 and not sentence[i]:
+                run.append(i)
                 continue
             if len(run) >= self.config.menu_lines:
                 for item in run:
-                    item.verdict = Verdict("struct.menu", STRUCTURAL["struct.menu"], "drop_line")
+                    lines.verdict[item] = Verdict("struct.menu", STRUCTURAL["struct.menu"], "drop_line")
             run = []
 
-    def _apply(self, doc: Document, lines: list[_Line]) -> None:
+    def _apply(self, doc: Document, lines: _Lines) -> None:
         """Rebuild the blocks from the surviving lines and record every removal, a run of lines of one rule
         in one block as one record."""
         outcome = _Outcome()
-        runs = _Runs()
+        runs = _Runs(self.name)
         blocks: list[Block] = []
+        text, verdict, kind, number, position, starts = (lines.text, lines.verdict, lines.kind, lines.number,
+                                                           lines.position, lines.starts)
         # Most blocks lose no line and split off none: they stay as they are, without a look at their lines.
-        touched = {line.position for line in lines if line.verdict is not None or line.kind is not None}
-        starts = [i for i, line in enumerate(lines) if line.number == 0] + [len(lines)]
+        touched = {position[i] for i, found in enumerate(verdict) if found is not None}
+        touched.update(position[i] for i, found in enumerate(kind) if found is not None)
         for pos, block in enumerate(doc.blocks):
             if pos not in touched:
                 blocks.append(block)
                 continue
-            mine = lines[starts[pos] : starts[pos + 1]]
             kept: list[str] = []
             changed = False
-            for line in mine:
-                if line.verdict is None and line.kind is not None and line.kind != block.kind:
-                    _flush(blocks, block, kept)
-                    blocks.append(dataclasses.replace(block, kind=line.kind, text=line.text, segments=[]))
-                    changed = True
-                    continue
-                if line.verdict is None:
-                    kept.append(line.text)
+            for i in range(starts[pos], starts[pos + 1]):
+                found = verdict[i]
+                if found is None:
+                    own = kind[i]
+                    if own is not None and own != block.kind:
+                        _flush(blocks, block, kept)
+                        blocks.append(dataclasses.replace(block, kind=own, text=text[i], segments=[]))
+                        changed = True
+                    else:
+                        kept.append(text[i])
                     continue
                 changed = True
-                rule_id, reason, action = line.verdict
+                rule_id, reason, action = found
                 if action == "caption" and self.config.captions == "keep":
                     _flush(blocks, block, kept)
-                    blocks.append(dataclasses.replace(block, kind="caption", text=line.text))
+                    blocks.append(dataclasses.replace(block, kind="caption", text=text[i]))
                     continue
                 if action == "byline":
-                    names = _byline_names(line.text)
+                    names = _byline_names(text[i])
                     outcome.authors += [name for name in names if name not in outcome.authors]
                     reason = f"{reason} (author: {'; '.join(names)})"
                 elif rule_id.endswith("-date") and outcome.date is None:
-                    outcome.date = iso_date(line.text)
-                runs.add(Removal(stage=self.name, rule=rule_id, reason=reason, text=line.text, block=block.index,
-                                 line=line.number))
+                    outcome.date = iso_date(text[i])
+                runs.add(rule_id, reason, text[i], block.index, number[i])
             if changed:
                 _flush(blocks, block, kept)
             else:
@@ -406,53 +399,98 @@ class Boilerplate(Stage[BoilerplateConfig]):
         return StageWarning(stage=self.name, message=message)
 
 
-def _lines(blocks: list[Block]) -> list[_Line]:
-    """The stripped lines of the blocks, with their words. The words of scripts without spaces are looked
-    for once in the whole document: their runs never cross a line break, so a document without them has
-    none in any of its lines."""
-    stripped = [[line.strip() for line in block.text.split("\n")] for block in blocks]
-    unspaced = texts.unspaced_words("\n".join(block.text for block in blocks)) != 0
-    count = texts.word_count if unspaced else _split_words
-    ends_clause = texts.ends_clause
-    return [_Line(line, position, number, count(line), ends_clause(line))
-            for position, lines in enumerate(stripped) for number, line in enumerate(lines)]
+class _Lines:
+    """The lines of a document, each feature a flat list indexed by the line's place in the document: its
+    stripped text, its block's position in `doc.blocks` (not `Block.index`), its number within the block,
+    its words, whether it ends like a clause (`sentence`), its verdict, and the kind of block it becomes
+    (title or heading). Computed once for the whole document, with one call per feature where it can be,
+    and read by the phrase rules, the structure walk and `_apply` alike; `starts[p]` is the first line of
+    block `p` (`starts[-1]` the number of lines). Whether a line reads as prose and its comparison key are
+    found when first asked (`prose`, `key`): most lines are never asked."""
+
+    __slots__ = ("text", "position", "number", "words", "sentence", "verdict", "kind", "starts", "_prose", "_key")
+
+    def __init__(self, blocks: list[Block]) -> None:
+        # The blocks' lines are the lines of their texts joined by line breaks, block after block.
+        whole = "\n".join([block.text for block in blocks])
+        text = list(map(str.strip, whole.split("\n")))
+        sizes = [block.text.count("\n") + 1 for block in blocks]
+        self.text, self.starts = text, [0, *itertools.accumulate(sizes)]
+        self.position = list(itertools.chain.from_iterable(map(itertools.repeat, range(len(blocks)), sizes)))
+        self.number = list(itertools.chain.from_iterable(map(range, sizes)))
+        self.words = _word_counts(whole, text)
+        self.sentence = texts.ends_clauses(text)
+        self.verdict: list[Verdict | None] = [None] * len(text)
+        self.kind: list[BlockKind | None] = [None] * len(text)  # title or heading: a block of its own
+        self._prose: list[bool | None] = [None] * len(text)
+        self._key: list[str | None] = [None] * len(text)
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def prose(self, i: int) -> bool:
+        """Line `i` reads as a sentence of running text (see `stages.text.reads_as_sentence`)."""
+        found = self._prose[i]
+        if found is None:
+            found = self._prose[i] = self.sentence[i] and texts.reads_as_sentence(self.text[i], self.words[i])
+        return found
+
+    def key(self, i: int) -> str:
+        """Line `i`'s comparison key (`stages.text.key`): several checks compare a line with the page title."""
+        found = self._key[i]
+        if found is None:
+            found = self._key[i] = texts.key(self.text[i])
+        return found
+
+    def has_key(self, i: int) -> bool:
+        """Whether line `i`'s key is known."""
+        return self._key[i] is not None
+
+    def content(self, i: int) -> bool:
+        return self.words[i] >= CONTENT_WORDS and self.sentence[i]
 
 
-def _split_words(line: str) -> int:
-    """`len(line.split())` of a stripped line, counted without the list where the only spaces are single
-    ASCII ones: every other character that `split` breaks at is a control or separator, which
-    `isprintable` rejects."""
-    if line.isprintable() and "  " not in line:
-        return line.count(" ") + 1 if line else 0
-    return len(line.split())
+def _word_counts(whole: str, lines: list[str]) -> list[int]:
+    """The words of each stripped line of `whole`. The words of scripts without spaces are looked for once in
+    the whole text: their runs never cross a line break, so a text without them has none in any of its
+    lines. Where every line is printable and holds no two spaces in a row, `len(line.split())` is its
+    count of spaces and one: every other character that `split` breaks at is a control or separator,
+    which `isprintable` rejects."""
+    if texts.unspaced_words(whole) != 0:
+        return list(map(texts.word_count, lines))
+    if "  " not in "\n".join(lines) and all(map(str.isprintable, lines)):
+        return [line.count(" ") + 1 if line else 0 for line in lines]
+    return [len(line.split()) for line in lines]
 
 
-def _main_span(lines: list[_Line]) -> tuple[int | None, int | None]:
+def _main_span(lines: _Lines) -> tuple[int | None, int | None]:
     """Positions of the first and last content line (long and sentence-like, not removed) of the article:
     the cluster of content lines with the most text, clusters being split by `CLUSTER_GAP` of furniture, less
     a lone content line at its end beyond `ISLAND_GAP` removed lines."""
-    content = [i for i, line in enumerate(lines) if line.verdict is None and _is_content(line)]
+    verdict, words, sentence, text = lines.verdict, lines.words, lines.sentence, lines.text
+    content = [i for i, found in enumerate(verdict) if found is None and words[i] >= CONTENT_WORDS and sentence[i]]
     if not content:
         return None, None
     clusters = [[content[0]]]
     for before, i in zip(content, content[1:], strict=False):
-        gap = sum(1.0 if lines[j].verdict is not None else 0.5 for j in range(before + 1, i))
+        gap = sum(1.0 if verdict[j] is not None else 0.5 for j in range(before + 1, i))
         if gap >= CLUSTER_GAP:
             clusters.append([i])
         else:
             clusters[-1].append(i)
-    best = max(clusters, key=lambda cluster: sum(len(lines[i].text) for i in cluster))
+    best = clusters[0] if len(clusters) == 1 else max(clusters, key=lambda cluster: sum(len(text[i]) for i in cluster))
     best = _trim_islands(lines, best)
     return best[0], best[-1]
 
 
-def _trim_islands(lines: list[_Line], cluster: list[int]) -> list[int]:
+def _trim_islands(lines: _Lines, cluster: list[int]) -> list[int]:
     """`cluster` without a lone content line at its end that `ISLAND_GAP` removed lines cut off from the rest
     (an author box or a teaser past the share buttons): the article's paragraphs come in a run. A lone line
     at the start stays: the article's lead often stands before a gallery, an ad or a paywall box."""
+    verdict = lines.verdict
     parts = [[cluster[0]]]
     for before, i in itertools.pairwise(cluster):
-        if sum(lines[j].verdict is not None for j in range(before + 1, i)) >= ISLAND_GAP:
+        if i - before > ISLAND_GAP and sum(verdict[j] is not None for j in range(before + 1, i)) >= ISLAND_GAP:
             parts.append([i])
         else:
             parts[-1].append(i)
@@ -461,185 +499,177 @@ def _trim_islands(lines: list[_Line], cluster: list[int]) -> list[int]:
     return [i for part in parts for i in part]
 
 
-def _is_label(line: _Line) -> bool:
+def _is_label(lines: _Lines, i: int) -> bool:
     """A bare label ("Comments", "Réactions (3)", "Related News"): it may name a section of the article, where
     a phrase ("Leave a reply", "Kommentar schreiben") cannot."""
-    return len(_WORD.findall(line.text)) <= 2
+    return len(_WORD.findall(lines.text[i])) <= 2
 
 
-def _keep_dates_of_the_article(lines: list[_Line], first: int, last: int) -> None:
+def _keep_dates_of_the_article(lines: _Lines, first: int, last: int) -> None:
     """Bare dates inside the article (after its first content line, up to `TAIL_GRACE` lines past its last),
     two or more of them each heading running text, are the article's own (the days of a programme, the
     steps of a chronology), not the page's date: they stay."""
+    verdict = lines.verdict
     dated = [i for i in range(first + 1, min(last + TAIL_GRACE + 1, len(lines) - 1))
-             if (verdict := lines[i].verdict) is not None and verdict.rule.endswith(_BARE_DATE_RULES)
-             and _is_prose(lines[i + 1])]
+             if (found := verdict[i]) is not None and found.rule.endswith(_BARE_DATE_RULES) and lines.prose(i + 1)]
     if len(dated) >= 2:
         for i in dated:
-            lines[i].verdict = None
+            verdict[i] = None
 
 
-def _introduced_lists(lines: list[_Line], last: int) -> set[int]:
+def _introduced_lists(lines: _Lines, last: int) -> set[int]:
     """The lines of a list that the article introduces: after a kept line of the article (up to `TAIL_GRACE`
     lines past its last content line) of three words or more that ends with a colon ("The tour dates:"; a
     one-word label such as "Teilen:" introduces a widget), the rest of its block, when no phrase rule took
     any of them for furniture (a share widget's buttons)."""
+    text, verdict, words, starts, position = lines.text, lines.verdict, lines.words, lines.starts, lines.position
     listed: set[int] = set()
-    for i in range(min(last + TAIL_GRACE + 1, len(lines))):
-        intro = lines[i]
-        if intro.verdict is None and intro.text.endswith(":") and intro.words >= 3 and i not in listed:
-            end = next((j for j in range(i + 1, len(lines)) if lines[j].position != intro.position), len(lines))
-            block = range(i + 1, end)
-            if all(lines[j].verdict is None for j in block):
+    for i in range(min(last + TAIL_GRACE + 1, len(text))):
+        if verdict[i] is None and words[i] >= 3 and text[i].endswith(":") and i not in listed:
+            block = range(i + 1, starts[position[i] + 1])
+            if all(verdict[j] is None for j in block):
                 listed.update(block)
     return listed
 
 
-def _cites_source(line: _Line, rule: Rule) -> bool:
+def _cites_source(lines: _Lines, i: int, rule: Rule) -> bool:
     """Whether the credit a caption rule found closes a sentence of the article rather than a caption: the
     line reads as a sentence and the credit stands inside it ("… sagte ein Sprecher (dpa)."), where a
     caption ends its sentence before the credit ("Polizisten vor dem Haus. (Foto: dpa)")."""
-    found = rule.compile().search(line.text)
-    return found is not None and found.start() > 0 and _is_prose(line) \
-        and not texts.ends_sentence(line.text[: found.start()])
+    text = lines.text[i]
+    found = rule.compile().search(text)
+    return found is not None and found.start() > 0 and lines.prose(i) \
+        and not texts.ends_sentence(text[: found.start()])
 
 
-def _furniture_follows(lines: list[_Line], i: int, scan: Scan) -> bool:
+def _furniture_follows(lines: _Lines, i: int, scan: Scan) -> bool:
     """Whether what follows the comment header `lines[i]` is a comment section, not more article: comment
     structure (dates, "says:", reply links, form labels, a comment count, another comment-form line) within
     the next lines, or no running text at all after it. Running text after a header without such structure
     is the article going on (a heading "Response", a table cell "Comment"), so it stays."""
-    window = lines[i + 1 : i + 1 + COMMENT_WINDOW]
-    if any(_COMMENT_STRUCTURE.search(line.text) for line in [lines[i], *window]):
+    text = lines.text
+    window = range(i + 1, min(i + 1 + COMMENT_WINDOW, len(text)))
+    if any(_COMMENT_STRUCTURE.search(text[j]) for j in [i, *window]):
         return True
-    if any(getattr(scan.search(j), "action", None) == "drop_rest" for j in range(i + 1, i + 1 + len(window))):
+    if any(getattr(scan.search(j), "action", None) == "drop_rest" for j in window):
         return True
-    if _is_label(lines[i]) and window and _is_prose(window[0]):
+    if _is_label(lines, i) and window and lines.prose(window[0]):
         return False  # a section heading: the article goes on under it
-    return not any(_is_prose(a) and _is_prose(b) for a, b in itertools.pairwise(lines[i + 1 :]))
+    return not any(lines.prose(a) and lines.prose(b) for a, b in itertools.pairwise(range(i + 1, len(text))))
 
 
-def _comments_follow(lines: list[_Line], i: int) -> bool:
+def _comments_follow(lines: _Lines, i: int) -> bool:
     """Comments, wherever the header stands: a commenter's name ("Anna says:") and a time stamp within the
     next lines, after an article of some length (two pieces of evidence besides the header)."""
-    window = lines[i + 1 : i + 1 + COMMENT_WINDOW]
-    return any(_COMMENTER.search(line.text) for line in window) \
-        and any(_TIME_STAMP.search(line.text) for line in window) \
-        and sum(line.words for line in lines[:i] if _is_prose(line)) >= COMMENTS_AFTER_WORDS
+    window = lines.text[i + 1 : i + 1 + COMMENT_WINDOW]
+    return any(_COMMENTER.search(line) for line in window) \
+        and any(_TIME_STAMP.search(line) for line in window) \
+        and sum(lines.words[j] for j in range(i) if lines.prose(j)) >= COMMENTS_AFTER_WORDS
 
 
-def _article_resumes(lines: list[_Line], j: int) -> bool:
+def _article_resumes(lines: _Lines, j: int) -> bool:
     """Whether the article goes on at `lines[j]`: a content line, or two lines of running text in a row (a
     teaser under a related link is one such line between links)."""
-    return _is_content(lines[j]) or (_is_prose(lines[j]) and j + 1 < len(lines) and _is_prose(lines[j + 1]))
+    return lines.content(j) or (lines.prose(j) and j + 1 < len(lines) and lines.prose(j + 1))
 
 
-def _repeats_title(line: _Line, page_title: str) -> bool:
-    """Whether `line` is the headline as the page title (a key) states it, with the site name or author
-    after it ("Mandarinen-Schmand-Kuchen" under "Mandarinen-Schmand-Kuchen von anna | Chefkoch")."""
-    own = _key(line)
+def _repeats_title(lines: _Lines, i: int, page_title: str) -> bool:
+    """Whether line `i` is the headline as the page title (a key) states it, with the site name or author
+    after it ("Mandarinen-Schmand-Kuchen" under "Mandarinen-Schmand-Kuchen von anna | Chefkoch"). Its key
+    then starts with the page title's first word: a line whose first key word (`stages.text.key_start`, from
+    its first characters) is another is none, and its whole key is not built."""
+    if not lines.has_key(i) and texts.key_start(lines.text[i], 1) != page_title.partition(" ")[0]:
+        return False
+    own = lines.key(i)
     return len(own) >= 15 and (page_title == own or page_title.startswith(own + " "))
 
 
-def _phrase(line: _Line) -> bool:
+def _phrase(lines: _Lines, i: int) -> bool:
     """A line of eight words or more with three function words: a phrase of running text (a heading or a
     sentence without its full stop), not a label."""
-    return line.words >= 8 and texts.function_words(line.text) >= 3
+    return lines.words[i] >= 8 and texts.has_function_words(lines.text[i], 3)
 
 
-def _slogan(line: _Line) -> bool:
+def _slogan(lines: _Lines, i: int) -> bool:
     """A short line that ends like a sentence but reads as none: under six words, fewer than two function
     words ("Klarmachen zum Ändern!", "Das Blog der Fehlfunktionen!"), where a short sentence of the article
     has them ("Zendaya is a fashion superstar.")."""
-    return line.words < 6 and texts.function_words(line.text) < 2
+    return lines.words[i] < 6 and not texts.has_function_words(lines.text[i], 2)
 
 
-def _alone(lines: list[_Line], i: int) -> bool:
-    """Neither neighbour of `lines[i]` is running text."""
-    return not any(_is_prose(lines[j]) for j in (i - 1, i + 1) if 0 <= j < len(lines))
+def _alone(lines: _Lines, i: int) -> bool:
+    """Neither neighbour of line `i` is running text."""
+    return not any(lines.prose(j) for j in (i - 1, i + 1) if 0 <= j < len(lines))
 
 
-def _is_prose(line: _Line) -> bool:
-    """The line reads as a sentence of running text (see `stages.text.reads_as_sentence`)."""
-    if line.prose is None:
-        line.prose = line.sentence and texts.reads_as_sentence(line.text, line.words)
-    return line.prose
-
-
-def _key(line: _Line) -> str:
-    """The line's comparison key (`stages.text.key`): several checks compare a line with the page title."""
-    if line.key is None:
-        line.key = texts.key(line.text)
-    return line.key
-
-
-def _is_content(line: _Line) -> bool:
-    return line.words >= CONTENT_WORDS and line.sentence
-
-
-def _label_row(line: _Line) -> bool:
+def _label_row(lines: _Lines, i: int) -> bool:
     """Eight or more capitalised words run together without punctuation: the labels of a menu copied as one
     line ("World Business Politics Green Health Travel Culture Video"); a headline has lower-case words."""
-    words = line.text.split()
-    return len(words) >= 8 and not line.sentence and all(_TITLE_CASE.match(w) for w in words)
+    if lines.sentence[i]:
+        return False
+    words = lines.text[i].split()
+    return len(words) >= 8 and all(_TITLE_CASE.match(w) for w in words)
 
 
-def _is_tag(line: _Line) -> bool:
-    words = line.text.split()
-    return line.words <= 4 and not line.sentence and all(_TITLE_CASE.match(w) for w in words)
+def _is_tag(lines: _Lines, i: int) -> bool:
+    return lines.words[i] <= 4 and not lines.sentence[i] and all(_TITLE_CASE.match(w) for w in lines.text[i].split())
 
 
-def _title(head: list[_Line], page_title: _Line | None) -> _Line | None:
+def _title(lines: _Lines, head: list[int], page_title: int | None) -> int | None:
     """The headline among the lines before the article: the line that repeats the page title's headline
     part, else the page title itself, else the first line when it is title-like (3 or more words, no
     sentence end, not a name or a tag), else the last title-like line of at most 15 words (a longer one
     after the headline is its standfirst)."""
+    words = lines.words
     if page_title is not None:
-        parts = {texts.key(part) for part in _TITLE_SEPARATOR.split(page_title.text) if len(part.split()) >= 2}
-        whole = _key(page_title)
-        for line in head:
-            if line is not page_title and line.words >= 2 and (
-                    _key(line) in parts or _repeats_title(line, whole)):
-                return line
+        parts = {texts.key(part) for part in _TITLE_SEPARATOR.split(lines.text[page_title])
+                 if len(part.split()) >= 2}
+        whole = lines.key(page_title)
+        for i in head:
+            if i != page_title and words[i] >= 2 and (lines.key(i) in parts or _repeats_title(lines, i, whole)):
+                return i
         return page_title
-    if head and _title_like(head[0]) and head[0].words <= 30:
+    if head and _title_like(lines, head[0]) and words[head[0]] <= 30:
         return head[0]
-    return next((line for line in reversed(head) if _title_like(line) and line.words <= 15), None)
+    return next((i for i in reversed(head) if _title_like(lines, i) and words[i] <= 15), None)
 
 
-def _title_like(line: _Line) -> bool:
-    return line.words >= 3 and not line.sentence and not line.text.endswith(",") and not _NAME.match(line.text) \
-        and not _is_tag(line) and not _label_row(line)
+def _title_like(lines: _Lines, i: int) -> bool:
+    text = lines.text[i]
+    return lines.words[i] >= 3 and not lines.sentence[i] and not text.endswith(",") and not _NAME.match(text) \
+        and not _is_tag(lines, i) and not _label_row(lines, i)
 
 
-def _mark_structure(doc: Document, lines: list[_Line], title: _Line | None) -> None:
+def _mark_structure(doc: Document, lines: _Lines, end: int, title: int | None) -> None:
     """Plain text has no markup: the headline becomes a `title` block (and `metadata.title`), and a short
-    title-like line after it and up to the end of the article (its last content line and `TAIL_GRACE`
-    lines more), followed by running text, a `heading` block."""
-    if title is not None and title.verdict is None:
-        title.kind = "title"
+    title-like line after it and up to `end` (the end of the article: its last content line and
+    `TAIL_GRACE` lines more), followed by running text, a `heading` block."""
+    verdict, kind = lines.verdict, lines.kind
+    if title is not None and verdict[title] is None:
+        kind[title] = "title"
         if doc.metadata.title is None:
-            parts = [part.strip() for part in _TITLE_SEPARATOR.split(title.text)]
-            doc.metadata.title = max(parts, key=len) if _TITLE_SEPARATOR.search(title.text) else title.text
-    live = [line for line in lines if line.verdict is None]
-    if title in live:  # headings follow the headline; what stands before it is the page's, not the article's
-        live = live[live.index(title) + 1 :]
+            text = lines.text[title]
+            parts = [part.strip() for part in _TITLE_SEPARATOR.split(text)]
+            doc.metadata.title = max(parts, key=len) if _TITLE_SEPARATOR.search(text) else text
+    # Headings follow the headline; what stands before it is the page's, not the article's.
+    start = title + 1 if title is not None and verdict[title] is None else 0
+    live = [i for i in range(start, end) if verdict[i] is None]
     for this, after in itertools.pairwise(live):
-        if this.kind is None and this is not title and _is_heading(this) and (_is_prose(after) or _is_content(after)):
-            this.kind = "heading"
+        if kind[this] is None and _is_heading(lines, this) and (lines.prose(after) or lines.content(after)):
+            kind[this] = "heading"
 
 
-def _is_heading(line: _Line) -> bool:
+def _is_heading(lines: _Lines, i: int) -> bool:
     """A short line that names a section: 1 to 12 words, capitalised, no end punctuation, no bullet."""
-    text = line.text
-    return 1 <= line.words <= 12 and not line.sentence and text[-1] not in ",-–—" and (text[0].isupper()
-                                                                                      or text[0].isdigit()) \
+    text = lines.text[i]
+    return 1 <= lines.words[i] <= 12 and not lines.sentence[i] and text[-1] not in ",-–—" \
+        and (text[0].isupper() or text[0].isdigit()) \
         and _LIST_START.match(text) is None and _HEADING_WORD.search(text) is not None
 
 
-def _beside(head: list[_Line], i: int, headline: str | None) -> bool:
-    neighbours = head[max(i - 1, 0) : i] + head[i + 1 : i + 2]
-    return headline is not None and any(line.text == headline for line in neighbours)
+def _beside(lines: _Lines, head: list[int], k: int, headline: str | None) -> bool:
+    neighbours = head[max(k - 1, 0) : k] + head[k + 1 : k + 2]
+    return headline is not None and any(lines.text[i] == headline for i in neighbours)
 
 
 def _byline_names(text: str) -> list[str]:
@@ -679,22 +709,23 @@ def _flush(blocks: list[Block], block: Block, kept: list[str]) -> None:
 
 class _Runs:
     """Removals in order, a run of consecutive lines of one rule and reason in one block as one record. The
-    lines of a run are gathered and joined once: growing a record's text line by line, and counting its lines
-    to place the next, cost time quadratic in the length of the run."""
+    lines of a run are gathered and joined once, and its record made once: growing a record's text line by
+    line, and counting its lines to place the next, cost time quadratic in the length of the run."""
 
-    def __init__(self) -> None:
-        self._runs: list[tuple[Removal, list[str]]] = []
+    def __init__(self, stage: str) -> None:
+        self._stage = stage
+        # Per run: its rule, reason, block and first line, and its lines.
+        self._runs: list[tuple[str, str, int, int, list[str]]] = []
 
-    def add(self, removal: Removal) -> None:
+    def add(self, rule: str, reason: str, text: str, block: int, line: int) -> None:
         if self._runs:
-            last, lines = self._runs[-1]
-            if ((last.rule, last.reason, last.block) == (removal.rule, removal.reason, removal.block)
-                    and last.line is not None and removal.line == last.line + len(lines)):
-                lines.append(removal.text)
+            last_rule, last_reason, last_block, last_line, lines = self._runs[-1]
+            if last_rule == rule and last_reason == reason and last_block == block \
+                    and line == last_line + len(lines):
+                lines.append(text)
                 return
-        self._runs.append((removal, [removal.text]))
+        self._runs.append((rule, reason, block, line, [text]))
 
     def removals(self) -> list[Removal]:
-        for removal, lines in self._runs:
-            removal.text = "\n".join(lines)
-        return [removal for removal, _ in self._runs]
+        return [Removal(stage=self._stage, rule=rule, reason=reason, text="\n".join(lines), block=block, line=line)
+                for rule, reason, block, line, lines in self._runs]

@@ -99,6 +99,17 @@ def ends_clause(text: str) -> bool:
     return end != "" and end in _CLAUSE_PUNCT
 
 
+def ends_clauses(lines: list[str]) -> list[bool]:
+    """`ends_clause` of each of `lines` (a document's lines, in one call): a line whose last character is
+    neither a closing mark nor a space ends as that character says, and only the others are trimmed."""
+    return [(end := line[-1:]) in _CLAUSE_ENDS or ((end in _CLOSERS or end.isspace()) and ends_clause(line))
+            for line in lines]
+
+
+_CLAUSE_ENDS = frozenset(_CLAUSE_PUNCT)
+_CLOSERS = frozenset(_CLOSING)
+
+
 def _last(text: str) -> str:
     """The last character of `text` before the closing quotes, brackets and spaces that end it ("" if
     none): a few `rstrip` calls, where a regex anchored at the end would try every punctuation mark."""
@@ -113,6 +124,20 @@ def function_words(text: str) -> int:
     return sum(map(FUNCTION_WORDS.__contains__, _TOKEN.findall(text.lower().replace("’", "'"))))
 
 
+def has_function_words(text: str, at_least: int) -> bool:
+    """Whether `function_words(text) >= at_least`, the tokens read only as far as the one that makes the
+    count: running text has its first function words among its first few words, where counting them all
+    reads every word of a paragraph."""
+    found = 0
+    contains = FUNCTION_WORDS.__contains__
+    for token in _TOKEN.finditer(text.lower().replace("’", "'")):
+        if contains(token.group()):
+            found += 1
+            if found >= at_least:
+                return True
+    return at_least <= 0
+
+
 def reads_as_sentence(text: str, words: int | None = None) -> bool:
     """Whether `text` reads as a sentence of running text: six words or more, final punctuation, and
     function words (or, in scripts without spaces, final punctuation alone). A line that reads so is
@@ -122,7 +147,7 @@ def reads_as_sentence(text: str, words: int | None = None) -> bool:
         return False
     if unspaced_share(text) >= 0.5:
         return True
-    return function_words(text) >= 2
+    return has_function_words(text, 2)
 
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.]+")

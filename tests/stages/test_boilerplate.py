@@ -192,3 +192,16 @@ def test_scanned_folds_digits_where_their_utf8_says_it_may_need_to() -> None:
     for text in ["Publié le ٣ mars ٢٠٢٤", "12.03.2024", "l’été — 3 €", "ﾃｽﾄ ١", "٣", "x\n", "İstanbul ߁", "\ud800"]:
         marked = text[:-1] + _END + "\n" if text.endswith("\n") else text
         assert scanned(text) == (_START + fold(marked) + _END).encode("utf-8", "surrogatepass")
+
+
+def test_scanned_is_the_utf8_of_the_fold_of_every_character() -> None:
+    """`scanned` folds only the characters outside ASCII that casefold changes, one kind at a time, and ASCII
+    capitals in the bytes: over every code point, and with capitals, "ß", "İ" and a combining dot beside
+    ASCII, that is the UTF-8 of `fold`; replacing one kind of character by its fold cannot bring in another
+    kind that casefold changes."""
+    from stages.rulebook import _END, _START, fold, scanned
+
+    every = "".join(map(chr, range(0x110000)))
+    assert all(char.casefold().casefold() == char.casefold() for char in every)
+    for text in [every, "Straße ÉTAT ﬁn İstanbul I\u0307x", "ÀÉé", "À lire également", "Kim Jong-un", "Œuvre ٣"]:
+        assert scanned(text) == (_START + fold(text) + _END).encode("utf-8", "surrogatepass")

@@ -76,6 +76,23 @@ def test_sentence_end_is_the_regex_definition(line: str) -> None:
     assert text.ends_clause(line) is (_ENDS_CLAUSE.search(line) is not None)
 
 
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(["le", "la", "der", "the", "and", " ", "’", "'", "l", "qu", "x", "É", "3", "-", "_",
+                                 ".", "İ", "Le", "DIE", "été", "für"]), max_size=20),
+       st.integers(min_value=-1, max_value=5))
+def test_has_function_words_is_the_count_at_least(pieces: list[str], at_least: int) -> None:
+    """It stops at the function word that makes the count: the answer is the whole count's."""
+    line = "".join(pieces)
+    assert text.has_function_words(line, at_least) is (text.function_words(line) >= at_least)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(alphabet=".!?…。！？:;\"'»”’)]」』\\ \t\n\xa0\u202f\u3000xé,", max_size=6), max_size=6))
+def test_ends_clauses_is_ends_clause_of_each_line(lines: list[str]) -> None:
+    """The one call for a document's lines looks at the last character first: the result is each line's."""
+    assert text.ends_clauses(lines) == [text.ends_clause(line) for line in lines]
+
+
 @pytest.mark.parametrize(("line", "prose"), [
     ("Le gouvernement a annoncé mardi une hausse des pensions.", True),
     ("Die Männer sollen mehrere Geschäfte aufgebrochen haben.", True),
