@@ -36,8 +36,9 @@ linux_only = pytest.mark.skipif(warm.START_METHOD != "forkserver", reason="worke
 
 class Probe(Stage[NoConfig]):
     """probe: counts, in its `setup()` (first in the pipeline, so before any other stage's), which heavy
-    modules the worker has already imported, which language-model caches are already filled, whether the
-    collector has objects frozen (`gc.freeze`), and the value of `PROBE_VARIABLE` in its environment."""
+    modules the worker has already imported, which language-model caches and rule automata are already
+    filled, whether the collector has objects frozen (`gc.freeze`), and the value of `PROBE_VARIABLE` in its
+    environment."""
 
     name = "probe"
 
@@ -46,6 +47,9 @@ class Probe(Stage[NoConfig]):
         batch = sys.modules.get("stages.langid_batch")
         self.counters.update(f"cached {name}" for name in CACHES
                              if batch is not None and getattr(batch, name).cache_info().currsize)
+        rulebook = sys.modules.get("stages.rulebook")
+        self.counters.update(["cached rule automata"] if rulebook is not None
+                             and rulebook._automaton.cache_info().currsize else [])
         self.counters.update(["registry read"] if registry.available.cache_info().currsize else [])
         self.counters.update(["frozen"] if gc.get_freeze_count() else [])
         self.counters.update([f"environment {os.environ[PROBE_VARIABLE]}"] if PROBE_VARIABLE in os.environ else [])
@@ -79,7 +83,7 @@ def test_a_worker_starts_with_the_heavy_modules_imported_and_the_language_model_
     statuses, counts = _two_workers(config)
     assert statuses == ["ok", "ok"]
     assert counts == Counter({**{f"imported {name}": 2 for name in HEAVY}, **{f"cached {name}": 2 for name in CACHES},
-                              "frozen": 2})
+                              "cached rule automata": 2, "frozen": 2})
 
 
 def test_a_worker_has_the_environment_of_the_parent_at_its_start_not_at_the_server_start(
