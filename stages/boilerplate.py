@@ -447,6 +447,7 @@ class _Lines:
         return self._key[i] is not None
 
     def content(self, i: int) -> bool:
+        """Line `i` is long and ends like a sentence: a line of the article's own text, wherever it stands."""
         return self.words[i] >= CONTENT_WORDS and self.sentence[i]
 
 
@@ -467,8 +468,8 @@ def _main_span(lines: _Lines) -> tuple[int | None, int | None]:
     """Positions of the first and last content line (long and sentence-like, not removed) of the article:
     the cluster of content lines with the most text, clusters being split by `CLUSTER_GAP` of furniture, less
     a lone content line at its end beyond `ISLAND_GAP` removed lines."""
-    verdict, words, sentence, text = lines.verdict, lines.words, lines.sentence, lines.text
-    content = [i for i, found in enumerate(verdict) if found is None and words[i] >= CONTENT_WORDS and sentence[i]]
+    verdict, text = lines.verdict, lines.text
+    content = [i for i, found in enumerate(verdict) if found is None and lines.content(i)]
     if not content:
         return None, None
     clusters = [[content[0]]]
